@@ -1,0 +1,14 @@
+// Package glassbox wires structured logging, tracing and error reporting
+// around one correlation ID per request, in one call.
+//
+// Start builds an ECS JSON slog handler (made the slog default), an
+// OpenTelemetry TracerProvider and propagator, and whichever exporters the
+// options and the environment name (Elasticsearch, OTLP, Sentry). With
+// nothing configured it logs JSON to stdout and opens no connection.
+//
+//	tel, err := glassbox.Start(ctx, glassbox.WithServiceName("checkout"))
+//	if err != nil { ... }
+//	defer tel.Shutdown(context.Background())
+//
+// Code options win over environment variables; see README.md for the table.
+package glassbox

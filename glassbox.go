@@ -1,0 +1,208 @@
+package glassbox
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	sdkresource "go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	oteltrace "go.opentelemetry.io/otel/trace"
+
+	"github.com/glassbox-obs/glassbox/internal/errorhandler"
+	"github.com/glassbox-obs/glassbox/log"
+	"github.com/glassbox-obs/glassbox/middleware"
+	"github.com/glassbox-obs/glassbox/trace"
+)
+
+// Telemetry is what Start built: the logger, the tracer provider and the
+// exporters behind them. Its methods are safe for concurrent use.
+type Telemetry struct {
+	handler    *log.Handler
+	logger     *slog.Logger
+	tp         *sdktrace.TracerProvider
+	propagator propagation.TextMapPropagator
+	redactor   *log.Redactor
+	observers  []middleware.Observer
+	service    log.Service
+
+	// shutdown runs in reverse order of registration.
+	shutdown []func(context.Context) error
+	once     sync.Once
+	err      error
+	restore  func()
+}
+
+// builder collects what the components (files start_*.go) contribute.
+type builder struct {
+	cfg            *config
+	service        log.Service
+	resource       *sdkresource.Resource
+	errorHandler   otel.ErrorHandler
+	redactor       *log.Redactor
+	sinks          []log.Sink
+	spanProcessors []sdktrace.SpanProcessor
+	tpOptions      []sdktrace.TracerProviderOption
+	propagator     propagation.TextMapPropagator
+	observers      []middleware.Observer
+	shutdown       []func(context.Context) error
+}
+
+// Start builds the logger, the TracerProvider and the exporters from the
+// environment and opts (code options win), and unless WithoutSetDefault is
+// given installs them as the slog default and the OTel globals. On error
+// nothing is left running. Call Shutdown before the program exits to flush.
+func Start(ctx context.Context, opts ...Option) (*Telemetry, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	b := &builder{
+		cfg:            cfg,
+		service:        cfg.service,
+		errorHandler:   errorhandler.RateLimited(cfg.errorHandler),
+		redactor:       log.NewRedactor(cfg.redactKeys...),
+		sinks:          append([]log.Sink(nil), cfg.sinks...),
+		spanProcessors: append([]sdktrace.SpanProcessor(nil), cfg.spanProcessors...),
+		observers:      append([]middleware.Observer(nil), cfg.observers...),
+		propagator:     trace.Propagator(),
+	}
+	b.service.Fill()
+	if b.resource, err = b.newResource(ctx); err != nil {
+		return nil, err
+	}
+	// Components, in the order their shutdowns must run backwards.
+	for _, setup := range []func(context.Context, *builder) error{
+		setupElasticsearch,
+		setupOTLP,
+		setupSentry,
+	} {
+		if err := setup(ctx, b); err != nil {
+			_ = b.runShutdown(context.Background())
+			return nil, err
+		}
+	}
+	return b.finish(), nil
+}
+
+func (b *builder) newResource(ctx context.Context) (*sdkresource.Resource, error) {
+	attrs := b.service.ResourceAttributes()
+	return sdkresource.Merge(sdkresource.Default(), sdkresource.NewSchemaless(attrs...))
+}
+
+// onShutdown registers f to run at Telemetry.Shutdown (in reverse order).
+func (b *builder) onShutdown(f func(context.Context) error) { b.shutdown = append(b.shutdown, f) }
+
+func (b *builder) runShutdown(ctx context.Context) error {
+	var errs []error
+	for i := len(b.shutdown) - 1; i >= 0; i-- {
+		errs = append(errs, b.shutdown[i](ctx))
+	}
+	return errors.Join(errs...)
+}
+
+func (b *builder) finish() *Telemetry {
+	cfg := b.cfg
+	hopts := []log.Option{
+		log.WithLevel(cfg.level),
+		log.WithService(b.service),
+		log.WithRedactor(b.redactor),
+		log.WithErrorHandler(b.errorHandler),
+	}
+	if cfg.writer != nil {
+		format := log.FormatJSON
+		if strings.EqualFold(cfg.format, "text") {
+			format = log.FormatText
+		}
+		hopts = append(hopts, log.WithSink(log.NewWriterSink(cfg.writer, format)))
+	}
+	for _, s := range b.sinks {
+		hopts = append(hopts, log.WithSink(s))
+	}
+	h := log.NewHandler(hopts...)
+
+	tpOpts := append([]sdktrace.TracerProviderOption{sdktrace.WithResource(b.resource)}, b.tpOptions...)
+	for _, p := range b.spanProcessors {
+		tpOpts = append(tpOpts, sdktrace.WithSpanProcessor(p))
+	}
+	tp := sdktrace.NewTracerProvider(tpOpts...)
+
+	t := &Telemetry{
+		handler:    h,
+		logger:     slog.New(h),
+		tp:         tp,
+		propagator: b.propagator,
+		redactor:   b.redactor,
+		observers:  b.observers,
+		service:    b.service,
+		restore:    func() {},
+	}
+	// Shutdown order: stop tracing (flushes spans into exporters), then the
+	// log handler and its sinks, then the components' own resources.
+	t.shutdown = append(t.shutdown, b.shutdown...)
+	t.shutdown = append(t.shutdown, h.Shutdown, tp.Shutdown)
+	if !cfg.noSetDefault {
+		prevLogger := slog.Default()
+		prevTP := otel.GetTracerProvider()
+		prevProp := otel.GetTextMapPropagator()
+		slog.SetDefault(t.logger)
+		otel.SetTracerProvider(tp)
+		otel.SetTextMapPropagator(b.propagator)
+		t.restore = func() {
+			slog.SetDefault(prevLogger)
+			otel.SetTracerProvider(prevTP)
+			otel.SetTextMapPropagator(prevProp)
+		}
+	}
+	return t
+}
+
+// Logger returns the logger Start built. It never returns nil.
+func (t *Telemetry) Logger() *slog.Logger { return t.logger }
+
+// Handler returns the ECS log handler behind Logger.
+func (t *Telemetry) Handler() *log.Handler { return t.handler }
+
+// TracerProvider returns the TracerProvider Start built.
+func (t *Telemetry) TracerProvider() oteltrace.TracerProvider { return t.tp }
+
+// Propagator returns the propagator Start built: W3C tracecontext, baggage
+// and the correlation ID headers.
+func (t *Telemetry) Propagator() propagation.TextMapPropagator { return t.propagator }
+
+// Redactor returns the redaction list in force.
+func (t *Telemetry) Redactor() *log.Redactor { return t.redactor }
+
+// Observers returns the request observers of the configured integrations
+// (Sentry), for the middleware.
+func (t *Telemetry) Observers() []middleware.Observer {
+	return append([]middleware.Observer(nil), t.observers...)
+}
+
+// Service returns the service identity stamped on every document.
+func (t *Telemetry) Service() log.Service { return t.service }
+
+// Shutdown flushes spans and logs to every exporter and releases them,
+// returning by ctx's deadline. It restores the slog and OTel globals that
+// Start replaced. Calls after the first return the first call's result.
+func (t *Telemetry) Shutdown(ctx context.Context) error {
+	t.once.Do(func() {
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		t.restore()
+		var errs []error
+		for i := len(t.shutdown) - 1; i >= 0; i-- {
+			errs = append(errs, t.shutdown[i](ctx))
+		}
+		t.err = errors.Join(errs...)
+	})
+	return t.err
+}

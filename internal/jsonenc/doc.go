@@ -1,0 +1,9 @@
+// Package jsonenc appends JSON tokens to byte slices without reflection or
+// allocation, in the style of zerolog's internal/json. Every function takes
+// a destination slice and returns the extended slice.
+//
+// Strings are always written as valid UTF-8 on one line: control
+// characters (including ESC, so ANSI sequences are inert), '"', '\\',
+// U+2028 and U+2029 are escaped, and invalid UTF-8 bytes become U+FFFD,
+// exactly as encoding/json does.
+package jsonenc

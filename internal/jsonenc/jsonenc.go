@@ -1,0 +1,194 @@
+package jsonenc
+
+import (
+	"encoding/base64"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+const hex = "0123456789abcdef"
+
+// safe[b] is true for ASCII bytes that need no escaping inside a JSON string.
+var safe = func() (t [utf8.RuneSelf]bool) {
+	for i := 0x20; i < utf8.RuneSelf; i++ {
+		t[i] = i != '"' && i != '\\' && i != 0x7f
+	}
+	return t
+}()
+
+// AppendString appends s as a quoted JSON string.
+func AppendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	dst = AppendStringContent(dst, s)
+	return append(dst, '"')
+}
+
+// AppendStringContent appends s escaped for use inside a JSON string,
+// without the quotes.
+func AppendStringContent(dst []byte, s string) []byte {
+	// Fast path: scan for the first byte that needs work.
+	i := 0
+	for i < len(s) && s[i] < utf8.RuneSelf && safe[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		return append(dst, s...)
+	}
+	return appendEscaped(dst, s, i)
+}
+
+func appendEscaped(dst []byte, s string, i int) []byte {
+	dst = append(dst, s[:i]...)
+	start := i
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if safe[c] {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(dst, s[start:]...)
+}
+
+// AppendBytesAsString appends b as a JSON string when it is valid UTF-8,
+// and as a base64 (standard encoding) string otherwise.
+func AppendBytesAsString(dst []byte, b []byte) []byte {
+	if utf8.Valid(b) {
+		dst = append(dst, '"')
+		dst = AppendStringContent(dst, unsafeString(b))
+		return append(dst, '"')
+	}
+	dst = append(dst, '"')
+	dst = base64.StdEncoding.AppendEncode(dst, b)
+	return append(dst, '"')
+}
+
+// AppendFloat appends f as a JSON number the way encoding/json writes a
+// float64. NaN and ±Inf, which JSON cannot represent, become the strings
+// "NaN", "+Inf" and "-Inf".
+func AppendFloat(dst []byte, f float64) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(dst, `"NaN"`...)
+	case math.IsInf(f, 1):
+		return append(dst, `"+Inf"`...)
+	case math.IsInf(f, -1):
+		return append(dst, `"-Inf"`...)
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	dst = strconv.AppendFloat(dst, f, format, -1, 64)
+	if format == 'e' {
+		// Clean up e-09 to e-9, as encoding/json does.
+		n := len(dst)
+		if n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+	}
+	return dst
+}
+
+// AppendTime appends t in UTC as an RFC 3339 string with exactly nine
+// fractional digits ("2006-01-02T15:04:05.000000000Z"), the form
+// Elasticsearch's date_nanos accepts and that sorts lexically.
+func AppendTime(dst []byte, t time.Time) []byte {
+	dst = append(dst, '"')
+	dst = AppendTimeContent(dst, t)
+	return append(dst, '"')
+}
+
+// AppendTimeContent is AppendTime without the quotes.
+func AppendTimeContent(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	hour, min, sec := t.Clock()
+	ns := t.Nanosecond()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(dst, "2006-01-02T15:04:05.000000000Z07:00")
+	}
+	var b [30]byte
+	b[0] = byte('0' + year/1000)
+	b[1] = byte('0' + year/100%10)
+	b[2] = byte('0' + year/10%10)
+	b[3] = byte('0' + year%10)
+	b[4] = '-'
+	b[5] = byte('0' + int(month)/10)
+	b[6] = byte('0' + int(month)%10)
+	b[7] = '-'
+	b[8] = byte('0' + day/10)
+	b[9] = byte('0' + day%10)
+	b[10] = 'T'
+	b[11] = byte('0' + hour/10)
+	b[12] = byte('0' + hour%10)
+	b[13] = ':'
+	b[14] = byte('0' + min/10)
+	b[15] = byte('0' + min%10)
+	b[16] = ':'
+	b[17] = byte('0' + sec/10)
+	b[18] = byte('0' + sec%10)
+	b[19] = '.'
+	for i := 28; i >= 20; i-- {
+		b[i] = byte('0' + ns%10)
+		ns /= 10
+	}
+	b[29] = 'Z'
+	return append(dst, b[:]...)
+}
+
+// AppendHex appends the lowercase hex encoding of b, quoted.
+func AppendHex(dst []byte, b []byte) []byte {
+	dst = append(dst, '"')
+	for _, c := range b {
+		dst = append(dst, hex[c>>4], hex[c&0xf])
+	}
+	return append(dst, '"')
+}
+
+// AppendInt appends i in decimal.
+func AppendInt(dst []byte, i int64) []byte { return strconv.AppendInt(dst, i, 10) }
+
+// AppendUint appends u in decimal.
+func AppendUint(dst []byte, u uint64) []byte { return strconv.AppendUint(dst, u, 10) }
+
+// AppendBool appends true or false.
+func AppendBool(dst []byte, v bool) []byte { return strconv.AppendBool(dst, v) }

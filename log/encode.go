@@ -1,0 +1,392 @@
+package log
+
+import (
+	"encoding"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/glassbox-obs/glassbox/internal/jsonenc"
+)
+
+// state is the per-call scratch space, pooled so that encoding a record
+// allocates nothing.
+type state struct {
+	buf   []byte
+	entry Entry
+	marks []int
+	// keys are the keys written so far in the object being written, for
+	// duplicate detection (Elasticsearch rejects a document with a repeated
+	// key). Nested objects save and restore it.
+	keys []string
+	top  bool  // writing the document's top level
+	err  error // first error value seen anywhere in the record
+	ecs  bool  // the error.* fields have been written
+	tmp  []byte
+}
+
+// maxPooledBuf is the largest buffer returned to the pool; bigger ones are
+// left to the garbage collector so one huge record does not pin memory.
+const maxPooledBuf = 64 << 10
+
+var statePool = sync.Pool{New: func() any {
+	return &state{buf: make([]byte, 0, 1024), keys: make([]string, 0, 16), marks: make([]int, 0, 4)}
+}}
+
+func getState() *state { return statePool.Get().(*state) }
+
+func putState(st *state) {
+	if cap(st.buf) > maxPooledBuf || cap(st.tmp) > maxPooledBuf {
+		return
+	}
+	st.err, st.ecs = nil, false
+	clear(st.keys[:cap(st.keys)])
+	st.keys = st.keys[:0]
+	statePool.Put(st)
+}
+
+// appendAttr appends `,"key":value` (no comma directly after '{').
+func (st *state) appendAttr(b []byte, c *core, a slog.Attr) []byte {
+	if a.Equal(slog.Attr{}) {
+		return b
+	}
+	v := a.Value
+	if v.Kind() == slog.KindLogValuer {
+		// Errors that are also LogValuers keep their error-ness; see below.
+		if err, ok := v.Any().(error); ok {
+			return st.appendError(b, c, a.Key, err)
+		}
+		v = v.Resolve()
+	}
+	if c.redactor != nil && a.Key != "" && c.redactor.Match(a.Key) {
+		b = st.appendKey(b, a.Key)
+		return append(b, `"`+Redacted+`"`...)
+	}
+	switch v.Kind() {
+	case slog.KindGroup:
+		attrs := v.Group()
+		if len(attrs) == 0 {
+			return b
+		}
+		if a.Key == "" {
+			for _, ga := range attrs {
+				b = st.appendAttr(b, c, ga)
+			}
+			return b
+		}
+		mark := len(b)
+		b = st.appendKey(b, a.Key)
+		b = append(b, '{')
+		saved, savedTop := st.keys, st.top
+		st.keys, st.top = saved[len(saved):], false
+		for _, ga := range attrs {
+			b = st.appendAttr(b, c, ga)
+		}
+		st.keys, st.top = saved[:len(saved):cap(saved)], savedTop
+		if b[len(b)-1] == '{' {
+			return b[:mark] // every member was empty
+		}
+		return append(b, '}')
+	case slog.KindAny:
+		if err, ok := v.Any().(error); ok {
+			return st.appendError(b, c, a.Key, err)
+		}
+	}
+	b = st.appendKey(b, a.Key)
+	return st.appendValue(b, c, v)
+}
+
+// appendError writes the first top-level error as the ECS fields
+// error.message, error.type and error.stack_trace (when the error carries
+// a stack), plus the error's attributes (when it implements slog.LogValuer
+// resolving to a group). Other errors are written as their message.
+func (st *state) appendError(b []byte, c *core, key string, err error) []byte {
+	if isNil(err) {
+		b = st.appendKey(b, key)
+		return append(b, "null"...)
+	}
+	if st.err == nil {
+		st.err = err
+	}
+	if !st.top || st.ecs {
+		b = st.appendKey(b, key)
+		return jsonenc.AppendString(b, safeError(err))
+	}
+	st.ecs = true
+	b = st.appendKey(b, "error.message")
+	b = jsonenc.AppendString(b, safeError(err))
+	b = st.appendKey(b, "error.type")
+	b = jsonenc.AppendString(b, errorType(err))
+	if stack := stackOf(err); len(stack) > 0 {
+		b = st.appendKey(b, "error.stack_trace")
+		st.tmp = appendStack(st.tmp[:0], stack)
+		b = jsonenc.AppendString(b, unsafeString(st.tmp))
+	}
+	if lv, ok := err.(slog.LogValuer); ok {
+		v := safeLogValue(lv)
+		if v.Kind() == slog.KindGroup {
+			for _, ga := range v.Group() {
+				b = st.appendAttr(b, c, ga)
+			}
+		}
+	}
+	return b
+}
+
+// StackTracer is implemented by errors that carry the program counters of
+// the stack they were created on (glassbox's errors package does). The log
+// handler writes the stack as error.stack_trace.
+type StackTracer interface {
+	StackTrace() []uintptr
+}
+
+func stackOf(err error) []uintptr {
+	var st StackTracer
+	if errors.As(err, &st) {
+		return st.StackTrace()
+	}
+	return nil
+}
+
+// appendStack formats pcs like a Go panic: "function\n\tfile:line\n".
+func appendStack(b []byte, pcs []uintptr) []byte {
+	frames := runtime.CallersFrames(pcs)
+	for {
+		f, more := frames.Next()
+		if f.Function != "" || f.File != "" {
+			b = append(b, f.Function...)
+			b = append(b, "\n\t"...)
+			b = append(b, f.File...)
+			b = append(b, ':')
+			b = strconv.AppendInt(b, int64(f.Line), 10)
+			b = append(b, '\n')
+		}
+		if !more {
+			return b
+		}
+	}
+}
+
+func errorType(err error) string {
+	// Wrappers from fmt.Errorf and errors.Join say little; name the cause.
+	for {
+		switch err.(type) {
+		case interface{ Unwrap() error }:
+			if t := reflect.TypeOf(err).String(); t != "*fmt.wrapError" {
+				return t
+			}
+			next := errors.Unwrap(err)
+			if next == nil {
+				return reflect.TypeOf(err).String()
+			}
+			err = next
+		default:
+			return reflect.TypeOf(err).String()
+		}
+	}
+}
+
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Interface, reflect.Chan:
+		return rv.IsNil()
+	}
+	return false
+}
+
+// safeError returns err.Error(), or a description when Error panics.
+func safeError(err error) (s string) {
+	defer func() {
+		if r := recover(); r != nil {
+			s = fmt.Sprintf("!PANIC in Error(): %v", r)
+		}
+	}()
+	return err.Error()
+}
+
+func safeLogValue(lv slog.LogValuer) (v slog.Value) {
+	defer func() {
+		if r := recover(); r != nil {
+			v = slog.StringValue(fmt.Sprintf("!PANIC in LogValue(): %v", r))
+		}
+	}()
+	return slog.AnyValue(lv.LogValue()).Resolve()
+}
+
+// appendValue writes a resolved, non-group value.
+func (st *state) appendValue(b []byte, c *core, v slog.Value) []byte {
+	switch v.Kind() {
+	case slog.KindString:
+		return jsonenc.AppendString(b, v.String())
+	case slog.KindInt64:
+		return jsonenc.AppendInt(b, v.Int64())
+	case slog.KindUint64:
+		return jsonenc.AppendUint(b, v.Uint64())
+	case slog.KindFloat64:
+		return jsonenc.AppendFloat(b, v.Float64())
+	case slog.KindBool:
+		return jsonenc.AppendBool(b, v.Bool())
+	case slog.KindDuration:
+		// Nanoseconds as an integer, like ECS event.duration.
+		return jsonenc.AppendInt(b, int64(v.Duration()))
+	case slog.KindTime:
+		return jsonenc.AppendTime(b, v.Time())
+	case slog.KindGroup:
+		// Only reached for a LogValuer resolving to a group; write it nested.
+		b = append(b, '{')
+		saved, savedTop := st.keys, st.top
+		st.keys, st.top = saved[len(saved):], false
+		for _, ga := range v.Group() {
+			b = st.appendAttr(b, c, ga)
+		}
+		st.keys, st.top = saved[:len(saved):cap(saved)], savedTop
+		return append(b, '}')
+	case slog.KindLogValuer:
+		return st.appendValue(b, c, v.Resolve())
+	}
+	return st.appendAny(b, v.Any())
+}
+
+func (st *state) appendAny(b []byte, x any) []byte {
+	switch x := x.(type) {
+	case nil:
+		return append(b, "null"...)
+	case []byte:
+		return jsonenc.AppendBytesAsString(b, x)
+	case error:
+		return jsonenc.AppendString(b, safeError(x))
+	case time.Time:
+		return jsonenc.AppendTime(b, x)
+	case json.Marshaler, encoding.TextMarshaler:
+		// fall through to encoding/json below
+	case fmt.Stringer:
+		if isNil(x) {
+			return append(b, "null"...)
+		}
+		return jsonenc.AppendString(b, safeString(x))
+	}
+	return appendJSON(b, x)
+}
+
+func safeString(s fmt.Stringer) (out string) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = fmt.Sprintf("!PANIC in String(): %v", r)
+		}
+	}()
+	return s.String()
+}
+
+// appendJSON writes x with encoding/json, the slow path for values of
+// arbitrary types. A value encoding/json cannot handle is written as a
+// string with its %+v form; a panic in a Marshal method is caught.
+func appendJSON(b []byte, x any) (out []byte) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = jsonenc.AppendString(b, fmt.Sprintf("!PANIC in MarshalJSON: %v", r))
+		}
+	}()
+	j, err := json.Marshal(x)
+	if err != nil {
+		return jsonenc.AppendString(b, fmt.Sprintf("%+v", x))
+	}
+	// json.Marshal output may contain U+2028/2029 only escaped, and no raw
+	// newlines; compact it to be sure it is one line.
+	return append(b, j...)
+}
+
+// appendKey writes the separator and `"key":`, making the key safe for
+// Elasticsearch: empty keys and empty path segments ("a..b", ".a", "a.")
+// get '_', reserved top-level names and keys already used in the same
+// object get a suffix ("message" becomes "message_2" when user supplied).
+func (st *state) appendKey(b []byte, key string) []byte {
+	if n := len(b); n > 0 && b[n-1] != '{' {
+		b = append(b, ',')
+	}
+	key = st.uniqueKey(key)
+	b = append(b, '"')
+	b = appendSafeKey(b, key)
+	return append(b, '"', ':')
+}
+
+// uniqueKey returns key, or key with a numeric suffix when it would repeat
+// a key of the current object or shadow a field the handler writes itself.
+func (st *state) uniqueKey(key string) string {
+	clash := st.top && reservedKey(key)
+	if !clash {
+		for _, k := range st.keys {
+			if len(k) == len(key) && k == key {
+				clash = true
+				break
+			}
+		}
+	}
+	if clash {
+		for i := 2; ; i++ {
+			cand := key + "_" + strconv.Itoa(i)
+			if !st.hasKey(cand) {
+				key = cand
+				break
+			}
+		}
+	}
+	st.keys = append(st.keys, key)
+	return key
+}
+
+func (st *state) hasKey(key string) bool {
+	if st.top && reservedKey(key) {
+		return true
+	}
+	for _, k := range st.keys {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// reservedKey reports whether the handler writes key at the top level
+// itself. error.* keys are written by appendError through appendKey and are
+// handled by duplicate detection instead.
+func reservedKey(k string) bool {
+	switch k {
+	case "@timestamp", "log.level", "message", "ecs.version", "log.logger",
+		"service.name", "service.version", "service.environment", "host.name",
+		"event.dataset", "data_stream.type", "data_stream.dataset",
+		"data_stream.namespace", "correlation.id", "trace.id", "span.id",
+		"log.origin.file.name", "log.origin.file.line", "log.origin.function":
+		return true
+	}
+	return false
+}
+
+// appendSafeKey escapes key and replaces what Elasticsearch rejects in a
+// field name: an empty name, and empty segments around dots.
+func appendSafeKey(b []byte, key string) []byte {
+	if key == "" {
+		return append(b, '_')
+	}
+	start := len(b)
+	b = jsonenc.AppendStringContent(b, key)
+	out := b[start:]
+	for i, ch := range out {
+		if ch != '.' {
+			continue
+		}
+		if i == 0 || i == len(out)-1 || out[i-1] == '.' || out[i-1] == '_' && i >= 2 && out[i-2] == '.' {
+			out[i] = '_'
+		}
+	}
+	return b
+}

@@ -1,0 +1,307 @@
+package log
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel"
+
+	"github.com/glassbox-obs/glassbox/internal/jsonenc"
+	"github.com/glassbox-obs/glassbox/trace"
+)
+
+// ECSVersion is the ECS version the documents follow.
+const ECSVersion = "8.11.0"
+
+// Handler is an slog.Handler that encodes each record once as an ECS JSON
+// document and hands the bytes to every configured Sink.
+//
+// Every document carries @timestamp, log.level, message, ecs.version, the
+// service fields, and the correlation.id, trace.id and span.id found in the
+// record's context. User attributes follow; see the package documentation
+// for how values are written, redacted and kept safe for Elasticsearch.
+//
+// A Handler is safe for concurrent use. Handlers derived with WithAttrs and
+// WithGroup share the sinks of their parent.
+type Handler struct {
+	core   *core
+	levels []groupLevel // levels[0] is the top level; levels[i>0] are groups
+}
+
+// groupLevel is one nesting level: a group name (empty for the top level)
+// and the attributes pre-encoded into it by WithAttrs.
+type groupLevel struct {
+	name string
+	pre  []byte   // `"k":v,"k2":v2` without leading or trailing comma
+	keys []string // the keys in pre, for duplicate detection
+}
+
+// core is what all Handlers derived from one NewHandler call share.
+type core struct {
+	level        slog.Leveler
+	sinks        []Sink
+	static       []byte // `,"ecs.version":...` service fields
+	redactor     *Redactor
+	addSource    bool
+	errorHandler otel.ErrorHandler
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+var _ slog.Handler = (*Handler)(nil)
+
+// NewHandler returns a Handler configured by opts. With no sink configured it
+// writes JSON lines to os.Stdout.
+func NewHandler(opts ...Option) *Handler {
+	c := handlerConfig{level: slog.LevelInfo}
+	for _, o := range opts {
+		o.apply(&c)
+	}
+	if c.level == nil {
+		c.level = slog.LevelInfo
+	}
+	if c.redactor == nil && !c.noRedact {
+		c.redactor = NewRedactor()
+	}
+	if len(c.sinks) == 0 {
+		c.sinks = []Sink{NewWriterSink(os.Stdout, FormatJSON)}
+	}
+	return &Handler{
+		core: &core{
+			level:        c.level,
+			sinks:        c.sinks,
+			static:       appendStatic(nil, c.service, c.loggerName),
+			redactor:     c.redactor,
+			addSource:    c.addSource,
+			errorHandler: c.errorHandler,
+		},
+		levels: []groupLevel{{}},
+	}
+}
+
+func appendStatic(b []byte, s Service, logger string) []byte {
+	field := func(k, v string) {
+		if v != "" {
+			b = append(b, ',', '"')
+			b = append(b, k...)
+			b = append(b, '"', ':')
+			b = jsonenc.AppendString(b, v)
+		}
+	}
+	field("ecs.version", ECSVersion)
+	field("log.logger", logger)
+	field("service.name", s.Name)
+	field("service.version", s.Version)
+	field("service.environment", s.Environment)
+	field("host.name", s.HostName)
+	field("event.dataset", s.Dataset)
+	if s.Dataset != "" {
+		field("data_stream.type", "logs")
+		field("data_stream.dataset", s.Dataset)
+		field("data_stream.namespace", s.Namespace)
+	}
+	return b
+}
+
+// Enabled reports whether records at level l are handled.
+func (h *Handler) Enabled(_ context.Context, l slog.Level) bool {
+	return l >= h.core.level.Level()
+}
+
+// WithAttrs returns a Handler whose documents include attrs, encoded once
+// now, inside the current group.
+func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return h
+	}
+	h2 := h.clone()
+	lv := &h2.levels[len(h2.levels)-1]
+	st := getState()
+	defer putState(st)
+	st.top = len(h2.levels) == 1
+	st.keys = append(st.keys[:0], lv.keys...)
+	b := append([]byte(nil), lv.pre...)
+	for _, a := range attrs {
+		b = st.appendAttr(b, h.core, a)
+	}
+	lv.pre = b
+	lv.keys = append([]string(nil), st.keys...)
+	return h2
+}
+
+// WithGroup returns a Handler that nests the attributes that follow under
+// name. An empty name returns h unchanged.
+func (h *Handler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	h2 := h.clone()
+	h2.levels = append(h2.levels, groupLevel{name: name})
+	return h2
+}
+
+func (h *Handler) clone() *Handler {
+	lv := make([]groupLevel, len(h.levels), len(h.levels)+1)
+	copy(lv, h.levels)
+	return &Handler{core: h.core, levels: lv}
+}
+
+// Handle encodes r and writes it to every sink. It returns an error only
+// when every sink failed; the error handler sees each failure.
+func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+	c := h.core
+	st := getState()
+	defer putState(st)
+
+	ids := trace.FromContext(ctx)
+	t := r.Time
+	if t.IsZero() {
+		t = time.Now()
+	}
+	b := st.buf[:0]
+	if r.Time.IsZero() {
+		// slog's convention: a zero time means "no time"; sinks that need
+		// one use Entry.Time (see Entry.Doc).
+		b = append(b, `{"log.level":"`...)
+	} else {
+		b = append(b, `{"@timestamp":"`...)
+		b = jsonenc.AppendTimeContent(b, t)
+		b = append(b, `","log.level":"`...)
+	}
+	b = append(b, levelString(r.Level)...)
+	b = append(b, `","message":`...)
+	b = jsonenc.AppendString(b, r.Message)
+	b = append(b, c.static...)
+	if ids.CorrelationID != "" {
+		// Valid IDs need no escaping (see trace.ValidCorrelationID).
+		b = append(b, `,"correlation.id":"`...)
+		b = append(b, ids.CorrelationID...)
+		b = append(b, '"')
+	}
+	if ids.HasTrace() {
+		b = append(b, `,"trace.id":`...)
+		b = jsonenc.AppendHex(b, ids.TraceID[:])
+	}
+	if ids.HasSpan() {
+		b = append(b, `,"span.id":`...)
+		b = jsonenc.AppendHex(b, ids.SpanID[:])
+	}
+	if c.addSource && r.PC != 0 {
+		b = appendSource(b, r.PC)
+	}
+
+	// User attributes: the top level, then each group, then the record's.
+	st.err, st.ecs = nil, false
+	st.top = true
+	st.keys = append(st.keys[:0], h.levels[0].keys...)
+	b = appendPre(b, h.levels[0].pre)
+	marks := st.marks[:0]
+	for i := 1; i < len(h.levels); i++ {
+		lv := &h.levels[i]
+		marks = append(marks, len(b))
+		st.top = false
+		b = st.appendKey(b, lv.name)
+		b = append(b, '{')
+		st.keys = append(st.keys[:0], lv.keys...)
+		b = append(b, lv.pre...)
+	}
+	if r.NumAttrs() > 0 {
+		r.Attrs(func(a slog.Attr) bool {
+			b = st.appendAttr(b, c, a)
+			return true
+		})
+	}
+	// Close the groups, dropping the ones that stayed empty.
+	for i := len(marks) - 1; i >= 0; i-- {
+		if b[len(b)-1] == '{' {
+			b = b[:marks[i]]
+		} else {
+			b = append(b, '}')
+		}
+	}
+	st.marks = marks
+	b = append(b, '}', '\n')
+	st.buf = b
+
+	e := &st.entry
+	*e = Entry{Time: t, Level: r.Level, Message: r.Message, IDs: ids, Err: st.err, Doc: b}
+	var failed int
+	var first error
+	for _, s := range c.sinks {
+		if err := s.Write(ctx, e); err != nil {
+			failed++
+			if first == nil {
+				first = err
+			}
+			c.handleError(err)
+		}
+	}
+	*e = Entry{}
+	if failed == len(c.sinks) && first != nil {
+		return first
+	}
+	return nil
+}
+
+func appendPre(b, pre []byte) []byte {
+	if len(pre) == 0 {
+		return b
+	}
+	if b[len(b)-1] != '{' {
+		b = append(b, ',')
+	}
+	return append(b, pre...)
+}
+
+func appendSource(b []byte, pc uintptr) []byte {
+	fs := runtime.CallersFrames([]uintptr{pc})
+	f, _ := fs.Next()
+	if f.File == "" {
+		return b
+	}
+	b = append(b, `,"log.origin.file.name":`...)
+	b = jsonenc.AppendString(b, f.File)
+	b = append(b, `,"log.origin.file.line":`...)
+	b = jsonenc.AppendInt(b, int64(f.Line))
+	b = append(b, `,"log.origin.function":`...)
+	return jsonenc.AppendString(b, f.Function)
+}
+
+func (c *core) handleError(err error) {
+	if c.errorHandler != nil {
+		c.errorHandler.Handle(err)
+		return
+	}
+	otel.Handle(err)
+}
+
+// Flush asks every sink that buffers (implements Flusher) to deliver what
+// it holds, by ctx's deadline.
+func (h *Handler) Flush(ctx context.Context) error {
+	var errs []error
+	for _, s := range h.core.sinks {
+		if f, ok := s.(Flusher); ok {
+			errs = append(errs, f.Flush(ctx))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Shutdown shuts every sink down, by ctx's deadline. Later calls return the
+// first call's result. Records handled after Shutdown go nowhere.
+func (h *Handler) Shutdown(ctx context.Context) error {
+	c := h.core
+	c.shutdownOnce.Do(func() {
+		var errs []error
+		for _, s := range c.sinks {
+			errs = append(errs, s.Shutdown(ctx))
+		}
+		c.shutdownErr = errors.Join(errs...)
+	})
+	return c.shutdownErr
+}

@@ -1,0 +1,55 @@
+package middleware
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// Request describes an inbound request to an Observer.
+type Request struct {
+	// Protocol is "http" or "grpc".
+	Protocol string
+	// HTTP is the inbound HTTP request; nil for gRPC.
+	HTTP *http.Request
+	// Method is the HTTP method, or the full gRPC method ("/pkg.Service/Method").
+	Method string
+	// Route is the matched route pattern (HTTP) or the full gRPC method.
+	Route string
+	// CorrelationID is the request's correlation ID.
+	CorrelationID string
+}
+
+// Outcome is how a request ended.
+type Outcome struct {
+	// Status is the HTTP status code written; 0 for gRPC.
+	Status int
+	// GRPCCode is the gRPC status code (a google.golang.org/grpc/codes.Code
+	// value); 0 (OK) for HTTP.
+	GRPCCode uint32
+	// Err is the error a gRPC handler returned, or nil.
+	Err error
+	// Panic is the recovered panic value, or nil when the handler did not panic.
+	Panic any
+	// Stack is the stack trace of the goroutine that panicked, or nil.
+	Stack []byte
+	// Duration is how long the handler ran.
+	Duration time.Duration
+}
+
+// Observer is told when each request begins and ends. The Sentry
+// integration implements it to clone a hub per request and report failures;
+// the HTTP and gRPC middleware call it.
+//
+// Concurrency: Begin and End are called concurrently for different
+// requests; for one request, Begin happens before End, on the request's
+// goroutine. Neither may block on a backend.
+type Observer interface {
+	// Begin returns the context the handler will run with.
+	Begin(ctx context.Context, req *Request) context.Context
+	// End is called once after the handler returned or panicked, with the
+	// context returned by Begin. It returns the ID of an error event it
+	// recorded (written to the request's error log record as error.id),
+	// or "".
+	End(ctx context.Context, req *Request, out *Outcome) (eventID string)
+}
