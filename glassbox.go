@@ -92,11 +92,6 @@ func Start(ctx context.Context, opts ...Option) (*Telemetry, error) {
 	return b.finish(), nil
 }
 
-func (b *builder) newResource(ctx context.Context) (*sdkresource.Resource, error) {
-	attrs := b.service.ResourceAttributes()
-	return sdkresource.Merge(sdkresource.Default(), sdkresource.NewSchemaless(attrs...))
-}
-
 // onShutdown registers f to run at Telemetry.Shutdown (in reverse order).
 func (b *builder) onShutdown(f func(context.Context) error) { b.shutdown = append(b.shutdown, f) }
 
