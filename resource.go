@@ -12,4 +12,3 @@ func (b *builder) newResource(ctx context.Context) (*sdkresource.Resource, error
 	attrs := b.service.ResourceAttributes()
 	return sdkresource.Merge(sdkresource.Default(), sdkresource.NewSchemaless(attrs...))
 }
-
