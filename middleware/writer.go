@@ -1,0 +1,119 @@
+package middleware
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+)
+
+// responseWriter records the status and the number of body bytes written.
+// It keeps http.Flusher, http.Hijacker and io.ReaderFrom of the writer it
+// wraps and supports http.ResponseController through Unwrap.
+type responseWriter struct {
+	rw          http.ResponseWriter
+	status      int
+	bytes       int64
+	wroteHeader bool
+	hijacked    bool
+}
+
+var (
+	_ http.Flusher  = (*responseWriter)(nil)
+	_ http.Hijacker = (*responseWriter)(nil)
+	_ io.ReaderFrom = (*responseWriter)(nil)
+)
+
+func (w *responseWriter) reset(rw http.ResponseWriter) {
+	*w = responseWriter{rw: rw}
+}
+
+// Header returns the wrapped writer's header map.
+func (w *responseWriter) Header() http.Header { return w.rw.Header() }
+
+// WriteHeader records the first final status and passes code on.
+// Informational (1xx) codes other than 101 pass through without counting.
+func (w *responseWriter) WriteHeader(code int) {
+	if !w.wroteHeader && (code < 100 || code > 199 || code == http.StatusSwitchingProtocols) {
+		w.status = code
+		w.wroteHeader = true
+	}
+	w.rw.WriteHeader(code)
+}
+
+func (w *responseWriter) implicitHeader() {
+	if !w.wroteHeader {
+		w.status = http.StatusOK
+		w.wroteHeader = true
+	}
+}
+
+// Write writes p and counts it.
+func (w *responseWriter) Write(p []byte) (int, error) {
+	w.implicitHeader()
+	n, err := w.rw.Write(p)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// WriteString writes s without converting it when the wrapped writer
+// supports io.StringWriter.
+func (w *responseWriter) WriteString(s string) (int, error) {
+	w.implicitHeader()
+	var n int
+	var err error
+	if sw, ok := w.rw.(io.StringWriter); ok {
+		n, err = sw.WriteString(s)
+	} else {
+		n, err = w.rw.Write([]byte(s))
+	}
+	w.bytes += int64(n)
+	return n, err
+}
+
+// ReadFrom copies from r, using the wrapped writer's io.ReaderFrom (sendfile)
+// when it has one.
+func (w *responseWriter) ReadFrom(r io.Reader) (int64, error) {
+	w.implicitHeader()
+	var n int64
+	var err error
+	if rf, ok := w.rw.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(r)
+	} else {
+		n, err = io.Copy(writerOnly{w.rw}, r)
+	}
+	w.bytes += n
+	return n, err
+}
+
+type writerOnly struct{ io.Writer }
+
+// Flush sends buffered data to the client; see FlushError.
+func (w *responseWriter) Flush() { _ = w.FlushError() }
+
+// FlushError flushes through the wrapped writer, reporting
+// http.ErrNotSupported when nothing below can flush.
+func (w *responseWriter) FlushError() error {
+	w.implicitHeader()
+	if f, ok := w.rw.(http.Flusher); ok {
+		f.Flush()
+		return nil
+	}
+	return http.NewResponseController(w.rw).Flush()
+}
+
+// Hijack takes over the connection when the wrapped writer allows it.
+func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(w.rw).Hijack()
+	if err == nil {
+		w.hijacked = true
+		if !w.wroteHeader {
+			w.status = http.StatusSwitchingProtocols
+			w.wroteHeader = true
+		}
+	}
+	return conn, brw, err
+}
+
+// Unwrap returns the wrapped writer, for http.ResponseController.
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.rw }

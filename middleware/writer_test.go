@@ -1,0 +1,168 @@
+package middleware_test
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/glassbox-obs/glassbox/middleware"
+)
+
+func newServer(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// A handler flushes through http.ResponseController; the client reads the
+// first chunk while the handler is still waiting, which proves the flush
+// went through the wrapper.
+func TestResponseControllerFlushStreams(t *testing.T) {
+	f := newFixture(t)
+	release := make(chan struct{})
+	srv := newServer(t, middleware.HTTP(f.opts()...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		_, _ = io.WriteString(w, "first\n")
+		if err := rc.Flush(); err != nil {
+			t.Errorf("Flush through the wrapper: %v", err)
+		}
+		<-release
+		_, _ = io.WriteString(w, "second\n")
+	})))
+	resp, err := http.Get(srv.URL + "/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	line, err := br.ReadString('\n')
+	if err != nil || line != "first\n" {
+		t.Fatalf("first chunk: got %q, %v; want it before the handler finished", line, err)
+	}
+	if id := resp.Header.Get("X-Correlation-ID"); id == "" {
+		t.Error("streamed response has no X-Correlation-ID")
+	}
+	close(release)
+	rest, _ := io.ReadAll(br)
+	if string(rest) != "second\n" {
+		t.Errorf("rest: got %q, want %q", rest, "second\n")
+	}
+}
+
+func TestResponseControllerDeadlinesAndFlusher(t *testing.T) {
+	f := newFixture(t)
+	srv := newServer(t, middleware.HTTP(f.opts()...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		if err := rc.SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
+			t.Errorf("SetWriteDeadline through Unwrap: %v", err)
+		}
+		if _, ok := w.(http.Flusher); !ok {
+			t.Error("wrapper lost http.Flusher")
+		}
+		if _, ok := w.(io.ReaderFrom); !ok {
+			t.Error("wrapper lost io.ReaderFrom")
+		}
+		w.(http.Flusher).Flush()
+	})))
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+}
+
+func TestHijackThroughWrapper(t *testing.T) {
+	f := newFixture(t)
+	srv := newServer(t, middleware.HTTP(f.opts()...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Errorf("Hijack: %v", err)
+			return
+		}
+		defer conn.Close()
+		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\nhello")
+		_ = brw.Flush()
+	})))
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "echo")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("status: got %d, want 101", resp.StatusCode)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if string(b) != "hello" {
+		t.Errorf("body: got %q, want hello", b)
+	}
+	if got := f.record(t, "request completed")["http.response.status_code"]; got != float64(101) {
+		t.Errorf("access log status: got %v, want 101", got)
+	}
+}
+
+func TestReadFromCountsBytes(t *testing.T) {
+	f := newFixture(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "file.txt")
+	if err := os.WriteFile(path, bytes.Repeat([]byte("x"), 10000), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t, middleware.HTTP(f.opts()...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fh, err := os.Open(path)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer fh.Close()
+		_, _ = io.Copy(w, fh) // uses io.ReaderFrom
+	})))
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if len(b) != 10000 {
+		t.Errorf("body: got %d bytes, want 10000", len(b))
+	}
+	if got := f.record(t, "request completed")["http.response.body.bytes"]; got != float64(10000) {
+		t.Errorf("access log bytes: got %v, want 10000", got)
+	}
+}
+
+func TestRealServerPanicAndLargeHeader(t *testing.T) {
+	f := newFixture(t)
+	h := middleware.HTTP(f.opts()...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		panic("kaboom")
+	}))
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.MaxHeaderBytes = 4 << 20
+	srv.Start()
+	t.Cleanup(srv.Close)
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	big := strings.Repeat("Z", 1<<20)
+	req.Header.Set("X-Correlation-ID", big)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 500 {
+		t.Errorf("status: got %d, want 500", resp.StatusCode)
+	}
+	if id := resp.Header.Get("X-Correlation-ID"); len(id) != 32 {
+		t.Errorf("X-Correlation-ID: got %q, want a new 32-hex ID", trunc(id))
+	}
+	f.checkAllClean(t, big[:100])
+}
