@@ -1,0 +1,16 @@
+// Package otlp sends glassbox spans and logs to an OpenTelemetry collector
+// (or Jaeger, Tempo, Elastic APM) over OTLP, gRPC or HTTP/protobuf.
+//
+// It builds on the OpenTelemetry SDK: the exporters, batch processors, retry
+// policy and OTEL_EXPORTER_OTLP_* handling are the SDK's. What it adds is a
+// log.Sink that turns glassbox's encoded records into OTel log records off
+// the request goroutine, bounded queues, and counters that account for
+// every span and record (exported, failed, dropped, in flight).
+//
+// Most programs never call it: glassbox.Start wires it from the standard
+// OTEL_* environment. Used directly:
+//
+//	exp, err := otlp.NewLogExporter(ctx, otlp.WithEndpointURL("http://localhost:4318"))
+//	sink := otlp.NewSink(exp)
+//	h := log.NewHandler(log.WithSink(sink))
+package otlp

@@ -1,0 +1,207 @@
+package otlp
+
+import (
+	"crypto/tls"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	sdkresource "go.opentelemetry.io/otel/sdk/resource"
+)
+
+// Protocol is an OTLP transport, as named by OTEL_EXPORTER_OTLP_PROTOCOL.
+type Protocol string
+
+// The protocols the exporters speak.
+const (
+	ProtocolGRPC         Protocol = "grpc"
+	ProtocolHTTPProtobuf Protocol = "http/protobuf"
+)
+
+// DefaultProtocol is the protocol used when none is configured, as the
+// OpenTelemetry specification recommends.
+const DefaultProtocol = ProtocolHTTPProtobuf
+
+// ParseProtocol parses a value of OTEL_EXPORTER_OTLP_PROTOCOL. The empty
+// string gives DefaultProtocol. http/json is refused: the Go exporters do
+// not speak it.
+func ParseProtocol(s string) (Protocol, error) {
+	switch p := Protocol(strings.ToLower(strings.TrimSpace(s))); p {
+	case "":
+		return DefaultProtocol, nil
+	case ProtocolGRPC, ProtocolHTTPProtobuf:
+		return p, nil
+	default:
+		return "", fmt.Errorf("unsupported OTLP protocol %q (want grpc or http/protobuf)", s)
+	}
+}
+
+// DefaultMaxQueueSize is the number of spans or log records a processor
+// buffers when neither an option nor the environment says otherwise.
+const DefaultMaxQueueSize = 2048
+
+// RetryConfig is the retry policy for failures the OTLP specification calls
+// retryable (gRPC Unavailable, ResourceExhausted with RetryInfo, ...;
+// HTTP 429, 502, 503, 504). The server's RetryInfo or Retry-After is
+// honoured; otherwise the delay grows exponentially with jitter from
+// InitialInterval to MaxInterval, until MaxElapsedTime has passed.
+type RetryConfig struct {
+	// Enabled turns retrying on.
+	Enabled bool
+	// InitialInterval is the delay before the first retry.
+	InitialInterval time.Duration
+	// MaxInterval caps the delay between retries.
+	MaxInterval time.Duration
+	// MaxElapsedTime is how long an export keeps retrying; the export's
+	// own deadline may end it earlier.
+	MaxElapsedTime time.Duration
+}
+
+// Option configures the constructors of this package.
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	protocol     Protocol
+	endpoint     string
+	headers      map[string]string
+	insecure     bool
+	timeout      time.Duration
+	compression  string
+	tlsConfig    *tls.Config
+	retry        *RetryConfig
+	queueSize    int
+	resource     *sdkresource.Resource
+	errorHandler otel.ErrorHandler
+	err          error
+}
+
+// newConfig applies opts over the defaults. signal is "TRACES" or "LOGS",
+// for the variables this package resolves itself.
+func newConfig(signal string, opts []Option) config {
+	c := config{}
+	for _, o := range opts {
+		o.apply(&c)
+	}
+	if c.protocol == "" {
+		v := os.Getenv("OTEL_EXPORTER_OTLP_" + signal + "_PROTOCOL")
+		if v == "" {
+			v = os.Getenv("OTEL_EXPORTER_OTLP_PROTOCOL")
+		}
+		p, err := ParseProtocol(v)
+		if err != nil && c.err == nil {
+			c.err = err
+		}
+		c.protocol = p
+	}
+	if c.queueSize <= 0 {
+		env := "OTEL_BSP_MAX_QUEUE_SIZE"
+		if signal == "LOGS" {
+			env = "OTEL_BLRP_MAX_QUEUE_SIZE"
+		}
+		c.queueSize = DefaultMaxQueueSize
+		if n, err := strconv.Atoi(strings.TrimSpace(os.Getenv(env))); err == nil && n > 0 {
+			c.queueSize = n
+		}
+	}
+	if c.errorHandler == nil {
+		c.errorHandler = otel.GetErrorHandler()
+	}
+	return c
+}
+
+// WithProtocol selects the transport. Default: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL
+// or OTEL_EXPORTER_OTLP_LOGS_PROTOCOL, then OTEL_EXPORTER_OTLP_PROTOCOL,
+// then http/protobuf.
+func WithProtocol(p Protocol) Option {
+	return optionFunc(func(c *config) {
+		pp, err := ParseProtocol(string(p))
+		if err != nil {
+			c.err = err
+			return
+		}
+		c.protocol = pp
+	})
+}
+
+// WithEndpointURL sets the collector's base URL, as OTEL_EXPORTER_OTLP_ENDPOINT
+// does: over HTTP the signal's path (/v1/traces, /v1/logs) is appended to
+// it; over gRPC its host and port are dialled, and an http:// scheme means
+// no TLS. Default: the exporter reads OTEL_EXPORTER_OTLP_ENDPOINT and the
+// per-signal OTEL_EXPORTER_OTLP_{TRACES,LOGS}_ENDPOINT (used as is), then
+// localhost:4318 (HTTP) or localhost:4317 (gRPC).
+func WithEndpointURL(u string) Option {
+	return optionFunc(func(c *config) { c.endpoint = u })
+}
+
+// WithHeaders sets headers (gRPC metadata) sent with every export, such as
+// an API key. Default: OTEL_EXPORTER_OTLP_HEADERS and the per-signal
+// variables, read by the exporter.
+func WithHeaders(h map[string]string) Option {
+	return optionFunc(func(c *config) { c.headers = h })
+}
+
+// WithInsecure turns TLS off. Default: OTEL_EXPORTER_OTLP_INSECURE, or an
+// http:// endpoint; otherwise TLS.
+func WithInsecure() Option {
+	return optionFunc(func(c *config) { c.insecure = true })
+}
+
+// WithTimeout bounds each export attempt. Default: OTEL_EXPORTER_OTLP_TIMEOUT
+// (milliseconds) and the per-signal variables, then 10s.
+func WithTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.timeout = d })
+}
+
+// WithCompression sets the body compression, "gzip" or "none". Default:
+// OTEL_EXPORTER_OTLP_COMPRESSION and the per-signal variables, then none.
+func WithCompression(name string) Option {
+	return optionFunc(func(c *config) {
+		switch n := strings.ToLower(name); n {
+		case "gzip", "none":
+			c.compression = n
+		default:
+			c.err = fmt.Errorf("unsupported OTLP compression %q (want gzip or none)", name)
+		}
+	})
+}
+
+// WithTLSClientConfig sets the TLS configuration (trusted roots, client
+// certificate). Default: OTEL_EXPORTER_OTLP_CERTIFICATE, _CLIENT_CERTIFICATE
+// and _CLIENT_KEY and the per-signal variables, then the system roots.
+func WithTLSClientConfig(tc *tls.Config) Option {
+	return optionFunc(func(c *config) { c.tlsConfig = tc })
+}
+
+// WithRetry sets the retry policy. Default: the exporters' own policy
+// (retrying enabled, 5s initial and 30s maximum interval, for up to a
+// minute).
+func WithRetry(rc RetryConfig) Option {
+	return optionFunc(func(c *config) { c.retry = &rc })
+}
+
+// WithMaxQueueSize bounds how many spans (NewSpanProcessor) or log records
+// (NewSink) wait for export, including those being exported; beyond it new
+// ones are dropped and counted. Default: OTEL_BSP_MAX_QUEUE_SIZE or
+// OTEL_BLRP_MAX_QUEUE_SIZE, then 2048.
+func WithMaxQueueSize(n int) Option {
+	return optionFunc(func(c *config) { c.queueSize = n })
+}
+
+// WithResource sets the resource of exported log records (NewSink). Spans
+// carry their TracerProvider's resource. Default: resource.Default().
+func WithResource(r *sdkresource.Resource) Option {
+	return optionFunc(func(c *config) { c.resource = r })
+}
+
+// WithErrorHandler receives export failures (after retries) of processors
+// and sinks. Default: the OTel global error handler.
+func WithErrorHandler(h otel.ErrorHandler) Option {
+	return optionFunc(func(c *config) { c.errorHandler = h })
+}
