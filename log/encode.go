@@ -53,10 +53,10 @@ func putState(st *state) {
 
 // appendAttr appends `,"key":value` (no comma directly after '{').
 func (st *state) appendAttr(b []byte, c *core, a slog.Attr) []byte {
-	if a.Equal(slog.Attr{}) {
-		return b
-	}
 	v := a.Value
+	if a.Key == "" && v.Kind() == slog.KindAny && v.Any() == nil {
+		return b // the zero Attr, which slog says to ignore
+	}
 	if v.Kind() == slog.KindLogValuer {
 		// Errors that are also LogValuers keep their error-ness; see below.
 		if err, ok := v.Any().(error); ok {
@@ -146,10 +146,27 @@ type StackTracer interface {
 	StackTrace() []uintptr
 }
 
+// stackOf returns the stack of the outermost error in err's chain that
+// carries one. It walks the chain itself: errors.As with an interface
+// target allocates on every call.
 func stackOf(err error) []uintptr {
-	var st StackTracer
-	if errors.As(err, &st) {
-		return st.StackTrace()
+	for depth := 0; err != nil && depth < 32; depth++ {
+		if st, ok := err.(StackTracer); ok {
+			return st.StackTrace()
+		}
+		switch x := err.(type) {
+		case interface{ Unwrap() error }:
+			err = x.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range x.Unwrap() {
+				if pcs := stackOf(e); pcs != nil {
+					return pcs
+				}
+			}
+			return nil
+		default:
+			return nil
+		}
 	}
 	return nil
 }
@@ -371,11 +388,27 @@ func reservedKey(k string) bool {
 	return false
 }
 
+// plainKey[c] is true for bytes that can be copied into a key as they
+// are: printable ASCII other than '"', '\\' and '.'.
+var plainKey = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\' && c != '.'
+	}
+	return t
+}()
+
 // appendSafeKey escapes key and replaces what Elasticsearch rejects in a
 // field name: an empty name, and empty segments around dots.
 func appendSafeKey(b []byte, key string) []byte {
-	if key == "" {
-		return append(b, '_')
+	i := 0
+	for i < len(key) && plainKey[key[i]] {
+		i++
+	}
+	if i == len(key) {
+		if i == 0 {
+			return append(b, '_')
+		}
+		return append(b, key...) // the common case: one pass, one copy
 	}
 	start := len(b)
 	b = jsonenc.AppendStringContent(b, key)

@@ -204,8 +204,8 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	for i := 1; i < len(h.levels); i++ {
 		lv := &h.levels[i]
 		marks = append(marks, len(b))
+		b = st.appendKey(b, lv.name) // in the enclosing object
 		st.top = false
-		b = st.appendKey(b, lv.name)
 		b = append(b, '{')
 		st.keys = append(st.keys[:0], lv.keys...)
 		b = append(b, lv.pre...)

@@ -139,21 +139,28 @@ func AppendTime(dst []byte, t time.Time) []byte {
 
 // AppendTimeContent is AppendTime without the quotes.
 func AppendTimeContent(dst []byte, t time.Time) []byte {
-	t = t.UTC()
-	year, month, day := t.Date()
-	hour, min, sec := t.Clock()
+	secs := t.Unix()
 	ns := t.Nanosecond()
-	if year < 0 || year > 9999 {
-		return t.AppendFormat(dst, "2006-01-02T15:04:05.000000000Z07:00")
+	const minSecs, maxSecs = -62135596800, 253402300799 // years 0001 to 9999
+	if secs < minSecs || secs > maxSecs {
+		return t.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000000000Z07:00")
 	}
+	days := secs / 86400
+	rem := secs % 86400
+	if rem < 0 {
+		rem += 86400
+		days--
+	}
+	year, month, day := civil(days)
+	hour, min, sec := int(rem/3600), int(rem%3600/60), int(rem%60)
 	var b [30]byte
 	b[0] = byte('0' + year/1000)
 	b[1] = byte('0' + year/100%10)
 	b[2] = byte('0' + year/10%10)
 	b[3] = byte('0' + year%10)
 	b[4] = '-'
-	b[5] = byte('0' + int(month)/10)
-	b[6] = byte('0' + int(month)%10)
+	b[5] = byte('0' + month/10)
+	b[6] = byte('0' + month%10)
 	b[7] = '-'
 	b[8] = byte('0' + day/10)
 	b[9] = byte('0' + day%10)
@@ -173,6 +180,30 @@ func AppendTimeContent(dst []byte, t time.Time) []byte {
 	}
 	b[29] = 'Z'
 	return append(dst, b[:]...)
+}
+
+// civil converts days since 1970-01-01 to a proleptic Gregorian date
+// (Howard Hinnant's days_from_civil inverse).
+func civil(days int64) (year, month, day int) {
+	z := days + 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y := yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d := doy - (153*mp+2)/5 + 1
+	m := mp + 3
+	if m > 12 {
+		m -= 12
+	}
+	if m <= 2 {
+		y++
+	}
+	return int(y), int(m), int(d)
 }
 
 // AppendHex appends the lowercase hex encoding of b, quoted.
