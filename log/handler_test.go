@@ -262,6 +262,8 @@ func TestValueKinds(t *testing.T) {
 	_ = raw
 }
 
+var testTime = time.Date(2026, 11, 22, 8, 15, 0, 0, time.UTC)
+
 func nan() float64 { z := 0.0; return z / z }
 
 func TestKeysSafeForElasticsearch(t *testing.T) {
