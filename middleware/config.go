@@ -1,0 +1,78 @@
+package middleware
+
+import (
+	"log/slog"
+	"strings"
+
+	"go.opentelemetry.io/otel/propagation"
+	oteltrace "go.opentelemetry.io/otel/trace"
+
+	"github.com/glassbox-obs/glassbox/log"
+)
+
+// The methods below expose a Config to package grpcmw, which shares the
+// options with the HTTP middleware.
+
+// Tracer returns the tracer spans are started with.
+func (c *Config) Tracer() oteltrace.Tracer { return c.tracer }
+
+// Propagator returns the propagator for trace context and baggage.
+func (c *Config) Propagator() propagation.TextMapPropagator { return c.prop }
+
+// Observers returns the configured observers. The slice must not be
+// modified.
+func (c *Config) Observers() []Observer { return c.observers }
+
+// Redactor returns the redaction list; nil redacts nothing.
+func (c *Config) Redactor() *log.Redactor { return c.redactor }
+
+// CorrelationMetadataKeys returns the correlation headers as lowercase gRPC
+// metadata keys, in order of preference. The slice must not be modified.
+func (c *Config) CorrelationMetadataKeys() []string { return c.corrMD }
+
+// RequestMetadataKeys returns the WithRequestHeaders names as lowercase
+// gRPC metadata keys.
+func (c *Config) RequestMetadataKeys() []string {
+	out := make([]string, len(c.headers))
+	for i, h := range c.headers {
+		out[i] = h.mdName
+	}
+	return out
+}
+
+// GRPCCodeLevel returns the access-log level for a gRPC status code.
+func (c *Config) GRPCCodeLevel(code uint32) slog.Level { return c.codeLevel(code) }
+
+// SkipGRPC reports whether the full gRPC method ("/pkg.Service/Method")
+// gets no span and no access log: listed in WithSkipGRPCMethods (by
+// method or service), or rejected by the WithFilter function.
+func (c *Config) SkipGRPC(fullMethod string) bool {
+	for _, m := range c.skipMethods {
+		if m == fullMethod {
+			return true
+		}
+	}
+	if len(c.skipServices) > 0 {
+		svc, _ := SplitGRPCMethod(fullMethod)
+		for _, s := range c.skipServices {
+			if s == svc {
+				return true
+			}
+		}
+	}
+	if c.filter != nil {
+		req := Request{Protocol: "grpc", Method: fullMethod, Route: fullMethod}
+		return !c.filter(&req)
+	}
+	return false
+}
+
+// SplitGRPCMethod splits "/pkg.Service/Method" into "pkg.Service" and
+// "Method". A malformed name yields ("", name without the leading slash).
+func SplitGRPCMethod(fullMethod string) (service, method string) {
+	s := strings.TrimPrefix(fullMethod, "/")
+	if i := strings.LastIndexByte(s, '/'); i >= 0 {
+		return s[:i], s[i+1:]
+	}
+	return "", s
+}

@@ -1,0 +1,105 @@
+package grpcmw
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	"google.golang.org/grpc/codes"
+
+	"github.com/glassbox-obs/glassbox/middleware"
+)
+
+// Messages of the records: the server's access-log record has the same
+// message as HTTP's; a client's record of an outgoing call another one.
+const (
+	accessMessage = "request completed"
+	clientMessage = "outgoing call completed"
+)
+
+// loggerFor adapts the configured slog logger to go-grpc-middleware's
+// logging.Logger: its field names are mapped to ECS / OTel names, values
+// sanitised.
+func loggerFor(c *middleware.Config, finished string) logging.Logger {
+	return logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
+		l := c.Logger()
+		level := slog.Level(lvl)
+		if !l.Enabled(ctx, level) {
+			return
+		}
+		if msg == "finished call" {
+			msg = finished
+		}
+		var buf [16]slog.Attr
+		attrs := buf[:0]
+		for i := 0; i+1 < len(fields); i += 2 {
+			k, ok := fields[i].(string)
+			if !ok {
+				continue
+			}
+			if a, keep := mapField(k, fields[i+1]); keep {
+				attrs = append(attrs, a)
+			}
+		}
+		rec := slog.NewRecord(time.Now(), level, msg, 0)
+		rec.AddAttrs(attrs...)
+		_ = l.Handler().Handle(ctx, rec)
+	})
+}
+
+func mapField(k string, v any) (slog.Attr, bool) {
+	switch k {
+	case "protocol":
+		return slog.String("rpc.system", "grpc"), true
+	case "grpc.component", "grpc.start_time":
+		return slog.Attr{}, false
+	case "grpc.service":
+		return slog.String("rpc.service", str(v)), true
+	case "grpc.method":
+		return slog.String("rpc.method", str(v)), true
+	case "peer.address":
+		return slog.String("client.address", str(v)), true
+	case "grpc.code":
+		if s, ok := v.(string); ok {
+			return slog.Int("rpc.grpc.status_code", int(codeByName(s))), true
+		}
+	case "grpc.error":
+		return slog.String("error.message", middleware.Sanitize(str(v), 4096)), true
+	case "event.duration":
+		if d, ok := v.(time.Duration); ok {
+			return slog.Duration(k, d), true
+		}
+	}
+	switch v := v.(type) {
+	case string:
+		return slog.String(k, middleware.Sanitize(v, 1024)), true
+	case int:
+		return slog.Int(k, v), true
+	case int64:
+		return slog.Int64(k, v), true
+	}
+	return slog.Any(k, v), true
+}
+
+func str(v any) string {
+	if s, ok := v.(string); ok {
+		return middleware.Sanitize(s, 1024)
+	}
+	return ""
+}
+
+func codeByName(s string) codes.Code {
+	for c := codes.OK; c <= codes.Unauthenticated; c++ {
+		if c.String() == s {
+			return c
+		}
+	}
+	if n, err := strconv.Atoi(s); err == nil && n >= 0 {
+		return codes.Code(n)
+	}
+	return codes.Unknown
+}
+
+func durationField(d time.Duration) logging.Fields { return logging.Fields{"event.duration", d} }
