@@ -1,0 +1,755 @@
+package sentry
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"go/build"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	sentrygo "github.com/getsentry/sentry-go"
+
+	gberrors "github.com/glassbox-obs/glassbox/errors"
+	"github.com/glassbox-obs/glassbox/log"
+	"github.com/glassbox-obs/glassbox/middleware"
+	"github.com/glassbox-obs/glassbox/trace"
+)
+
+// failure is what is being reported.
+type failure struct {
+	err      error // nil for a bare failing status
+	req      *middleware.Request
+	out      *middleware.Outcome
+	panic    bool
+	status   int
+	grpcCode uint32
+	explicit bool       // Report was called
+	fromLog  bool       // an ERROR record
+	ids      *trace.IDs // the record's IDs, for fromLog
+}
+
+// panicError is the exception of a panic whose value is not an error.
+type panicError struct{ value any }
+
+func (p *panicError) Error() string { return fmt.Sprint(p.value) }
+
+// statusError is the exception of a failing status without an error.
+type statusError struct{ msg string }
+
+func (s *statusError) Error() string { return s.msg }
+
+// capture builds the event with sentry-go's own exception building, adds
+// what glassbox knows and sends it through the request's hub. It never
+// panics.
+func (r *Reporter) capture(ctx context.Context, st *reqState, f failure) (id string) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.handleError(fmt.Errorf("glassbox/sentry: building an event panicked: %v", p))
+			id = ""
+		}
+	}()
+	if f.req == nil && st != nil {
+		f.req = st.req
+	}
+	err := f.err
+	synthetic := false
+	if err == nil {
+		err = &statusError{msg: statusMessage(f)}
+		synthetic = true
+	}
+	level := sentrygo.LevelError
+	if f.panic {
+		level = sentrygo.LevelFatal
+	}
+	event := r.client.EventFromException(err, level)
+	r.fixExceptions(event, err, f)
+	ids := eventIDs(ctx, st, f)
+	r.enrich(st, event, err, f, ids, synthetic)
+
+	var hub *sentrygo.Hub
+	if st != nil {
+		hub = st.hub
+	} else {
+		hub = r.hub.Clone()
+	}
+	if ids.HasTrace() {
+		// Without a Sentry span the scope's propagation context becomes
+		// the event's trace context (and the envelope's trace header).
+		hub.Scope().SetPropagationContext(sentrygo.PropagationContext{
+			TraceID: sentrygo.TraceID(ids.TraceID), SpanID: sentrygo.SpanID(ids.SpanID),
+		})
+	}
+	eid := hub.CaptureEvent(event)
+	if eid == nil {
+		r.c.sampledOut.Add(1)
+		return ""
+	}
+	id = string(*eid)
+	if st != nil {
+		// The request's first event is its one event; an automatic report
+		// that raced with another returns the first one's ID.
+		if first := st.setEvent(id, f.err); !f.explicit {
+			return first
+		}
+	}
+	return id
+}
+
+func statusMessage(f failure) string {
+	var b strings.Builder
+	if f.grpcCode != 0 {
+		b.WriteString("gRPC status ")
+		b.WriteString(grpcCodeName(f.grpcCode))
+	} else {
+		b.WriteString("HTTP ")
+		b.WriteString(strconv.Itoa(f.status))
+	}
+	if f.req != nil {
+		if f.req.Protocol != "grpc" && f.req.Method != "" {
+			b.WriteString(" " + f.req.Method)
+		}
+		if f.req.Route != "" {
+			b.WriteString(" " + f.req.Route)
+		}
+	}
+	return b.String()
+}
+
+var grpcNames = [...]string{"OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded",
+	"NotFound", "AlreadyExists", "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+	"Aborted", "OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss", "Unauthenticated"}
+
+func grpcCodeName(c uint32) string {
+	if int(c) < len(grpcNames) {
+		return grpcNames[c]
+	}
+	return "Code(" + strconv.FormatUint(uint64(c), 10) + ")"
+}
+
+// fixExceptions adjusts what sentry-go built: panic stacks and mechanism,
+// readable types for our own wrappers, no meaningless reporting stacks,
+// and in-app flags that know about module caches and glassbox itself.
+func (r *Reporter) fixExceptions(event *sentrygo.Event, err error, f failure) {
+	n := len(event.Exception)
+	if n == 0 {
+		return
+	}
+	top := &event.Exception[n-1] // sentry-go puts the outermost error last
+	ownStack := sentrygo.ExtractStacktrace(err) != nil
+	switch {
+	case f.panic:
+		if !ownStack && f.out != nil && len(f.out.Stack) > 0 {
+			if frames := parsePanicStack(f.out.Stack); len(frames) > 0 {
+				top.Stacktrace = &sentrygo.Stacktrace{Frames: frames}
+			}
+		}
+		if top.Mechanism == nil {
+			top.Mechanism = &sentrygo.Mechanism{Type: "panic"}
+		} else {
+			top.Mechanism.Type = "panic"
+		}
+		top.Mechanism.SetUnhandled()
+	case !ownStack && !f.explicit && !f.fromLog:
+		// The stack sentry-go took is the middleware's, not the failure's.
+		top.Stacktrace = nil
+	}
+	for i := range event.Exception {
+		e := &event.Exception[i]
+		switch e.Type {
+		case "*sentry.panicError":
+			e.Type = "panic"
+		case "*sentry.statusError":
+			if f.grpcCode != 0 {
+				e.Type = "GRPCStatus"
+			} else {
+				e.Type = "HTTPStatus"
+			}
+		}
+		if e.Stacktrace != nil {
+			for j := range e.Stacktrace.Frames {
+				fr := &e.Stacktrace.Frames[j]
+				fr.InApp = inApp(fr)
+			}
+		}
+	}
+}
+
+var goRoot = strings.ReplaceAll(build.Default.GOROOT, "\\", "/")
+
+// glassboxPkgs are the packages whose frames are never the user's code.
+var glassboxPkgs = []string{
+	"github.com/glassbox-obs/glassbox/errors",
+	"github.com/glassbox-obs/glassbox/log",
+	"github.com/glassbox-obs/glassbox/trace",
+	"github.com/glassbox-obs/glassbox/middleware",
+	"github.com/glassbox-obs/glassbox/exporter/sentry",
+}
+
+func inApp(fr *sentrygo.Frame) bool {
+	if fr.Module == "" && fr.Function == "" {
+		return false
+	}
+	path := fr.AbsPath
+	if path == "" {
+		path = fr.Filename
+	}
+	if (goRoot != "" && strings.HasPrefix(path, goRoot)) || strings.Contains(path, "/pkg/mod/") ||
+		strings.Contains(path, "/vendor/") || strings.HasPrefix(fr.Module, "github.com/getsentry/") {
+		return false
+	}
+	if !strings.Contains(fr.Module, ".") && !strings.Contains(fr.Module, "/") && fr.Module != "main" && fr.Module != "" {
+		return false // the standard library (trimpath builds)
+	}
+	for _, p := range glassboxPkgs {
+		if fr.Module == p || strings.HasPrefix(fr.Module, p+"/") {
+			return false
+		}
+	}
+	return true
+}
+
+// parsePanicStack turns runtime/debug.Stack output into Sentry frames,
+// oldest first, keeping the frames below the panic.
+func parsePanicStack(b []byte) []sentrygo.Frame {
+	lines := strings.Split(string(b), "\n")
+	var frames []runtime.Frame
+	for i := 0; i+1 < len(lines); i++ {
+		fn := lines[i]
+		if fn == "" || strings.HasPrefix(fn, "goroutine ") || strings.HasPrefix(fn, "\t") {
+			continue
+		}
+		if strings.HasPrefix(fn, "created by ") {
+			break
+		}
+		loc := strings.TrimSpace(lines[i+1])
+		if !strings.HasPrefix(lines[i+1], "\t") {
+			continue
+		}
+		i++
+		if j := strings.LastIndex(loc, " +0x"); j >= 0 {
+			loc = loc[:j]
+		}
+		file, lineStr := loc, ""
+		if j := strings.LastIndexByte(loc, ':'); j >= 0 {
+			file, lineStr = loc[:j], loc[j+1:]
+		}
+		ln, _ := strconv.Atoi(lineStr)
+		if strings.HasSuffix(fn, ")") {
+			if j := strings.LastIndexByte(fn, '('); j > 0 {
+				fn = fn[:j]
+			}
+		}
+		if fn == "panic" || fn == "runtime.gopanic" {
+			frames = frames[:0] // everything so far is the recovery machinery
+			continue
+		}
+		frames = append(frames, runtime.Frame{Function: fn, File: file, Line: ln})
+	}
+	out := make([]sentrygo.Frame, 0, len(frames))
+	for i := len(frames) - 1; i >= 0; i-- {
+		out = append(out, sentrygo.NewFrame(frames[i]))
+	}
+	return out
+}
+
+// enrich adds tags, contexts, breadcrumbs, request data, the fingerprint
+// and the Kibana link.
+func eventIDs(ctx context.Context, st *reqState, f failure) trace.IDs {
+	ids := trace.FromContext(ctx)
+	if f.ids != nil && ids.CorrelationID == "" && !ids.HasTrace() {
+		ids = *f.ids
+	}
+	if st != nil {
+		if ids.CorrelationID == "" {
+			ids.CorrelationID = st.ids.CorrelationID
+		}
+		if !ids.HasTrace() {
+			ids.TraceID, ids.SpanID = st.ids.TraceID, st.ids.SpanID
+		}
+	}
+	return ids
+}
+
+func (r *Reporter) enrich(st *reqState, event *sentrygo.Event, err error, f failure, ids trace.IDs, synthetic bool) {
+	if event.Tags == nil {
+		event.Tags = map[string]string{}
+	}
+	if event.Contexts == nil {
+		event.Contexts = map[string]sentrygo.Context{}
+	}
+	if ids.CorrelationID != "" {
+		event.Tags["correlation_id"] = ids.CorrelationID
+	}
+	if ids.HasTrace() {
+		event.Tags["trace_id"] = ids.TraceID.String()
+		tc := sentrygo.Context{"trace_id": ids.TraceID.String()}
+		if ids.HasSpan() {
+			tc["span_id"] = ids.SpanID.String()
+		}
+		event.Contexts["trace"] = tc
+	}
+	if r.cfg.service != "" {
+		event.Tags["service"] = r.cfg.service
+	}
+	req := f.req
+	if req != nil {
+		if req.Protocol != "" {
+			event.Tags["protocol"] = req.Protocol
+		}
+		if req.Route == "" && req.HTTP != nil && req.HTTP.Pattern != "" {
+			// Reported during the request: the route the mux matched.
+			cp := *req
+			cp.Route = req.HTTP.Pattern
+			if i := strings.IndexByte(cp.Route, ' '); i >= 0 {
+				cp.Route = cp.Route[i+1:]
+			}
+			if i := strings.IndexByte(cp.Route, '/'); i > 0 {
+				cp.Route = cp.Route[i:] // drop a host
+			}
+			req = &cp
+		}
+		if req.Route != "" {
+			event.Tags["route"] = truncate(req.Route, 200)
+			if req.Protocol == "grpc" || req.Method == "" {
+				event.Transaction = req.Route
+			} else {
+				event.Transaction = req.Method + " " + req.Route
+			}
+		}
+		if req.HTTP != nil {
+			event.Request = r.requestData(req.HTTP)
+			if r.cfg.sendUserIP {
+				if ip := remoteIP(req.HTTP); ip != "" {
+					event.User.IPAddress = ip
+				}
+			}
+		}
+	}
+	if f.status != 0 {
+		event.Tags["http.status_code"] = strconv.Itoa(f.status)
+	} else if f.out != nil && f.out.Status != 0 {
+		event.Tags["http.status_code"] = strconv.Itoa(f.out.Status)
+	}
+	if f.grpcCode != 0 {
+		event.Tags["rpc.grpc.status_code"] = grpcCodeName(f.grpcCode)
+	}
+	if f.panic {
+		event.Tags["panic"] = "true"
+	}
+	if attrs := gberrors.Attrs(err); len(attrs) > 0 {
+		m := map[string]any{}
+		for _, a := range attrs {
+			m[a.Key] = attrJSON(a.Value)
+		}
+		event.Contexts["error"] = m
+	}
+	if ids.CorrelationID != "" {
+		gb := sentrygo.Context{"correlation_id": ids.CorrelationID}
+		if link := r.kibanaLink(ids.CorrelationID, time.Now()); link != "" {
+			gb["kibana_discover"] = link
+		}
+		event.Contexts["logs"] = gb
+	}
+	if st != nil {
+		event.Breadcrumbs = append(event.Breadcrumbs, breadcrumbs(st.snapshot())...)
+	}
+	event.Fingerprint = fingerprint(event, f, synthetic)
+}
+
+func attrJSON(v slog.Value) any {
+	v = v.Resolve()
+	switch v.Kind() {
+	case slog.KindString:
+		return v.String()
+	case slog.KindInt64:
+		return v.Int64()
+	case slog.KindUint64:
+		return v.Uint64()
+	case slog.KindFloat64:
+		return v.Float64()
+	case slog.KindBool:
+		return v.Bool()
+	case slog.KindGroup:
+		m := map[string]any{}
+		for _, a := range v.Group() {
+			m[a.Key] = attrJSON(a.Value)
+		}
+		return m
+	}
+	return v.String()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// fingerprint groups by the root cause's type and the in-app frames of the
+// innermost stack: the crash site with its line, then up to nine callers
+// by function. Messages never take part, so IDs in them do not split
+// groups. Failures without an in-app frame group by status and route.
+func fingerprint(event *sentrygo.Event, f failure, synthetic bool) []string {
+	var fp []string
+	if !synthetic && len(event.Exception) > 0 {
+		fp = append(fp, event.Exception[0].Type)
+		for _, e := range event.Exception {
+			if e.Stacktrace == nil {
+				continue
+			}
+			frames := e.Stacktrace.Frames
+			n := 0
+			for i := len(frames) - 1; i >= 0 && n < 10; i-- {
+				fr := frames[i]
+				if !fr.InApp {
+					continue
+				}
+				s := fr.Module + "." + fr.Function
+				if n == 0 {
+					s += ":" + strconv.Itoa(fr.Lineno)
+				}
+				fp = append(fp, s)
+				n++
+			}
+			if n > 0 {
+				return fp
+			}
+		}
+	}
+	// No in-app frame: group by what failed where.
+	fp = []string{"glassbox"}
+	if synthetic || len(event.Exception) == 0 {
+		fp = append(fp, "status")
+	} else {
+		fp = append(fp, event.Exception[0].Type)
+	}
+	switch {
+	case f.grpcCode != 0:
+		fp = append(fp, "grpc", grpcCodeName(f.grpcCode))
+	case f.status != 0:
+		fp = append(fp, "http", strconv.Itoa(f.status))
+	case f.panic:
+		fp = append(fp, "panic")
+	}
+	if f.req != nil {
+		fp = append(fp, f.req.Method, f.req.Route)
+	}
+	return fp
+}
+
+// ecsCommon are the document fields every record has; breadcrumbs leave
+// them out.
+var ecsCommon = map[string]bool{
+	"@timestamp": true, "log.level": true, "message": true, "ecs.version": true,
+	"service.name": true, "service.version": true, "service.environment": true,
+	"host.name": true, "event.dataset": true, "data_stream.type": true,
+	"data_stream.dataset": true, "data_stream.namespace": true, "log.logger": true,
+	"correlation.id": true, "trace.id": true, "span.id": true,
+}
+
+func breadcrumbs(cs []crumb) []*sentrygo.Breadcrumb {
+	out := make([]*sentrygo.Breadcrumb, 0, len(cs))
+	for _, c := range cs {
+		b := &sentrygo.Breadcrumb{
+			Type: "default", Category: "log", Message: c.msg,
+			Level: sentryLevel(c.level), Timestamp: c.t,
+		}
+		if c.level >= slog.LevelError {
+			b.Type = "error"
+		}
+		if len(c.doc) > 0 {
+			var m map[string]any
+			dec := json.NewDecoder(bytes.NewReader(c.doc))
+			dec.UseNumber()
+			if dec.Decode(&m) == nil {
+				for k := range m {
+					if ecsCommon[k] {
+						delete(m, k)
+					}
+				}
+				if len(m) > 0 {
+					b.Data = m
+				}
+			}
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+func sentryLevel(l slog.Level) sentrygo.Level {
+	switch {
+	case l >= slog.LevelError:
+		return sentrygo.LevelError
+	case l >= slog.LevelWarn:
+		return sentrygo.LevelWarning
+	case l >= slog.LevelInfo:
+		return sentrygo.LevelInfo
+	}
+	return sentrygo.LevelDebug
+}
+
+// kibanaLink returns a Discover URL showing the logs of the correlation ID
+// from an hour before t to fifteen minutes after, or "".
+func (r *Reporter) kibanaLink(id string, t time.Time) string {
+	base := strings.TrimRight(r.cfg.kibanaURL, "/")
+	if base == "" || !trace.ValidCorrelationID(id) {
+		return ""
+	}
+	from := t.Add(-time.Hour).UTC().Format(time.RFC3339)
+	to := t.Add(15 * time.Minute).UTC().Format(time.RFC3339)
+	g := "(time:(from:'" + from + "',to:'" + to + "'))"
+	a := "(query:(language:kuery,query:'correlation.id:\"" + id + "\"'))"
+	return base + "/app/discover#/?_g=" + risonEscape(g) + "&_a=" + risonEscape(a)
+}
+
+// risonEscape percent-encodes what may not appear raw in a URL fragment,
+// keeping rison's punctuation readable.
+func risonEscape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("-._~()':,!*", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
+}
+
+// requestData is the event's request interface, built from the inbound
+// request without its secrets (beforeSend scrubs again).
+func (r *Reporter) requestData(h *http.Request) *sentrygo.Request {
+	u := *h.URL
+	if u.Host == "" {
+		u.Host = h.Host
+	}
+	if u.Scheme == "" {
+		u.Scheme = "http"
+		if h.TLS != nil {
+			u.Scheme = "https"
+		}
+	}
+	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment, u.User = "", false, "", "", nil
+	req := &sentrygo.Request{
+		URL:         u.String(),
+		Method:      h.Method,
+		QueryString: h.URL.RawQuery,
+		Headers:     map[string]string{},
+	}
+	for k, v := range h.Header {
+		req.Headers[k] = strings.Join(v, ", ")
+	}
+	if h.Host != "" {
+		req.Headers["Host"] = h.Host
+	}
+	if c := h.Header.Get("Cookie"); c != "" {
+		req.Cookies = c
+	}
+	if r.cfg.sendUserIP {
+		if ip := remoteIP(h); ip != "" {
+			req.Env = map[string]string{"REMOTE_ADDR": ip}
+		}
+	}
+	r.scrubRequest(req)
+	return req
+}
+
+func remoteIP(h *http.Request) string {
+	host, _, err := net.SplitHostPort(h.RemoteAddr)
+	if err != nil {
+		host = h.RemoteAddr
+	}
+	if net.ParseIP(host) == nil {
+		return ""
+	}
+	return host
+}
+
+// sensitiveHeaders are always redacted, whatever the redaction list.
+var sensitiveHeaders = map[string]bool{
+	"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "Set-Cookie": true,
+	"X-Api-Key": true, "X-Auth-Token": true, "X-Csrf-Token": true, "X-Xsrf-Token": true,
+	"X-Amz-Security-Token": true, "X-Goog-Iap-Jwt-Assertion": true,
+}
+
+// ipHeaders carry the client's address; they are removed unless
+// WithUserIP is on.
+var ipHeaders = map[string]bool{
+	"X-Forwarded-For": true, "X-Real-Ip": true, "Forwarded": true, "True-Client-Ip": true,
+	"Cf-Connecting-Ip": true, "X-Client-Ip": true, "X-Cluster-Client-Ip": true, "Fastly-Client-Ip": true,
+}
+
+// beforeSend scrubs every event the client sends, also the ones users
+// capture themselves and whatever sentry-go added.
+func (r *Reporter) beforeSend(event *sentrygo.Event, _ *sentrygo.EventHint) *sentrygo.Event {
+	defer func() {
+		if p := recover(); p != nil {
+			r.handleError(fmt.Errorf("glassbox/sentry: scrubbing an event panicked: %v", p))
+		}
+	}()
+	if event == nil {
+		return nil
+	}
+	if event.Request != nil {
+		r.scrubRequest(event.Request)
+	}
+	if !r.cfg.sendUserIP {
+		event.User.IPAddress = ""
+	}
+	event.User.Data = r.scrubStringMap(event.User.Data)
+	for k := range event.Tags {
+		if r.cfg.redactor.Match(k) {
+			event.Tags[k] = log.Redacted
+		}
+	}
+	for k, c := range event.Contexts {
+		if k == "trace" {
+			continue
+		}
+		r.scrubMap(c, 0)
+	}
+	for _, b := range event.Breadcrumbs {
+		if b != nil {
+			r.scrubMap(b.Data, 0)
+		}
+	}
+	return event
+}
+
+func (r *Reporter) scrubRequest(req *sentrygo.Request) {
+	// A query string in the URL moves to QueryString, to be scrubbed there.
+	if u, err := url.Parse(req.URL); err == nil && (u.RawQuery != "" || u.User != nil) {
+		if req.QueryString == "" {
+			req.QueryString = u.RawQuery
+		}
+		u.RawQuery, u.User = "", nil
+		req.URL = u.String()
+	} else if err != nil {
+		if i := strings.IndexAny(req.URL, "?#"); i >= 0 {
+			req.URL = req.URL[:i]
+		}
+	}
+	req.QueryString = r.scrubQuery(req.QueryString)
+	if req.Cookies != "" {
+		req.Cookies = scrubCookies(req.Cookies)
+	}
+	for k, v := range req.Headers {
+		ck := http.CanonicalHeaderKey(k)
+		switch {
+		case ck == "Cookie":
+			req.Headers[k] = scrubCookies(v)
+		case sensitiveHeaders[ck] || r.cfg.redactor.Match(k):
+			req.Headers[k] = log.Redacted
+		case ipHeaders[ck] && !r.cfg.sendUserIP:
+			delete(req.Headers, k)
+		}
+	}
+	if !r.cfg.sendUserIP {
+		delete(req.Env, "REMOTE_ADDR")
+	}
+	if req.Data != "" {
+		req.Data = r.scrubBody(req.Data)
+	}
+}
+
+// scrubQuery redacts the values of listed keys, keeping the rest as sent.
+func (r *Reporter) scrubQuery(q string) string {
+	if q == "" {
+		return ""
+	}
+	parts := strings.Split(q, "&")
+	for i, p := range parts {
+		k, _, hasVal := strings.Cut(p, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			key = k
+		}
+		if hasVal && r.cfg.redactor.Match(key) {
+			parts[i] = k + "=" + url.QueryEscape(log.Redacted)
+		}
+	}
+	return strings.Join(parts, "&")
+}
+
+// scrubCookies keeps cookie names and redacts every value: cookies are
+// sessions and tokens far more often than anything else.
+func scrubCookies(c string) string {
+	parts := strings.Split(c, ";")
+	for i, p := range parts {
+		name, _, _ := strings.Cut(strings.TrimSpace(p), "=")
+		parts[i] = name + "=" + log.Redacted
+	}
+	return strings.Join(parts, "; ")
+}
+
+// scrubBody redacts listed keys in JSON and form bodies; any other body is
+// replaced, since it cannot be checked.
+func (r *Reporter) scrubBody(data string) string {
+	trimmed := strings.TrimSpace(data)
+	if strings.HasPrefix(trimmed, "{") || strings.HasPrefix(trimmed, "[") {
+		var v any
+		dec := json.NewDecoder(strings.NewReader(trimmed))
+		dec.UseNumber()
+		if dec.Decode(&v) == nil {
+			r.scrubValue(v, 0)
+			if b, err := json.Marshal(v); err == nil {
+				return string(b)
+			}
+		}
+		return log.Redacted
+	}
+	if vals, err := url.ParseQuery(trimmed); err == nil && strings.Contains(trimmed, "=") {
+		for k := range vals {
+			if r.cfg.redactor.Match(k) {
+				vals[k] = []string{log.Redacted}
+			}
+		}
+		return vals.Encode()
+	}
+	return log.Redacted
+}
+
+func (r *Reporter) scrubMap(m map[string]any, depth int) {
+	if m == nil || depth > 20 {
+		return
+	}
+	for k, v := range m {
+		if r.cfg.redactor.Match(k) {
+			m[k] = log.Redacted
+			continue
+		}
+		r.scrubValue(v, depth+1)
+	}
+}
+
+func (r *Reporter) scrubValue(v any, depth int) {
+	switch x := v.(type) {
+	case map[string]any:
+		r.scrubMap(x, depth)
+	case []any:
+		for _, e := range x {
+			r.scrubValue(e, depth+1)
+		}
+	}
+}
+
+func (r *Reporter) scrubStringMap(m map[string]string) map[string]string {
+	for k := range m {
+		if r.cfg.redactor.Match(k) {
+			m[k] = log.Redacted
+		}
+	}
+	return m
+}

@@ -1,0 +1,259 @@
+package sentry_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"testing"
+
+	sentrygo "github.com/getsentry/sentry-go"
+
+	"github.com/glassbox-obs/glassbox/errors"
+	gbsentry "github.com/glassbox-obs/glassbox/exporter/sentry"
+	"github.com/glassbox-obs/glassbox/internal/sentrytest"
+	"github.com/glassbox-obs/glassbox/middleware"
+)
+
+// Secrets that must not appear anywhere in what is sent.
+const (
+	secretAuth    = "Bearer s3cr3t-auth-AAA"
+	secretCookie  = "sess-cookie-BBB"
+	secretQuery   = "qtoken-CCC"
+	secretAPIKey  = "apikey-DDD"
+	secretAttr    = "hunter2-EEE"
+	secretBodyPwd = "bodypwd-FFF"
+	clientIP      = "203.0.113.77"
+	forwardedIP   = "198.51.100.99"
+)
+
+func hostileRequest() *http.Request {
+	req := httptest.NewRequest(http.MethodPost, "http://shop.example/orders/981?token="+secretQuery+"&page=2", nil)
+	req.RemoteAddr = clientIP + ":5555"
+	req.Header.Set("Authorization", secretAuth)
+	req.Header.Set("Cookie", "session="+secretCookie+"; theme=dark")
+	req.Header.Set("X-Api-Key", secretAPIKey)
+	req.Header.Set("X-Forwarded-For", forwardedIP)
+	req.Header.Set("User-Agent", "curl/8")
+	req.Pattern = "POST /orders/{id}"
+	return req
+}
+
+func chargeCard(orderID int) error {
+	return errors.With(errors.New(fmt.Sprintf("card declined for order %d", orderID)), "order_id", orderID, "password", secretAttr)
+}
+
+func TestEventContents(t *testing.T) {
+	srv := sentrytest.NewServer(t)
+	rep := newReporter(t, srv, gbsentry.WithKibanaURL("https://kibana.example/s/ops/"))
+	lg := logger(rep)
+
+	hreq := hostileRequest()
+	req := &middleware.Request{Protocol: "http", HTTP: hreq, Method: "POST", CorrelationID: "corr-123"}
+	ctx := rep.Begin(requestCtx("corr-123"), req)
+
+	lg.InfoContext(ctx, "loading cart", "items", 3)
+	lg.WarnContext(ctx, "slow inventory", "ms", 900, "password", secretAttr)
+	err := errors.Wrap(chargeCard(981), "checkout")
+	lg.ErrorContext(ctx, "checkout failed", "err", err)
+
+	req.Route = "/orders/{id}"
+	id := rep.End(ctx, req, &middleware.Outcome{Status: 500})
+	if id == "" {
+		t.Fatal("got no event ID, want one")
+	}
+	ev := events(t, rep, srv, 1)[0]
+	if got := ev["event_id"]; got != id {
+		t.Errorf("got event_id %v, want %s", got, id)
+	}
+	for _, tc := range []struct {
+		path []string
+		want string
+	}{
+		{[]string{"tags", "correlation_id"}, "corr-123"},
+		{[]string{"tags", "trace_id"}, testTraceID.String()},
+		{[]string{"tags", "service"}, "checkout"},
+		{[]string{"tags", "http.status_code"}, "500"},
+		{[]string{"contexts", "trace", "trace_id"}, testTraceID.String()},
+		{[]string{"contexts", "trace", "span_id"}, testSpanID.String()},
+		{[]string{"contexts", "logs", "correlation_id"}, "corr-123"},
+		{[]string{"transaction"}, "POST /orders/{id}"},
+		{[]string{"request", "method"}, "POST"},
+		{[]string{"request", "url"}, "http://shop.example/orders/981"},
+		{[]string{"request", "headers", "Authorization"}, "[REDACTED]"},
+		{[]string{"request", "headers", "X-Api-Key"}, "[REDACTED]"},
+		{[]string{"contexts", "error", "password"}, "[REDACTED]"},
+	} {
+		if got := str(ev, tc.path...); got != tc.want {
+			t.Errorf("got %s = %q, want %q", strings.Join(tc.path, "."), got, tc.want)
+		}
+	}
+	if got := str(ev, "contexts", "logs", "kibana_discover"); !strings.HasPrefix(got, "https://kibana.example/s/ops/app/discover#/") ||
+		!strings.Contains(got, "correlation.id:%22corr-123%22") {
+		t.Errorf("got kibana link %q", got)
+	}
+	if got := ev["contexts"].(map[string]any)["error"].(map[string]any)["order_id"]; got != float64(981) {
+		t.Errorf("got error context order_id %v, want 981", got)
+	}
+	if got := str(ev, "request", "query_string"); !strings.Contains(got, "token=%5BREDACTED%5D") || !strings.Contains(got, "page=2") {
+		t.Errorf("got query_string %q, want token redacted and page kept", got)
+	}
+	if got := str(ev, "request", "cookies"); got != "session=[REDACTED]; theme=[REDACTED]" {
+		t.Errorf("got cookies %q", got)
+	}
+	if got := str(ev, "user", "ip_address"); got != "" {
+		t.Errorf("got user.ip_address %q, want none without WithUserIP", got)
+	}
+	// Breadcrumbs: the request's records, oldest first.
+	crumbs := breadcrumbMessages(ev)
+	if strings.Join(crumbs, "|") != "loading cart|slow inventory|checkout failed" {
+		t.Errorf("got breadcrumbs %q", crumbs)
+	}
+	// The exception chain: the logged error's, root cause first, each
+	// with its frames.
+	exc := exceptions(t, ev)
+	if len(exc) != 3 {
+		t.Fatalf("got %d exceptions, want 3 (Wrap, With, New)", len(exc))
+	}
+	if got := exc[0]["value"]; got != "card declined for order 981" {
+		t.Errorf("got root value %v", got)
+	}
+	for _, i := range []int{0, 2} {
+		fr := frames(exc[i])
+		if len(fr) == 0 {
+			t.Fatalf("exception %d has no frames", i)
+		}
+		last := fr[len(fr)-1]
+		if !strings.HasSuffix(str(last, "abs_path"), "reporter_test.go") || last["in_app"] != true {
+			t.Errorf("exception %d: got innermost frame %v, want in-app reporter_test.go", i, last)
+		}
+	}
+	if fp := fingerprint(ev); !strings.Contains(fp, "chargeCard") {
+		t.Errorf("got fingerprint %s, want the crash site", fp)
+	}
+	// Nothing secret anywhere in the bytes sent.
+	for _, env := range srv.Envelopes() {
+		for _, s := range []string{secretAuth, secretCookie, secretQuery, secretAPIKey, secretAttr, clientIP, forwardedIP} {
+			if bytes.Contains(env.Raw, []byte(s)) {
+				t.Errorf("envelope contains %q", s)
+			}
+		}
+	}
+}
+
+func TestUserIPOptIn(t *testing.T) {
+	srv := sentrytest.NewServer(t)
+	rep := newReporter(t, srv, gbsentry.WithUserIP(true))
+	req := &middleware.Request{Protocol: "http", HTTP: hostileRequest(), Method: "POST"}
+	ctx := rep.Begin(context.Background(), req)
+	rep.End(ctx, req, &middleware.Outcome{Status: 502})
+	ev := events(t, rep, srv, 1)[0]
+	if got := str(ev, "user", "ip_address"); got != clientIP {
+		t.Errorf("got user.ip_address %q, want %s", got, clientIP)
+	}
+	if got := str(ev, "request", "headers", "X-Forwarded-For"); got != forwardedIP {
+		t.Errorf("got X-Forwarded-For %q, want %s", got, forwardedIP)
+	}
+}
+
+// TestScrubsWhatSentryAdds: events captured by users through the request's
+// hub, with sentry-go's own request extraction, are scrubbed too.
+func TestScrubsWhatSentryAdds(t *testing.T) {
+	srv := sentrytest.NewServer(t)
+	rep := newReporter(t, srv)
+	hreq := hostileRequest()
+	ctx := rep.Begin(context.Background(), &middleware.Request{Protocol: "http", HTTP: hreq, Method: "POST"})
+	hub := sentrygo.GetHubFromContext(ctx)
+	if hub == nil {
+		t.Fatal("got no hub in the request context")
+	}
+	hub.Scope().SetRequest(hreq)
+	hub.Scope().SetRequestBody([]byte(`{"user":"ann","password":"` + secretBodyPwd + `"}`))
+	hub.Scope().SetUser(sentrygo.User{ID: "u1", IPAddress: clientIP})
+	hub.Scope().SetContext("payment", sentrygo.Context{"api_key": secretAPIKey, "amount": 5})
+	hub.AddBreadcrumb(&sentrygo.Breadcrumb{Message: "x", Data: map[string]any{"token": secretQuery}}, nil)
+	hub.CaptureMessage("user event")
+	ev := events(t, rep, srv, 1)[0]
+	if got := str(ev, "message"); got != "user event" {
+		t.Errorf("got message %q", got)
+	}
+	for _, env := range srv.Envelopes() {
+		for _, s := range []string{secretAuth, secretCookie, secretQuery, secretAPIKey, secretBodyPwd, clientIP, forwardedIP} {
+			if bytes.Contains(env.Raw, []byte(s)) {
+				t.Errorf("envelope contains %q: %s", s, env.Raw)
+			}
+		}
+	}
+}
+
+// TestBreadcrumbsOfThisRequestOnly: concurrent requests keep their own
+// trails, bounded to the most recent records.
+func TestBreadcrumbsOfThisRequestOnly(t *testing.T) {
+	srv := sentrytest.NewServer(t)
+	rep := newReporter(t, srv, gbsentry.WithMaxBreadcrumbs(5))
+	lg := logger(rep)
+	var wg sync.WaitGroup
+	ids := make([]string, 4)
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := &middleware.Request{Protocol: "http", Method: "GET", Route: "/r", CorrelationID: fmt.Sprintf("req-%d", i)}
+			ctx := rep.Begin(requestCtx(req.CorrelationID), req)
+			for j := range 20 {
+				lg.InfoContext(ctx, fmt.Sprintf("req-%d step %d", i, j))
+			}
+			ids[i] = rep.End(ctx, req, &middleware.Outcome{Status: 500})
+		}()
+	}
+	wg.Wait()
+	evs := events(t, rep, srv, 4)
+	for _, ev := range evs {
+		corr := str(ev, "tags", "correlation_id")
+		crumbs := breadcrumbMessages(ev)
+		want := []string{corr + " step 15", corr + " step 16", corr + " step 17", corr + " step 18", corr + " step 19"}
+		if strings.Join(crumbs, "|") != strings.Join(want, "|") {
+			t.Errorf("%s: got breadcrumbs %q, want %q", corr, crumbs, want)
+		}
+	}
+}
+
+func TestPanicEvent(t *testing.T) {
+	srv := sentrytest.NewServer(t)
+	rep := newReporter(t, srv)
+	req := &middleware.Request{Protocol: "http", Method: "GET", Route: "/boom"}
+	ctx := rep.Begin(context.Background(), req)
+	var stack []byte
+	var val any
+	var panicLine int
+	func() {
+		defer func() { val = recover(); stack = debug.Stack() }()
+		_, _, panicLine, _ = runtime.Caller(0)
+		var m map[string]int
+		m["x"] = 1 // panics: the line after Caller
+	}()
+	id := rep.End(ctx, req, &middleware.Outcome{Status: 500, Panic: val, Stack: stack})
+	ev := events(t, rep, srv, 1)[0]
+	if ev["event_id"] != id || ev["level"] != "fatal" {
+		t.Errorf("got event_id %v level %v, want %s fatal", ev["event_id"], ev["level"], id)
+	}
+	exc := exceptions(t, ev)
+	top := exc[len(exc)-1]
+	mech, _ := top["mechanism"].(map[string]any)
+	if mech["handled"] != false || mech["type"] != "panic" {
+		t.Errorf("got mechanism %v, want unhandled panic", mech)
+	}
+	fr := frames(top)
+	if len(fr) == 0 {
+		t.Fatal("got no frames")
+	}
+	last := fr[len(fr)-1]
+	if int(last["lineno"].(float64)) != panicLine+2 || !strings.HasSuffix(str(last, "abs_path"), "reporter_test.go") {
+		t.Errorf("got crash frame %v:%v, want reporter_test.go:%d", last["abs_path"], last["lineno"], panicLine+2)
+	}
+}
