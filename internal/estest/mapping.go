@@ -442,7 +442,22 @@ func (p *docParser) parseField(full, name string, v *node, dynamic string) *docE
 				reason: fmt.Sprintf("failed to parse field [%s] of type [%s] in document with id '%s'. Preview of field's value: '%s'", full, def.typ, p.id, v.preview())}
 		}
 		if !p.m.subobjects {
-			// Auto-flattening: objects add no mappers of their own.
+			// Auto-flattening: objects add no mappers of their own, except
+			// that a dynamic template matching "object" with a leaf type
+			// hands the whole object to that field mapper.
+			if !ok && dynamic != "false" && dynamic != "strict" {
+				if t, found := p.matchTemplate(full, name, "object"); found && t.typ != "object" {
+					if t.typ == "flattened" {
+						if err := p.addField(full, t); err != nil && err != errIgnoreField {
+							return err
+						}
+						p.indexFlattened(full, v)
+						return nil
+					}
+					return &docError{status: 400, typ: "document_parsing_exception",
+						reason: fmt.Sprintf("failed to parse field [%s] of type [%s] in document with id '%s'. Preview of field's value: '%s'", full, t.typ, p.id, v.preview())}
+				}
+			}
 			return p.walkObject(full+".", v, dynamic)
 		}
 		if !ok {

@@ -1,0 +1,504 @@
+package elasticsearch
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	es "github.com/elastic/go-elasticsearch/v8"
+	"go.opentelemetry.io/otel"
+
+	"github.com/glassbox-obs/glassbox/internal/errorhandler"
+	"github.com/glassbox-obs/glassbox/internal/jsonenc"
+	"github.com/glassbox-obs/glassbox/internal/spool"
+	"github.com/glassbox-obs/glassbox/log"
+)
+
+// Exporter ships log documents and spans to Elasticsearch data streams
+// with bulk requests. Use LogSink and SpanExporter to plug it into the log
+// handler and the TracerProvider; call Shutdown once, after both.
+//
+// All methods are safe for concurrent use. Writes never block (unless the
+// Block option is given) and never return a backend error: failures are
+// counted in Stats and passed to the error handler.
+type Exporter struct {
+	cfg    config
+	client *es.Client
+	eh     otel.ErrorHandler
+	spool  *spool.Spool
+	dl     *deadLetter
+
+	logsAction   string // `{"create":{"_index":"logs-<dataset>-<namespace>","_id":"`
+	tracesAction string
+	idPrefix     string
+	idSeq        atomic.Uint64
+
+	mu      sync.Mutex
+	work    *sync.Cond // a batch is ready, or closing
+	space   *sync.Cond // queue space was released, or closing
+	cur     *batch
+	ready   []*batch
+	queued  int64
+	closing bool
+	idle    []chan struct{} // closed when queued drops to 0
+
+	ctx        context.Context // canceled at the shutdown deadline
+	cancel     context.CancelFunc
+	stop       chan struct{} // closed when Shutdown starts
+	wg         sync.WaitGroup
+	installed  chan struct{} // closed once templates are in place (or not asked for)
+	down       atomic.Bool   // with a spool: Elasticsearch is failing, spool new batches
+	replayWake chan struct{}
+
+	st           counters
+	shutdownOnce sync.Once
+	shutdownErr  error
+	unregister   func()
+}
+
+// batch is one bulk body under construction or in flight: NDJSON
+// action/document line pairs, with the offset of each item.
+type batch struct {
+	buf    []byte
+	offs   []int
+	bytes  int64 // queue bytes accounted to this batch
+	first  time.Time
+	replay bool
+}
+
+func (b *batch) n() int { return len(b.offs) }
+
+func (b *batch) item(i int) []byte {
+	end := len(b.buf)
+	if i+1 < len(b.offs) {
+		end = b.offs[i+1]
+	}
+	return b.buf[b.offs[i]:end]
+}
+
+var batchPool = sync.Pool{New: func() any { return &batch{} }}
+
+func (e *Exporter) getBatch() *batch {
+	b := batchPool.Get().(*batch)
+	if cap(b.buf) == 0 {
+		b.buf = make([]byte, 0, e.cfg.flushBytes+e.cfg.flushBytes/8)
+	}
+	return b
+}
+
+func (e *Exporter) putBatch(b *batch) {
+	if b.replay || cap(b.buf) > 4*e.cfg.flushBytes+64<<10 {
+		return
+	}
+	b.buf, b.offs, b.bytes, b.first = b.buf[:0], b.offs[:0], 0, time.Time{}
+	batchPool.Put(b)
+}
+
+// New creates an Exporter and starts its background workers. It does not
+// contact Elasticsearch: the first bulk request (or the template
+// installation, with WithTemplates) does.
+func New(opts ...Option) (*Exporter, error) {
+	cfg := newConfig(opts)
+	ecfg := es.Config{
+		Addresses:     cfg.addresses,
+		CloudID:       cfg.cloudID,
+		APIKey:        cfg.apiKey,
+		Username:      cfg.username,
+		Password:      cfg.password,
+		CACert:        cfg.caCert,
+		DisableRetry:  true, // retries are per item, below
+		Transport:     cfg.transport,
+		EnableMetrics: false,
+	}
+	if len(ecfg.Addresses) == 0 && ecfg.CloudID == "" {
+		ecfg.Addresses = []string{"http://localhost:9200"}
+	}
+	if ecfg.Transport == nil && len(cfg.caCert) == 0 {
+		ecfg.Transport = &http.Transport{
+			Proxy:               http.ProxyFromEnvironment,
+			DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConns:        4 * cfg.concurrency,
+			MaxIdleConnsPerHost: 2 * cfg.concurrency,
+			IdleConnTimeout:     90 * time.Second,
+			ForceAttemptHTTP2:   true,
+		}
+	}
+	client, err := es.NewClient(ecfg)
+	if err != nil {
+		return nil, fmt.Errorf("elasticsearch: %w", err)
+	}
+	var pfx [12]byte
+	if _, err := rand.Read(pfx[:]); err != nil {
+		return nil, fmt.Errorf("elasticsearch: %w", err)
+	}
+	e := &Exporter{
+		cfg:        cfg,
+		client:     client,
+		eh:         errorhandler.RateLimited(cfg.errorHandler),
+		idPrefix:   base64.RawURLEncoding.EncodeToString(pfx[:]),
+		stop:       make(chan struct{}),
+		installed:  make(chan struct{}),
+		replayWake: make(chan struct{}, 1),
+	}
+	e.work = sync.NewCond(&e.mu)
+	e.space = sync.NewCond(&e.mu)
+	e.logsAction = actionPrefix("logs", cfg.service)
+	e.tracesAction = actionPrefix("traces", cfg.service)
+	dlPath := cfg.deadLetter
+	if cfg.spoolDir != "" {
+		sp, err := spool.Open(cfg.spoolDir, spool.Options{MaxBytes: cfg.spoolBytes})
+		if err != nil {
+			return nil, fmt.Errorf("elasticsearch: %w", err)
+		}
+		e.spool = sp
+		if sp.Stats().Records > 0 {
+			e.down.Store(true) // replay what the last run left before sending anew
+		}
+		if dlPath == "" {
+			dlPath = cfg.spoolDir + "/dead-letter.ndjson"
+		}
+	}
+	e.dl = newDeadLetter(dlPath, cfg.dlMaxBytes)
+	if cfg.meter != nil {
+		unreg, err := e.registerMetrics(cfg.meter)
+		if err != nil {
+			return nil, fmt.Errorf("elasticsearch: metrics: %w", err)
+		}
+		e.unregister = unreg
+	}
+	e.ctx, e.cancel = context.WithCancel(context.Background())
+	if cfg.templates {
+		e.wg.Add(1)
+		go e.installLoop()
+	} else {
+		close(e.installed)
+	}
+	for i := 0; i < cfg.concurrency; i++ {
+		e.wg.Add(1)
+		go e.worker()
+	}
+	e.wg.Add(1)
+	go e.flusher()
+	if e.spool != nil {
+		e.wg.Add(1)
+		go e.replayer()
+	}
+	return e, nil
+}
+
+// actionPrefix builds the start of a create action line for the data
+// stream <kind>-<dataset>-<namespace>.
+func actionPrefix(kind string, s log.Service) string {
+	b := []byte(`{"create":{"_index":`)
+	b = jsonenc.AppendString(b, DataStream(kind, s))
+	return string(append(b, `,"_id":"`...))
+}
+
+// DataStream returns the data stream name for kind ("logs" or "traces"):
+// <kind>-<dataset>-<namespace>, with the dataset and namespace made valid.
+func DataStream(kind string, s log.Service) string {
+	ds := s.Dataset
+	if ds == "" {
+		ds = s.Name
+	}
+	ns := s.Namespace
+	if ns == "" {
+		ns = "default"
+	}
+	return kind + "-" + log.DatasetName(ds) + "-" + log.DatasetName(ns)
+}
+
+// LogsDataStream is the data stream log documents go to.
+func (e *Exporter) LogsDataStream() string { return DataStream("logs", e.cfg.service) }
+
+// TracesDataStream is the data stream span documents go to.
+func (e *Exporter) TracesDataStream() string { return DataStream("traces", e.cfg.service) }
+
+// Client returns the go-elasticsearch client the exporter uses.
+func (e *Exporter) Client() *es.Client { return e.client }
+
+// appendID appends a new document ID: the exporter's random prefix and a
+// counter, base64url. A retried document keeps the ID it was given here.
+func (e *Exporter) appendID(b []byte) []byte {
+	b = append(b, e.idPrefix...)
+	n := e.idSeq.Add(1)
+	var tmp [11]byte
+	i := len(tmp)
+	for {
+		i--
+		tmp[i] = idAlphabet[n&63]
+		n >>= 6
+		if n == 0 {
+			break
+		}
+	}
+	return append(b, tmp[i:]...)
+}
+
+const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+const tsLen = len(`{"@timestamp":"2006-01-02T15:04:05.000000000Z",`)
+
+// enqueue appends one item (action line + document) to the open batch.
+// id nil means a new client ID. When ts is non-zero the document has no
+// @timestamp and ts is inserted.
+func (e *Exporter) enqueue(action string, id []byte, doc []byte, ts time.Time) {
+	size := int64(len(action) + 32 + len(id) + len(doc) + tsLen + 8)
+	e.st.produced.Add(1)
+	e.mu.Lock()
+	for {
+		if e.closing {
+			e.mu.Unlock()
+			e.st.droppedShutdown.Add(1)
+			return
+		}
+		if e.queued+size <= e.cfg.queueBytes {
+			break
+		}
+		if !e.cfg.block || size > e.cfg.queueBytes {
+			e.mu.Unlock()
+			e.st.droppedQueueFull.Add(1)
+			e.report(errQueueFull)
+			return
+		}
+		e.space.Wait()
+	}
+	b := e.cur
+	if b == nil {
+		b = e.getBatch()
+		e.cur = b
+	}
+	start := len(b.buf)
+	b.offs = append(b.offs, start)
+	b.buf = append(b.buf, action...)
+	if id == nil {
+		b.buf = e.appendID(b.buf)
+	} else {
+		b.buf = append(b.buf, id...)
+	}
+	b.buf = append(b.buf, "\"}}\n"...)
+	if !ts.IsZero() {
+		b.buf = append(b.buf, `{"@timestamp":`...)
+		b.buf = jsonenc.AppendTime(b.buf, ts)
+		if len(doc) > 1 && doc[1] != '}' {
+			b.buf = append(b.buf, ',')
+		}
+		if len(doc) > 0 {
+			doc = doc[1:]
+		}
+	}
+	b.buf = append(b.buf, doc...)
+	if n := len(b.buf); n == 0 || b.buf[n-1] != '\n' {
+		b.buf = append(b.buf, '\n')
+	}
+	added := int64(len(b.buf) - start)
+	b.bytes += added
+	e.queued += added
+	if len(b.buf) >= e.cfg.flushBytes {
+		e.ready = append(e.ready, b)
+		e.cur = nil
+		e.work.Signal()
+	}
+	e.mu.Unlock()
+}
+
+var errQueueFull = errors.New("elasticsearch: queue full, newest record dropped")
+
+// release returns a batch's queue bytes.
+func (e *Exporter) release(b *batch) {
+	e.mu.Lock()
+	e.queued -= b.bytes
+	b.bytes = 0
+	if e.queued == 0 {
+		for _, c := range e.idle {
+			close(c)
+		}
+		e.idle = nil
+	}
+	e.space.Broadcast()
+	e.mu.Unlock()
+	e.putBatch(b)
+}
+
+func (e *Exporter) flusher() {
+	defer e.wg.Done()
+	t := time.NewTicker(e.cfg.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+			e.seal()
+		}
+	}
+}
+
+// seal moves the open batch to the ready list.
+func (e *Exporter) seal() {
+	e.mu.Lock()
+	if e.cur != nil && e.cur.n() > 0 {
+		e.ready = append(e.ready, e.cur)
+		e.cur = nil
+		e.work.Signal()
+	}
+	e.mu.Unlock()
+}
+
+func (e *Exporter) next() *batch {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for len(e.ready) == 0 {
+		if e.closing {
+			if e.cur != nil && e.cur.n() > 0 {
+				e.ready = append(e.ready, e.cur)
+				e.cur = nil
+				continue
+			}
+			return nil
+		}
+		e.work.Wait()
+	}
+	b := e.ready[0]
+	e.ready[0] = nil
+	e.ready = e.ready[1:]
+	return b
+}
+
+func (e *Exporter) worker() {
+	defer e.wg.Done()
+	s := newSender(e)
+	for {
+		b := e.next()
+		if b == nil {
+			return
+		}
+		if e.spool != nil && e.down.Load() {
+			e.toSpool(b)
+			continue
+		}
+		select {
+		case <-e.installed:
+		case <-e.stop:
+			select {
+			case <-e.installed:
+			default:
+				e.abandon(b) // templates never got installed: do not create streams without them
+				continue
+			}
+		}
+		s.deliver(b)
+	}
+}
+
+// Flush sends everything written so far and waits until it is delivered,
+// spooled, dead-lettered or dropped, or ctx is done.
+func (e *Exporter) Flush(ctx context.Context) error {
+	e.mu.Lock()
+	if e.cur != nil && e.cur.n() > 0 {
+		e.ready = append(e.ready, e.cur)
+		e.cur = nil
+		e.work.Signal()
+	}
+	if e.queued == 0 {
+		e.mu.Unlock()
+		return nil
+	}
+	c := make(chan struct{})
+	e.idle = append(e.idle, c)
+	e.mu.Unlock()
+	select {
+	case <-c:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Shutdown flushes what it can by ctx's deadline, spools (with a spool) or
+// drops and counts (without) what is left, stops the workers and closes
+// files and connections. It returns ctx.Err() when the deadline cut the
+// flush short. Later calls return the first call's result.
+func (e *Exporter) Shutdown(ctx context.Context) error {
+	e.shutdownOnce.Do(func() {
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		e.mu.Lock()
+		e.closing = true
+		e.work.Broadcast()
+		e.space.Broadcast()
+		e.mu.Unlock()
+		close(e.stop)
+		done := make(chan struct{})
+		go func() { e.wg.Wait(); close(done) }()
+		var errs []error
+		select {
+		case <-done:
+		case <-ctx.Done():
+			errs = append(errs, ctx.Err())
+			e.cancel() // abort requests and backoff waits; workers spool or drop
+			<-done
+		}
+		e.cancel()
+		if e.spool != nil {
+			errs = append(errs, e.spool.Sync(), e.spool.Close())
+		}
+		errs = append(errs, e.dl.close())
+		if e.unregister != nil {
+			e.unregister()
+		}
+		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = e.client.Close(cctx)
+		cancel()
+		e.shutdownErr = errors.Join(errs...)
+	})
+	return e.shutdownErr
+}
+
+// report passes a background failure to the error handler and remembers it.
+func (e *Exporter) report(err error) {
+	if err == nil {
+		return
+	}
+	e.st.setLastError(err)
+	e.eh.Handle(err)
+}
+
+// toSpool writes a batch to the spool (dropping and counting it when the
+// spool cannot take it) and releases its memory.
+func (e *Exporter) toSpool(b *batch) {
+	if err := e.spool.Append(b.n(), b.buf); err != nil {
+		e.st.droppedSpoolFull.Add(int64(b.n()))
+		e.report(fmt.Errorf("elasticsearch: spool: %w (%d records dropped)", err, b.n()))
+	} else {
+		e.st.spooled.Add(int64(b.n()))
+	}
+	e.release(b)
+	select {
+	case e.replayWake <- struct{}{}:
+	default:
+	}
+}
+
+// sleep waits d or until the exporter is stopped for good; it reports
+// whether the full wait happened.
+func (e *Exporter) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-e.ctx.Done():
+		return false
+	}
+}
+
+var zeroTime time.Time

@@ -1,0 +1,407 @@
+package elasticsearch
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// sender is one worker's reusable state: the gzip writer and buffers.
+type sender struct {
+	e    *Exporter
+	zw   *gzip.Writer
+	zbuf bytes.Buffer
+	rbuf []byte
+}
+
+func newSender(e *Exporter) *sender {
+	s := &sender{e: e, rbuf: make([]byte, 512)}
+	if !e.cfg.noGzip {
+		s.zw, _ = gzip.NewWriterLevel(&s.zbuf, e.cfg.gzipLevel)
+		if s.zw == nil {
+			s.zw, _ = gzip.NewWriterLevel(&s.zbuf, gzip.BestSpeed)
+		}
+	}
+	return s
+}
+
+// outcome of one bulk request.
+type outcome struct {
+	err      error // the whole request failed and may be retried
+	tooLarge bool  // 413
+	fatal    error // the whole request was rejected for good (400-class)
+	status   int
+	items    []itemOutcome // nil when every item succeeded (fast path)
+}
+
+type itemOutcome struct {
+	Status int             `json:"status"`
+	Error  json.RawMessage `json:"error"`
+}
+
+type bulkResponse struct {
+	Errors bool                     `json:"errors"`
+	Items  []map[string]itemOutcome `json:"items"`
+}
+
+var errorsFalse = []byte(`"errors":false`)
+
+// send posts b once.
+func (s *sender) send(b *batch) outcome {
+	e := s.e
+	body := b.buf
+	if s.zw != nil {
+		s.zbuf.Reset()
+		s.zw.Reset(&s.zbuf)
+		_, _ = s.zw.Write(b.buf)
+		_ = s.zw.Close()
+		body = s.zbuf.Bytes()
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, e.cfg.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "/_bulk", bytes.NewReader(body))
+	if err != nil {
+		return outcome{fatal: err}
+	}
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	if s.zw != nil {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+	e.st.requests.Add(1)
+	e.st.wireBytes.Add(int64(len(body)))
+	res, err := e.client.Perform(req)
+	if err != nil {
+		return outcome{err: fmt.Errorf("elasticsearch: bulk request: %w", err)}
+	}
+	defer res.Body.Close()
+	switch {
+	case res.StatusCode == http.StatusOK:
+	case res.StatusCode == http.StatusRequestEntityTooLarge:
+		_, _ = io.Copy(io.Discard, res.Body)
+		return outcome{tooLarge: true, status: 413}
+	case res.StatusCode == 429 || res.StatusCode == 408 || res.StatusCode >= 500 ||
+		res.StatusCode == 401 || res.StatusCode == 403:
+		msg, _ := io.ReadAll(io.LimitReader(res.Body, 2048))
+		return outcome{err: fmt.Errorf("elasticsearch: bulk request: HTTP %d: %s", res.StatusCode, bytes.TrimSpace(msg)), status: res.StatusCode}
+	default:
+		msg, _ := io.ReadAll(io.LimitReader(res.Body, 2048))
+		return outcome{fatal: fmt.Errorf("HTTP %d: %s", res.StatusCode, bytes.TrimSpace(msg)), status: res.StatusCode}
+	}
+	// Fast path: read the head only; "errors":false means every item is in.
+	n, _ := io.ReadFull(res.Body, s.rbuf)
+	if bytes.Contains(s.rbuf[:n], errorsFalse) {
+		if _, err := io.Copy(io.Discard, res.Body); err != nil {
+			return outcome{err: fmt.Errorf("elasticsearch: reading bulk response: %w", err)}
+		}
+		return outcome{}
+	}
+	rest, err := io.ReadAll(res.Body)
+	if err != nil {
+		return outcome{err: fmt.Errorf("elasticsearch: reading bulk response: %w", err)}
+	}
+	full := append(append([]byte(nil), s.rbuf[:n]...), rest...)
+	var br bulkResponse
+	if err := json.Unmarshal(full, &br); err != nil {
+		return outcome{err: fmt.Errorf("elasticsearch: malformed bulk response: %w", err)}
+	}
+	if len(br.Items) != b.n() {
+		return outcome{err: fmt.Errorf("elasticsearch: bulk response has %d items for %d sent", len(br.Items), b.n())}
+	}
+	items := make([]itemOutcome, len(br.Items))
+	for i, it := range br.Items {
+		for _, v := range it {
+			items[i] = v
+		}
+	}
+	return outcome{items: items}
+}
+
+// backoff is the wait before attempt (1-based): full jitter over an
+// exponentially growing cap.
+func (e *Exporter) backoff(attempt int) time.Duration {
+	cap := e.cfg.backoffMin
+	for i := 1; i < attempt && cap < e.cfg.backoffMax; i++ {
+		cap *= 2
+	}
+	if cap > e.cfg.backoffMax {
+		cap = e.cfg.backoffMax
+	}
+	return time.Duration(rand.Int64N(int64(cap) + 1))
+}
+
+func retryableStatus(st int) bool { return st == 429 || st == 408 || st >= 500 }
+
+// deliver sends a batch until each item is delivered, a duplicate,
+// dead-lettered, spooled or dropped. For a replayed batch it returns false
+// on a whole-request failure, leaving the records in the spool.
+func (s *sender) deliver(b *batch) bool {
+	e := s.e
+	if b.first.IsZero() {
+		b.first = time.Now()
+	}
+	attempt := 0
+	for {
+		if e.ctx.Err() != nil {
+			if b.replay {
+				return false
+			}
+			e.abandon(b)
+			return true
+		}
+		out := s.send(b)
+		switch {
+		case out.err != nil:
+			if e.ctx.Err() != nil {
+				continue
+			}
+			e.report(out.err)
+			if b.replay {
+				return false
+			}
+			if e.spool != nil {
+				e.down.Store(true)
+				e.toSpool(b)
+				return true
+			}
+			if time.Since(b.first) > e.cfg.maxElapsed {
+				e.st.droppedRetry.Add(int64(b.n()))
+				e.report(fmt.Errorf("elasticsearch: gave up after %v: %d records dropped", e.cfg.maxElapsed, b.n()))
+				e.release(b)
+				return true
+			}
+			attempt++
+			e.st.retried.Add(int64(b.n()))
+			e.sleep(e.backoff(attempt))
+			continue
+		case out.tooLarge:
+			if b.n() == 1 {
+				e.deadLetter(b.item(0), 413, []byte(`{"type":"request_entity_too_large","reason":"the document alone exceeds http.max_content_length"}`))
+				e.release(b)
+				return true
+			}
+			half := b.n() / 2
+			left, right := e.subset(b, 0, half, nil), e.subset(b, half, b.n(), nil)
+			e.replaceBatch(b, left, right)
+			okL := s.deliver(left)
+			okR := s.deliver(right)
+			return okL && okR
+		case out.fatal != nil:
+			reason, _ := json.Marshal(map[string]string{"type": "bulk_request_rejected", "reason": out.fatal.Error()})
+			for i := 0; i < b.n(); i++ {
+				e.deadLetter(b.item(i), out.status, reason)
+			}
+			e.report(fmt.Errorf("elasticsearch: bulk request rejected, %d records dead-lettered: %w", b.n(), out.fatal))
+			e.release(b)
+			return true
+		case out.items == nil:
+			e.st.delivered.Add(int64(b.n()))
+			e.release(b)
+			return true
+		}
+		var retry []int
+		var firstErr []byte
+		for i, it := range out.items {
+			switch {
+			case it.Status == 200 || it.Status == 201:
+				e.st.delivered.Add(1)
+			case it.Status == 409:
+				e.st.duplicates.Add(1)
+			case retryableStatus(it.Status):
+				retry = append(retry, i)
+			default:
+				e.deadLetter(b.item(i), it.Status, it.Error)
+				if firstErr == nil {
+					firstErr = it.Error
+				}
+			}
+		}
+		if firstErr != nil {
+			e.report(fmt.Errorf("elasticsearch: document rejected, written to the dead-letter file: %s", firstErr))
+		}
+		if len(retry) == 0 {
+			e.release(b)
+			return true
+		}
+		nb := e.subset(b, 0, 0, retry)
+		nb.first, nb.replay = b.first, b.replay
+		e.replaceBatch(b, nb)
+		b = nb
+		if !b.replay && time.Since(b.first) > e.cfg.maxElapsed {
+			if e.spool != nil {
+				e.toSpool(b)
+				return true
+			}
+			e.st.droppedRetry.Add(int64(b.n()))
+			e.report(fmt.Errorf("elasticsearch: gave up after %v: %d records dropped", e.cfg.maxElapsed, b.n()))
+			e.release(b)
+			return true
+		}
+		attempt++
+		e.st.retried.Add(int64(b.n()))
+		if b.replay {
+			if !e.wait(e.backoff(attempt)) {
+				return false
+			}
+			continue
+		}
+		e.sleep(e.backoff(attempt))
+	}
+}
+
+// subset copies items [from,to) of b, or the items listed in idx, into a
+// new batch.
+func (e *Exporter) subset(b *batch, from, to int, idx []int) *batch {
+	nb := &batch{first: b.first, replay: b.replay}
+	add := func(i int) {
+		nb.offs = append(nb.offs, len(nb.buf))
+		nb.buf = append(nb.buf, b.item(i)...)
+	}
+	if idx != nil {
+		for _, i := range idx {
+			add(i)
+		}
+	} else {
+		for i := from; i < to; i++ {
+			add(i)
+		}
+	}
+	return nb
+}
+
+// replaceBatch moves b's queue accounting to its parts.
+func (e *Exporter) replaceBatch(b *batch, parts ...*batch) {
+	if b.replay {
+		return
+	}
+	e.mu.Lock()
+	for _, p := range parts {
+		p.bytes = int64(len(p.buf))
+		e.queued += p.bytes
+	}
+	e.mu.Unlock()
+	e.release(b)
+}
+
+// abandon disposes of a batch at the shutdown deadline.
+func (e *Exporter) abandon(b *batch) {
+	if e.spool != nil {
+		e.toSpool(b)
+		return
+	}
+	e.st.droppedShutdown.Add(int64(b.n()))
+	e.release(b)
+}
+
+// replayer sends spooled batches, oldest first, when Elasticsearch takes
+// requests again; while it fails, it probes with backoff.
+func (e *Exporter) replayer() {
+	defer e.wg.Done()
+	s := newSender(e)
+	attempt := 0
+	for {
+		if e.spool.Stats().Records == 0 {
+			e.down.Store(false)
+			select {
+			case <-e.stop:
+				return
+			case <-e.replayWake:
+			}
+			if e.spool.Stats().Records == 0 {
+				continue
+			}
+			// Give the failing requests a moment before probing.
+			if !e.wait(e.backoff(1)) {
+				return
+			}
+		}
+		select {
+		case <-e.installed:
+		case <-e.stop:
+			return
+		}
+		seg, err := e.spool.Next()
+		if err != nil {
+			e.report(err)
+			if !e.wait(e.backoff(3)) {
+				return
+			}
+			continue
+		}
+		if seg == nil {
+			continue
+		}
+		i := 0
+		for i < len(seg.Records) {
+			rec := seg.Records[i]
+			b := &batch{buf: rec.Payload, replay: true, offs: itemOffsets(rec.Payload)}
+			if s.deliver(b) {
+				e.st.replayed.Add(int64(rec.Items))
+				i++
+				attempt = 0
+				continue
+			}
+			attempt++
+			if !e.wait(e.backoff(attempt)) {
+				return
+			}
+		}
+		if err := e.spool.Remove(seg); err != nil {
+			e.report(err)
+		}
+	}
+}
+
+// wait sleeps d unless Shutdown starts first.
+func (e *Exporter) wait(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-e.stop:
+		return false
+	}
+}
+
+// itemOffsets finds the start of each action/document line pair.
+func itemOffsets(p []byte) []int {
+	var offs []int
+	line := 0
+	for off := 0; off < len(p); {
+		if line%2 == 0 {
+			offs = append(offs, off)
+		}
+		nl := bytes.IndexByte(p[off:], '\n')
+		if nl < 0 {
+			break
+		}
+		off += nl + 1
+		line++
+	}
+	return offs
+}
+
+// installLoop installs the templates, retrying with backoff, and then lets
+// the workers send.
+func (e *Exporter) installLoop() {
+	defer e.wg.Done()
+	for attempt := 1; ; attempt++ {
+		err := InstallTemplates(e.ctx, e.client, e.cfg.retention)
+		if err == nil {
+			close(e.installed)
+			return
+		}
+		e.report(fmt.Errorf("elasticsearch: installing templates: %w", err))
+		if errors.Is(err, context.Canceled) || !e.wait(e.backoff(attempt+2)) {
+			return
+		}
+	}
+}

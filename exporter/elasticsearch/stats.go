@@ -1,0 +1,160 @@
+package elasticsearch
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/metric"
+)
+
+// Stats are the exporter's counters since New. Every record written is
+// accounted for:
+//
+//	Produced = Delivered + Duplicates + DeadLettered + Dropped.Total() + in flight
+//
+// where in flight is what sits in the memory queue or the spool. Records a
+// previous run left in the spool add to Delivered/Duplicates without being
+// Produced by this run.
+type Stats struct {
+	// Produced counts documents handed to the exporter (log records and spans).
+	Produced int64
+	// Delivered counts documents Elasticsearch acknowledged as created.
+	Delivered int64
+	// Duplicates counts documents Elasticsearch already had (409 on create
+	// with the same _id, after a retry whose first answer was lost). They
+	// are stored once; this is not an error.
+	Duplicates int64
+	// Retried counts document re-sends (per-item 429/5xx and whole-request
+	// failures without a spool).
+	Retried int64
+	// DeadLettered counts documents rejected for good (400-class item
+	// errors, a single document too large), written to the dead-letter file.
+	DeadLettered int64
+	// Dropped counts documents given up, by reason.
+	Dropped Dropped
+	// Spooled counts documents written to the spool; Replayed counts those
+	// read back from it and sent.
+	Spooled, Replayed int64
+	// SpoolCorrupt counts spool records lost to a torn or corrupt tail.
+	SpoolCorrupt int64
+	// QueuedBytes is the memory held by documents not yet delivered.
+	QueuedBytes int64
+	// SpooledBytes is the size of the spool files.
+	SpooledBytes int64
+	// Requests and WireBytes count bulk requests and their body bytes as
+	// sent (after compression).
+	Requests, WireBytes int64
+	// LastError is the latest background failure, empty if none;
+	// LastErrorTime when it happened.
+	LastError     string
+	LastErrorTime time.Time
+}
+
+// Dropped counts documents given up, by reason.
+type Dropped struct {
+	// QueueFull: the memory queue was full when the document was written.
+	QueueFull int64
+	// SpoolFull: the spool dropped its oldest segment to make room, or could
+	// not be written.
+	SpoolFull int64
+	// RetryExhausted: retries went on longer than the maximum elapsed time
+	// and there is no spool.
+	RetryExhausted int64
+	// Shutdown: left undelivered at the Shutdown deadline without a spool,
+	// or written after Shutdown.
+	Shutdown int64
+}
+
+// Total is the sum over all reasons.
+func (d Dropped) Total() int64 { return d.QueueFull + d.SpoolFull + d.RetryExhausted + d.Shutdown }
+
+type counters struct {
+	produced, delivered, duplicates, retried, deadLettered atomic.Int64
+	droppedQueueFull, droppedSpoolFull, droppedRetry       atomic.Int64
+	droppedShutdown, spooled, replayed                     atomic.Int64
+	requests, wireBytes                                    atomic.Int64
+
+	mu      sync.Mutex
+	lastErr string
+	lastAt  time.Time
+}
+
+func (c *counters) setLastError(err error) {
+	c.mu.Lock()
+	c.lastErr, c.lastAt = err.Error(), time.Now()
+	c.mu.Unlock()
+}
+
+// Stats returns a snapshot of the counters.
+func (e *Exporter) Stats() Stats {
+	s := Stats{
+		Produced:     e.st.produced.Load(),
+		Delivered:    e.st.delivered.Load(),
+		Duplicates:   e.st.duplicates.Load(),
+		Retried:      e.st.retried.Load(),
+		DeadLettered: e.st.deadLettered.Load(),
+		Dropped: Dropped{
+			QueueFull:      e.st.droppedQueueFull.Load(),
+			SpoolFull:      e.st.droppedSpoolFull.Load(),
+			RetryExhausted: e.st.droppedRetry.Load(),
+			Shutdown:       e.st.droppedShutdown.Load(),
+		},
+		Spooled:   e.st.spooled.Load(),
+		Replayed:  e.st.replayed.Load(),
+		Requests:  e.st.requests.Load(),
+		WireBytes: e.st.wireBytes.Load(),
+	}
+	e.mu.Lock()
+	s.QueuedBytes = e.queued
+	e.mu.Unlock()
+	if e.spool != nil {
+		ss := e.spool.Stats()
+		s.SpooledBytes = ss.Bytes
+		s.Dropped.SpoolFull += ss.DroppedItems
+		s.SpoolCorrupt = ss.CorruptRecords
+	}
+	e.st.mu.Lock()
+	s.LastError, s.LastErrorTime = e.st.lastErr, e.st.lastAt
+	e.st.mu.Unlock()
+	return s
+}
+
+func (e *Exporter) registerMetrics(mp metric.MeterProvider) (func(), error) {
+	m := mp.Meter("github.com/glassbox-obs/glassbox/exporter/elasticsearch")
+	docs, err := m.Int64ObservableCounter("glassbox.elasticsearch.documents",
+		metric.WithDescription("Documents by outcome (produced, delivered, duplicate, dead_lettered, dropped.*)"))
+	if err != nil {
+		return nil, err
+	}
+	queued, err := m.Int64ObservableGauge("glassbox.elasticsearch.queued_bytes", metric.WithUnit("By"))
+	if err != nil {
+		return nil, err
+	}
+	spooled, err := m.Int64ObservableGauge("glassbox.elasticsearch.spooled_bytes", metric.WithUnit("By"))
+	if err != nil {
+		return nil, err
+	}
+	reg, err := m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		s := e.Stats()
+		for _, kv := range []struct {
+			k string
+			v int64
+		}{
+			{"produced", s.Produced}, {"delivered", s.Delivered}, {"duplicate", s.Duplicates},
+			{"retried", s.Retried}, {"dead_lettered", s.DeadLettered},
+			{"dropped.queue_full", s.Dropped.QueueFull}, {"dropped.spool_full", s.Dropped.SpoolFull},
+			{"dropped.retry_exhausted", s.Dropped.RetryExhausted}, {"dropped.shutdown", s.Dropped.Shutdown},
+		} {
+			o.ObserveInt64(docs, kv.v, metric.WithAttributes(outcomeAttr(kv.k)))
+		}
+		o.ObserveInt64(queued, s.QueuedBytes)
+		o.ObserveInt64(spooled, s.SpooledBytes)
+		return nil
+	}, docs, queued, spooled)
+	if err != nil {
+		return nil, err
+	}
+	return func() { _ = reg.Unregister() }, nil
+}
