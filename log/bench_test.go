@@ -39,8 +39,18 @@ func BenchmarkHandle(b *testing.B) {
 		slog.Any("err", err),
 		slog.GroupAttrs("card", slog.String("brand", "visa"), slog.Int("last4", 4242)),
 	)
-	b.ReportAllocs()
-	for b.Loop() {
-		_ = h.Handle(ctx, r)
-	}
+	b.Run("default", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = h.Handle(ctx, r)
+		}
+	})
+	b.Run("no_redaction", func(b *testing.B) {
+		h := gblog.NewHandler(gblog.WithWriter(io.Discard), gblog.WithRedactor(nil),
+			gblog.WithService(gblog.Service{Name: "checkout", Version: "1.4.2", HostName: "web-1", Dataset: "checkout", Namespace: "default"}))
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = h.Handle(ctx, r)
+		}
+	})
 }

@@ -21,10 +21,13 @@ type state struct {
 	buf   []byte
 	entry Entry
 	marks []int
-	// keys are the keys written so far in the object being written, for
-	// duplicate detection (Elasticsearch rejects a document with a repeated
-	// key). Nested objects save and restore it.
-	keys []string
+	// keys locate, in buf, every key written in the objects that are open;
+	// keys[scope:] are those of the innermost one. They serve duplicate
+	// detection (Elasticsearch rejects a document with a repeated key) on
+	// the final escaped bytes, and hold no pointers, so the hot path pays
+	// no GC write barriers for them.
+	keys  []keyRef
+	scope int
 	top  bool  // writing the document's top level
 	err  error // first error value seen anywhere in the record
 	ecs  bool  // the error.* fields have been written
@@ -36,7 +39,7 @@ type state struct {
 const maxPooledBuf = 64 << 10
 
 var statePool = sync.Pool{New: func() any {
-	return &state{buf: make([]byte, 0, 1024), keys: make([]string, 0, 16), marks: make([]int, 0, 4)}
+	return &state{buf: make([]byte, 0, 1024), keys: make([]keyRef, 0, 32), marks: make([]int, 0, 4)}
 }}
 
 func getState() *state { return statePool.Get().(*state) }
@@ -46,8 +49,7 @@ func putState(st *state) {
 		return
 	}
 	st.err, st.ecs = nil, false
-	clear(st.keys[:cap(st.keys)])
-	st.keys = st.keys[:0]
+	st.keys, st.scope = st.keys[:0], 0
 	statePool.Put(st)
 }
 
@@ -80,16 +82,11 @@ func (st *state) appendAttr(b []byte, c *core, a slog.Attr) []byte {
 			}
 			return b
 		}
-		mark := len(b)
+		mark, nkeys := len(b), len(st.keys)
 		b = st.appendKey(b, a.Key)
-		b = append(b, '{')
-		saved, savedTop := st.keys, st.top
-		st.keys, st.top = saved[len(saved):], false
-		for _, ga := range attrs {
-			b = st.appendAttr(b, c, ga)
-		}
-		st.keys, st.top = saved[:len(saved):cap(saved)], savedTop
+		b = st.appendObject(b, c, attrs)
 		if b[len(b)-1] == '{' {
+			st.keys = st.keys[:nkeys]
 			return b[:mark] // every member was empty
 		}
 		return append(b, '}')
@@ -260,14 +257,7 @@ func (st *state) appendValue(b []byte, c *core, v slog.Value) []byte {
 		return jsonenc.AppendTime(b, v.Time())
 	case slog.KindGroup:
 		// Only reached for a LogValuer resolving to a group; write it nested.
-		b = append(b, '{')
-		saved, savedTop := st.keys, st.top
-		st.keys, st.top = saved[len(saved):], false
-		for _, ga := range v.Group() {
-			b = st.appendAttr(b, c, ga)
-		}
-		st.keys, st.top = saved[:len(saved):cap(saved)], savedTop
-		return append(b, '}')
+		return append(st.appendObject(b, c, v.Group()), '}')
 	case slog.KindLogValuer:
 		return st.appendValue(b, c, v.Resolve())
 	}
@@ -322,51 +312,57 @@ func appendJSON(b []byte, x any) (out []byte) {
 	return append(b, j...)
 }
 
+// appendObject writes '{' and attrs as the members of a new object, in a
+// new key scope; the caller writes the closing '}'.
+func (st *state) appendObject(b []byte, c *core, attrs []slog.Attr) []byte {
+	b = append(b, '{')
+	savedScope, savedTop := st.scope, st.top
+	st.scope, st.top = len(st.keys), false
+	for _, ga := range attrs {
+		b = st.appendAttr(b, c, ga)
+	}
+	st.keys = st.keys[:st.scope]
+	st.scope, st.top = savedScope, savedTop
+	return b
+}
+
+// keyRef locates a written key (without quotes) in the output buffer.
+type keyRef struct{ off, n int32 }
+
 // appendKey writes the separator and `"key":`, making the key safe for
 // Elasticsearch: empty keys and empty path segments ("a..b", ".a", "a.")
-// get '_', reserved top-level names and keys already used in the same
-// object get a suffix ("message" becomes "message_2" when user supplied).
+// get '_'; a key that repeats one of the current object, or that shadows a
+// field the handler writes itself at the top level, gets a numeric suffix
+// ("message" becomes "message_2" when user supplied).
 func (st *state) appendKey(b []byte, key string) []byte {
 	if n := len(b); n > 0 && b[n-1] != '{' {
 		b = append(b, ',')
 	}
-	key = st.uniqueKey(key)
 	b = append(b, '"')
+	start := len(b)
 	b = appendSafeKey(b, key)
+	if st.clash(b, start) {
+		end := len(b)
+		for i := int64(2); ; i++ {
+			b = strconv.AppendInt(append(b[:end], '_'), i, 10)
+			if !st.clash(b, start) {
+				break
+			}
+		}
+	}
+	st.keys = append(st.keys, keyRef{int32(start), int32(len(b) - start)})
 	return append(b, '"', ':')
 }
 
-// uniqueKey returns key, or key with a numeric suffix when it would repeat
-// a key of the current object or shadow a field the handler writes itself.
-func (st *state) uniqueKey(key string) string {
-	clash := st.top && reservedKey(key)
-	if !clash {
-		for _, k := range st.keys {
-			if len(k) == len(key) && k == key {
-				clash = true
-				break
-			}
-		}
-	}
-	if clash {
-		for i := 2; ; i++ {
-			cand := key + "_" + strconv.Itoa(i)
-			if !st.hasKey(cand) {
-				key = cand
-				break
-			}
-		}
-	}
-	st.keys = append(st.keys, key)
-	return key
-}
-
-func (st *state) hasKey(key string) bool {
-	if st.top && reservedKey(key) {
+// clash reports whether the key in b[start:] is reserved here or repeats
+// a key of the current object.
+func (st *state) clash(b []byte, start int) bool {
+	k := b[start:]
+	if st.top && reservedKey(string(k)) {
 		return true
 	}
-	for _, k := range st.keys {
-		if k == key {
+	for _, r := range st.keys[st.scope:] {
+		if int(r.n) == len(k) && string(b[r.off:r.off+r.n]) == string(k) {
 			return true
 		}
 	}

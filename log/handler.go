@@ -38,7 +38,7 @@ type Handler struct {
 type groupLevel struct {
 	name string
 	pre  []byte   // `"k":v,"k2":v2` without leading or trailing comma
-	keys []string // the keys in pre, for duplicate detection
+	keys []keyRef // the keys in pre (offsets into pre), for duplicate detection
 }
 
 // core is what all Handlers derived from one NewHandler call share.
@@ -130,7 +130,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		b = st.appendAttr(b, h.core, a)
 	}
 	lv.pre = b
-	lv.keys = append([]string(nil), st.keys...)
+	lv.keys = append([]keyRef(nil), st.keys...)
 	return h2
 }
 
@@ -198,8 +198,8 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	// User attributes: the top level, then each group, then the record's.
 	st.err, st.ecs = nil, false
 	st.top = true
-	st.keys = append(st.keys[:0], h.levels[0].keys...)
-	b = appendPre(b, h.levels[0].pre)
+	st.keys, st.scope = st.keys[:0], 0
+	b = st.appendPre(b, &h.levels[0])
 	marks := st.marks[:0]
 	for i := 1; i < len(h.levels); i++ {
 		lv := &h.levels[i]
@@ -207,8 +207,8 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		b = st.appendKey(b, lv.name) // in the enclosing object
 		st.top = false
 		b = append(b, '{')
-		st.keys = append(st.keys[:0], lv.keys...)
-		b = append(b, lv.pre...)
+		st.scope = len(st.keys)
+		b = st.appendPre(b, lv)
 	}
 	if r.NumAttrs() > 0 {
 		r.Attrs(func(a slog.Attr) bool {
@@ -248,14 +248,20 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	return nil
 }
 
-func appendPre(b, pre []byte) []byte {
-	if len(pre) == 0 {
+// appendPre copies a level's pre-encoded attributes into b and registers
+// their keys, rebased, in the current scope.
+func (st *state) appendPre(b []byte, lv *groupLevel) []byte {
+	if len(lv.pre) == 0 {
 		return b
 	}
 	if b[len(b)-1] != '{' {
 		b = append(b, ',')
 	}
-	return append(b, pre...)
+	base := int32(len(b))
+	for _, k := range lv.keys {
+		st.keys = append(st.keys, keyRef{k.off + base, k.n})
+	}
+	return append(b, lv.pre...)
 }
 
 func appendSource(b []byte, pc uintptr) []byte {
