@@ -28,10 +28,10 @@ type state struct {
 	// no GC write barriers for them.
 	keys  []keyRef
 	scope int
-	top  bool  // writing the document's top level
-	err  error // first error value seen anywhere in the record
-	ecs  bool  // the error.* fields have been written
-	tmp  []byte
+	top   bool  // writing the document's top level
+	err   error // first error value seen anywhere in the record
+	ecs   bool  // the error.* fields have been written
+	tmp   []byte
 }
 
 // maxPooledBuf is the largest buffer returned to the pool; bigger ones are
