@@ -138,6 +138,7 @@ func grpcCodeName(c uint32) string {
 // readable types for our own wrappers, no meaningless reporting stacks,
 // and in-app flags that know about module caches and glassbox itself.
 func (r *Reporter) fixExceptions(event *sentrygo.Event, err error, f failure) {
+	dropAttrLayers(event)
 	n := len(event.Exception)
 	if n == 0 {
 		return
@@ -180,6 +181,79 @@ func (r *Reporter) fixExceptions(event *sentrygo.Event, err error, f failure) {
 			}
 		}
 	}
+}
+
+// attrLayerType is the type of errors.With's wrapper: same message as
+// the error it wraps, no stack; it would only repeat a link of the chain.
+const attrLayerType = "*errors.attrError"
+
+// dropAttrLayers removes errors.With layers from the exception chain,
+// renumbering the mechanism IDs so that the chain stays linked.
+func dropAttrLayers(event *sentrygo.Event) {
+	exc := event.Exception
+	drop := false
+	for _, e := range exc {
+		if e.Type == attrLayerType && e.Mechanism != nil {
+			drop = true
+		}
+	}
+	if !drop || len(exc) < 2 {
+		return
+	}
+	parent := map[int]*int{} // exception_id -> parent_id of dropped ones
+	for _, e := range exc {
+		if e.Type == attrLayerType && e.Mechanism != nil {
+			parent[e.Mechanism.ExceptionID] = e.Mechanism.ParentID
+		}
+	}
+	resolve := func(p *int) *int {
+		for p != nil {
+			q, dropped := parent[*p]
+			if !dropped {
+				return p
+			}
+			p = q
+		}
+		return nil
+	}
+	kept := exc[:0:0]
+	for _, e := range exc {
+		if e.Type == attrLayerType && e.Mechanism != nil {
+			continue
+		}
+		if e.Mechanism != nil {
+			e.Mechanism.ParentID = resolve(e.Mechanism.ParentID)
+		}
+		kept = append(kept, e)
+	}
+	if len(kept) == 0 {
+		return
+	}
+	// Renumber: IDs are positions in depth-first order, outermost 0.
+	newID := map[int]int{}
+	for i := range kept {
+		if m := kept[i].Mechanism; m != nil {
+			newID[m.ExceptionID] = len(kept) - 1 - i
+		}
+	}
+	for i := range kept {
+		m := kept[i].Mechanism
+		if m == nil {
+			continue
+		}
+		m.ExceptionID = newID[m.ExceptionID]
+		if m.ParentID != nil {
+			p := newID[*m.ParentID]
+			m.ParentID = &p
+		} else {
+			m.Type = sentrygo.MechanismTypeGeneric
+			m.Source = ""
+		}
+	}
+	if len(kept) == 1 {
+		kept[0].Mechanism = nil
+	}
+	event.Exception = kept
 }
 
 var goRoot = strings.ReplaceAll(build.Default.GOROOT, "\\", "/")
@@ -340,6 +414,8 @@ func (r *Reporter) enrich(st *reqState, event *sentrygo.Event, err error, f fail
 	}
 	if f.grpcCode != 0 {
 		event.Tags["rpc.grpc.status_code"] = grpcCodeName(f.grpcCode)
+	} else if f.out != nil && f.req != nil && f.req.Protocol == "grpc" {
+		event.Tags["rpc.grpc.status_code"] = grpcCodeName(f.out.GRPCCode)
 	}
 	if f.panic {
 		event.Tags["panic"] = "true"

@@ -117,13 +117,19 @@ func TestEventContents(t *testing.T) {
 	// The exception chain: the logged error's, root cause first, each
 	// with its frames.
 	exc := exceptions(t, ev)
-	if len(exc) != 3 {
-		t.Fatalf("got %d exceptions, want 3 (Wrap, With, New)", len(exc))
+	// errors.With layers repeat their cause's message; they are left out.
+	if len(exc) != 2 {
+		t.Fatalf("got %d exceptions, want 2 (Wrap, New)", len(exc))
+	}
+	m0, _ := exc[0]["mechanism"].(map[string]any)
+	m1, _ := exc[1]["mechanism"].(map[string]any)
+	if m0["exception_id"] != float64(1) || m0["parent_id"] != float64(0) || m1["exception_id"] != float64(0) || m1["parent_id"] != nil {
+		t.Errorf("got mechanisms %v, %v, want the root (1) linked to the outer error (0)", m0, m1)
 	}
 	if got := exc[0]["value"]; got != "card declined for order 981" {
 		t.Errorf("got root value %v", got)
 	}
-	for _, i := range []int{0, 2} {
+	for _, i := range []int{0, 1} {
 		fr := frames(exc[i])
 		if len(fr) == 0 {
 			t.Fatalf("exception %d has no frames", i)
