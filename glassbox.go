@@ -3,6 +3,7 @@ package glassbox
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -120,6 +121,11 @@ func (b *builder) finish() *Telemetry {
 	}
 	for _, s := range b.sinks {
 		hopts = append(hopts, log.WithSink(s))
+	}
+	if cfg.writer == nil && len(b.sinks) == 0 {
+		// Console turned off and nothing else configured: log nowhere,
+		// rather than fall back to the handler's stdout default.
+		hopts = append(hopts, log.WithWriter(io.Discard))
 	}
 	h := log.NewHandler(hopts...)
 

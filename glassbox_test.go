@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
+	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"go.opentelemetry.io/otel"
 
+	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/trace"
 )
 
@@ -162,5 +166,49 @@ func TestParseResourceAttributes(t *testing.T) {
 	m, err := parseResourceAttributes(" a=1 , b = x%2Cy ,, c=")
 	if err != nil || m["a"] != "1" || m["b"] != "x,y" || m["c"] != "" {
 		t.Errorf("got %v, %v", m, err)
+	}
+}
+
+func TestNilWriterLogsNowhere(t *testing.T) {
+	sink := &countingSink{}
+	tel, err := Start(context.Background(), env(), WithoutSetDefault(), WithLogWriter(nil), WithSink(sink))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tel.Logger().Info("to the sink only")
+	if err := tel.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if sink.n.Load() != 1 || !sink.closed.Load() {
+		t.Errorf("sink got %d records (closed=%v), want 1 and shut down", sink.n.Load(), sink.closed.Load())
+	}
+}
+
+type countingSink struct {
+	n      atomic.Int64
+	closed atomic.Bool
+}
+
+func (s *countingSink) Write(context.Context, *log.Entry) error { s.n.Add(1); return nil }
+func (s *countingSink) Shutdown(context.Context) error          { s.closed.Store(true); return nil }
+
+func TestNilWriterWithoutSinksWritesNothingToStdout(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := os.Stdout
+	os.Stdout = w
+	tel, err := Start(context.Background(), env(), WithoutSetDefault(), WithLogWriter(nil))
+	os.Stdout = saved
+	if err != nil {
+		t.Fatal(err)
+	}
+	tel.Logger().Info("must go nowhere")
+	_ = tel.Shutdown(context.Background())
+	w.Close()
+	out, _ := io.ReadAll(r)
+	if len(out) != 0 {
+		t.Errorf("stdout got %q, want nothing", out)
 	}
 }
