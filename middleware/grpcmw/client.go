@@ -2,11 +2,10 @@ package grpcmw
 
 import (
 	"context"
-	"errors"
-	"io"
-	"sync"
+	"log/slog"
+	"time"
 
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
 	"go.opentelemetry.io/otel/attribute"
 	otelcodes "go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
@@ -20,87 +19,68 @@ import (
 	"github.com/glassbox-obs/glassbox/trace"
 )
 
+// client is a go-grpc-middleware interceptors.ClientReportable.
 type client struct {
-	c         *middleware.Config
-	logUnary  grpc.UnaryClientInterceptor
-	logStream grpc.StreamClientInterceptor
+	c *middleware.Config
 }
 
-func newClient(opts []middleware.Option) *client {
-	c := middleware.NewConfig(opts...)
-	lopts := []logging.Option{
-		logging.WithLogOnEvents(logging.FinishCall),
-		logging.WithLevels(func(code codes.Code) logging.Level {
-			if code == codes.OK {
-				return logging.LevelDebug
-			}
-			return logging.Level(c.GRPCCodeLevel(uint32(code)))
-		}),
-		logging.WithDurationField(durationField),
-	}
-	return &client{
-		c:         c,
-		logUnary:  logging.UnaryClientInterceptor(loggerFor(c, clientMessage), lopts...),
-		logStream: logging.StreamClientInterceptor(loggerFor(c, clientMessage), lopts...),
-	}
-}
+var _ interceptors.ClientReportable = (*client)(nil)
 
 // UnaryClientInterceptor returns the glassbox client interceptor for unary
-// calls: a client span (RPC semantic conventions), the correlation ID
-// (x-correlation-id), traceparent, tracestate and baggage added to the
-// outgoing metadata from the context, and go-grpc-middleware's logging
-// interceptor writing one record per call (Debug when OK, else by
+// calls, driven by go-grpc-middleware's reporter core: a client span (RPC
+// semantic conventions); the correlation ID (x-correlation-id),
+// traceparent, tracestate and baggage added to the outgoing metadata from
+// the context; one record per call (Debug when OK, else by
 // WithGRPCCodeLevel).
 func UnaryClientInterceptor(opts ...middleware.Option) grpc.UnaryClientInterceptor {
-	cl := newClient(opts)
-	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, callOpts ...grpc.CallOption) error {
-		ctx, span := cl.start(ctx, method)
-		err := cl.logUnary(ctx, method, req, reply, cc, invoker, callOpts...)
-		endClientSpan(span, err)
-		return err
-	}
+	return interceptors.UnaryClientInterceptor(&client{c: middleware.NewConfig(opts...)})
 }
 
 // StreamClientInterceptor is UnaryClientInterceptor for streams. The span
-// ends when the stream ends: RecvMsg returns an error (io.EOF included) or
-// creating the stream failed.
+// ends when the stream ends: RecvMsg returns an error (io.EOF included),
+// or creating the stream failed.
 func StreamClientInterceptor(opts ...middleware.Option) grpc.StreamClientInterceptor {
-	cl := newClient(opts)
-	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, callOpts ...grpc.CallOption) (grpc.ClientStream, error) {
-		ctx, span := cl.start(ctx, method)
-		cs, err := cl.logStream(ctx, desc, cc, method, streamer, callOpts...)
-		if err != nil {
-			endClientSpan(span, err)
-			return nil, err
-		}
-		return &clientStream{ClientStream: cs, span: span}, nil
-	}
+	return interceptors.StreamClientInterceptor(&client{c: middleware.NewConfig(opts...)})
 }
 
 // DialOptions returns grpc.WithChainUnaryInterceptor and
 // grpc.WithChainStreamInterceptor options with both client interceptors.
 func DialOptions(opts ...middleware.Option) []grpc.DialOption {
+	cl := &client{c: middleware.NewConfig(opts...)}
 	return []grpc.DialOption{
-		grpc.WithChainUnaryInterceptor(UnaryClientInterceptor(opts...)),
-		grpc.WithChainStreamInterceptor(StreamClientInterceptor(opts...)),
+		grpc.WithChainUnaryInterceptor(interceptors.UnaryClientInterceptor(cl)),
+		grpc.WithChainStreamInterceptor(interceptors.StreamClientInterceptor(cl)),
 	}
 }
 
 var clientKind = oteltrace.WithSpanKind(oteltrace.SpanKindClient)
 
-func (cl *client) start(ctx context.Context, fullMethod string) (context.Context, oteltrace.Span) {
+// clientCall is the interceptors.Reporter of one outgoing call.
+type clientCall struct {
+	c       *middleware.Config
+	ctx     context.Context
+	span    oteltrace.Span
+	svc     string
+	method  string
+	typ     interceptors.GRPCType
+	started time.Time
+	done    bool
+}
+
+// ClientReporter starts the client span and writes the outgoing metadata.
+func (cl *client) ClientReporter(ctx context.Context, meta interceptors.CallMeta) (interceptors.Reporter, context.Context) {
 	c := cl.c
-	svc, method := middleware.SplitGRPCMethod(fullMethod)
+	svc, method := middleware.Sanitize(meta.Service, 256), middleware.Sanitize(meta.Method, 256)
 	var buf [4]attribute.KeyValue
 	attrs := append(buf[:0],
 		semconv.RPCSystemGRPC,
-		semconv.RPCServiceKey.String(middleware.Sanitize(svc, 256)),
-		semconv.RPCMethodKey.String(middleware.Sanitize(method, 256)),
+		semconv.RPCServiceKey.String(svc),
+		semconv.RPCMethodKey.String(method),
 	)
 	if id, ok := trace.CorrelationID(ctx); ok {
 		attrs = append(attrs, attribute.String(middleware.AttrCorrelationID, id))
 	}
-	ctx, span := c.Tracer().Start(ctx, middleware.Sanitize(fullMethod[min(1, len(fullMethod)):], 512), clientKind, oteltrace.WithAttributes(attrs...))
+	ctx, span := c.Tracer().Start(ctx, spanName(svc, method), clientKind, oteltrace.WithAttributes(attrs...))
 	md, ok := metadata.FromOutgoingContext(ctx)
 	if ok {
 		md = md.Copy()
@@ -111,46 +91,55 @@ func (cl *client) start(ctx context.Context, fullMethod string) (context.Context
 	if id, ok := trace.CorrelationID(ctx); ok {
 		md[c.CorrelationMetadataKeys()[0]] = []string{id}
 	}
-	return metadata.NewOutgoingContext(ctx, md), span
+	ctx = metadata.NewOutgoingContext(ctx, md)
+	return &clientCall{c: c, ctx: ctx, span: span, svc: svc, method: method, typ: meta.Typ, started: time.Now()}, ctx
 }
 
-func endClientSpan(span oteltrace.Span, err error) {
+// PostMsgSend is part of interceptors.Reporter; nothing is recorded per
+// message.
+func (cc *clientCall) PostMsgSend(any, error, time.Duration) {}
+
+// PostMsgReceive is part of interceptors.Reporter; nothing is recorded per
+// message.
+func (cc *clientCall) PostMsgReceive(any, error, time.Duration) {}
+
+// PostCall ends the span and writes the call's record.
+func (cc *clientCall) PostCall(err error, dur time.Duration) {
+	if cc.done {
+		return
+	}
+	cc.done = true
 	code := status.Code(err)
+	span := cc.span
 	span.SetAttributes(semconv.RPCGRPCStatusCodeKey.Int(int(code)))
 	if code != codes.OK {
 		span.SetAttributes(semconv.ErrorTypeKey.String(code.String()))
 		span.SetStatus(otelcodes.Error, middleware.Sanitize(status.Convert(err).Message(), 1024))
 	}
 	span.End()
-}
 
-type clientStream struct {
-	grpc.ClientStream
-	span oteltrace.Span
-	once sync.Once
-}
-
-func (s *clientStream) RecvMsg(m any) error {
-	err := s.ClientStream.RecvMsg(m)
-	if err != nil {
-		s.finish(err)
+	level := slog.LevelDebug
+	if code != codes.OK {
+		level = cc.c.GRPCCodeLevel(uint32(code))
 	}
-	return err
-}
-
-func (s *clientStream) Header() (metadata.MD, error) {
-	md, err := s.ClientStream.Header()
-	if err != nil {
-		s.finish(err)
+	l := cc.c.Logger()
+	if !l.Enabled(cc.ctx, level) {
+		return
 	}
-	return md, err
-}
-
-func (s *clientStream) finish(err error) {
-	s.once.Do(func() {
-		if errors.Is(err, io.EOF) {
-			err = nil
-		}
-		endClientSpan(s.span, err)
-	})
+	attrs := []slog.Attr{
+		slog.String("rpc.system", "grpc"),
+		slog.String("rpc.service", cc.svc),
+		slog.String("rpc.method", cc.method),
+		slog.Int("rpc.grpc.status_code", int(code)),
+		slog.Duration("event.duration", dur),
+	}
+	if cc.typ != interceptors.Unary {
+		attrs = append(attrs, slog.String("rpc.grpc.method_type", string(cc.typ)))
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error.message", middleware.Sanitize(status.Convert(err).Message(), 4096)))
+	}
+	rec := slog.NewRecord(time.Now(), level, clientMessage, 0)
+	rec.AddAttrs(attrs...)
+	_ = l.Handler().Handle(cc.ctx, rec)
 }

@@ -19,9 +19,19 @@ const (
 	clientMessage = "outgoing call completed"
 )
 
-// loggerFor adapts the configured slog logger to go-grpc-middleware's
-// logging.Logger: its field names are mapped to ECS / OTel names, values
-// sanitised.
+// Logger returns a go-grpc-middleware logging.Logger that writes through
+// the configured slog logger (WithLogger), for programs that want that
+// package's logging interceptor (for example its payload logging) in
+// addition to glassbox's access-log record. Its field names are mapped to
+// ECS and OTel names (grpc.service -> rpc.service, grpc.code ->
+// rpc.grpc.status_code, ...), string values sanitised, and its "finished
+// call" message becomes "request completed".
+//
+//	logging.UnaryServerInterceptor(grpcmw.Logger(opts...))
+func Logger(opts ...middleware.Option) logging.Logger {
+	return loggerFor(middleware.NewConfig(opts...), accessMessage)
+}
+
 func loggerFor(c *middleware.Config, finished string) logging.Logger {
 	return logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
 		l := c.Logger()
@@ -101,5 +111,3 @@ func codeByName(s string) codes.Code {
 	}
 	return codes.Unknown
 }
-
-func durationField(d time.Duration) logging.Fields { return logging.Fields{"event.duration", d} }

@@ -1,0 +1,93 @@
+package bench
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/getsentry/sentry-go"
+	sentryhttp "github.com/getsentry/sentry-go/http"
+	chimw "github.com/go-chi/chi/v5/middleware"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/glassbox-obs/glassbox/log"
+	"github.com/glassbox-obs/glassbox/middleware"
+)
+
+// newBenchTP is the TracerProvider both sides use: SDK, always sample,
+// batch processor, no-op exporter.
+func newBenchTP(b *testing.B) *sdktrace.TracerProvider {
+	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithSampler(sdktrace.AlwaysSample()),
+		sdktrace.WithBatcher(tracetest.NewNoopExporter()),
+	)
+	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	return tp
+}
+
+var twoBytes = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, _ = w.Write([]byte("ok"))
+})
+
+// slogAccessLog is the access-log middleware a team would write with
+// log/slog's JSON handler: one record per request with the same fields
+// glassbox writes.
+func slogAccessLog(l *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			ww := chimw.NewWrapResponseWriter(w, r.ProtoMajor)
+			next.ServeHTTP(ww, r)
+			l.LogAttrs(r.Context(), slog.LevelInfo, "request completed",
+				slog.String("http.request.method", r.Method),
+				slog.String("url.path", r.URL.Path),
+				slog.Int("http.response.status_code", ww.Status()),
+				slog.Int("http.response.body.bytes", ww.BytesWritten()),
+				slog.Duration("event.duration", time.Since(start)),
+				slog.String("client.ip", r.RemoteAddr),
+				slog.String("user_agent.original", r.UserAgent()),
+				slog.String("correlation.id", chimw.GetReqID(r.Context())),
+			)
+		})
+	}
+}
+
+func BenchmarkHTTPStack(b *testing.B) {
+	run := func(b *testing.B, h http.Handler) {
+		req := httptest.NewRequest("GET", "/users/42", nil)
+		req.Header.Set("User-Agent", "bench/1.0")
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != 200 {
+				b.Fatalf("status %d", rec.Code)
+			}
+		}
+	}
+	b.Run("bare", func(b *testing.B) { run(b, twoBytes) })
+	b.Run("glassbox", func(b *testing.B) {
+		tp := newBenchTP(b)
+		logger := slog.New(log.NewHandler(log.WithWriter(io.Discard)))
+		run(b, middleware.HTTP(middleware.WithTracerProvider(tp), middleware.WithLogger(logger))(twoBytes))
+	})
+	b.Run("peers", func(b *testing.B) {
+		tp := newBenchTP(b)
+		if err := sentry.Init(sentry.ClientOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+		h := sentryhttp.New(sentryhttp.Options{Repanic: false}).Handle(twoBytes)
+		h = slogAccessLog(logger)(h)
+		h = chimw.RequestID(h)
+		h = otelhttp.NewHandler(h, "server", otelhttp.WithTracerProvider(tp))
+		run(b, h)
+	})
+}
