@@ -373,6 +373,11 @@ func (st *state) clash(b []byte, start int) bool {
 // itself. error.* keys are written by appendError through appendKey and are
 // handled by duplicate detection instead.
 func reservedKey(k string) bool {
+	// Every reserved key is 7 to 21 bytes long and starts with one of
+	// "@cdehlmst": reject the common case before the string switch.
+	if len(k) < 7 || len(k) > 21 || !reservedFirst[k[0]] {
+		return false
+	}
 	switch k {
 	case "@timestamp", "log.level", "message", "ecs.version", "log.logger",
 		"service.name", "service.version", "service.environment", "host.name",
@@ -389,6 +394,13 @@ func reservedKey(k string) bool {
 var plainKey = func() (t [256]bool) {
 	for c := 0x20; c < 0x7f; c++ {
 		t[c] = c != '"' && c != '\\' && c != '.'
+	}
+	return t
+}()
+
+var reservedFirst = func() (t [256]bool) {
+	for _, c := range "@cdehlmst" {
+		t[c] = true
 	}
 	return t
 }()

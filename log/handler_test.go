@@ -509,3 +509,17 @@ func replaceEach(s string) string {
 	}
 	return b.String()
 }
+
+func TestEveryReservedKeyIsProtected(t *testing.T) {
+	reserved := []string{"@timestamp", "log.level", "message", "ecs.version", "log.logger", "service.name",
+		"service.version", "service.environment", "host.name", "event.dataset", "data_stream.type",
+		"data_stream.dataset", "data_stream.namespace", "correlation.id", "trace.id", "span.id",
+		"log.origin.file.name", "log.origin.file.line", "log.origin.function"}
+	for _, k := range reserved {
+		doc, _ := logOne(t, context.Background(), nil, func(l *slog.Logger) { l.Info("m", k, "user value") })
+		if doc[k+"_2"] != "user value" || doc[k] == "user value" {
+			t.Errorf("user attribute %q: got %v under %q and %v under %q, want it moved to %q",
+				k, doc[k], k, doc[k+"_2"], k+"_2", k+"_2")
+		}
+	}
+}
