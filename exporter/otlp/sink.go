@@ -35,6 +35,7 @@ const scopeName = "github.com/glassbox-obs/glassbox/log"
 // A Sink is safe for concurrent use.
 type Sink struct {
 	provider *sdklog.LoggerProvider
+	bp       *sdklog.BatchProcessor
 	logger   otellog.Logger
 	c        *counters
 	errh     otel.ErrorHandler
@@ -52,8 +53,8 @@ var (
 func NewSink(exp sdklog.Exporter, opts ...Option) *Sink {
 	cfg := newConfig("LOGS", opts)
 	s := &Sink{c: &counters{limit: int64(cfg.queueSize)}, errh: cfg.errorHandler}
-	bp := sdklog.NewBatchProcessor(&decodingExporter{next: exp, s: s}, sdklog.WithMaxQueueSize(cfg.queueSize))
-	popts := []sdklog.LoggerProviderOption{sdklog.WithProcessor(bp)}
+	s.bp = sdklog.NewBatchProcessor(&decodingExporter{next: exp, s: s}, sdklog.WithMaxQueueSize(cfg.queueSize))
+	popts := []sdklog.LoggerProviderOption{sdklog.WithProcessor(s.bp)}
 	if cfg.resource != nil {
 		popts = append(popts, sdklog.WithResource(cfg.resource))
 	}
@@ -117,6 +118,14 @@ func (s *Sink) Shutdown(ctx context.Context) error {
 	s.stopped.Store(true)
 	before := s.c.failed.Load()
 	err := s.provider.Shutdown(ctx)
+	// The provider skips its processors when ctx is already done (as it
+	// is when an earlier shutdown step used up the deadline), which would
+	// leave the batch goroutine and the connection behind. Shutting the
+	// processor down directly always releases them, in the background if
+	// need be; after a complete provider shutdown it is a no-op.
+	if perr := s.bp.Shutdown(ctx); err == nil {
+		err = perr
+	}
 	if err == nil {
 		if n := s.c.failed.Load() - before; n > 0 {
 			err = fmt.Errorf("otlp: %d log records failed to export at shutdown", n)

@@ -64,7 +64,7 @@ type Request struct {
 	Signal Signal
 	// Time is when the request arrived.
 	Time time.Time
-	// Header holds the HTTP headers or the gRPC metadata (lowercase keys).
+	// Header holds the HTTP headers or the gRPC metadata (use Get).
 	Header http.Header
 	// Path is the HTTP path, or the gRPC full method name.
 	Path string
@@ -595,7 +595,9 @@ func (s *Server) grpcAdmit(ctx context.Context, sig Signal, method string, items
 	req := Request{Signal: sig, Time: time.Now(), Header: http.Header{}, Path: method, Items: items}
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
 		for k, vs := range md {
-			req.Header[k] = append([]string(nil), vs...)
+			for _, v := range vs {
+				req.Header.Add(k, v)
+			}
 		}
 	}
 	if h, ok := ctx.Value(compressionKey{}).(*compressionHolder); ok {
