@@ -156,7 +156,7 @@ func bufServer(t *testing.T, server, clientOpts []middleware.Option, impl echoFu
 	dopts := append([]grpc.DialOption{
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-	}, grpcmw.DialOptions(clientOpts...)...)
+	}, grpcmw.DialOptions(append([]middleware.Option{middleware.WithLogger(slog.New(slog.DiscardHandler))}, clientOpts...)...)...)
 	conn, err := grpc.NewClient("passthrough:///bufnet", dopts...)
 	if err != nil {
 		t.Fatal(err)

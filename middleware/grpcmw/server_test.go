@@ -1,0 +1,414 @@
+package grpcmw_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+	"sync"
+	"testing"
+
+	"go.opentelemetry.io/otel/baggage"
+	otelcodes "go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/glassbox-obs/glassbox/middleware"
+	"github.com/glassbox-obs/glassbox/middleware/grpcmw"
+	"github.com/glassbox-obs/glassbox/trace"
+)
+
+type observer struct {
+	mu     sync.Mutex
+	begins int
+	ends   []middleware.Outcome
+	reqs   []middleware.Request
+	logsAt []string
+	logs   *syncBuffer
+}
+
+type obsKey struct{}
+
+func (o *observer) Begin(ctx context.Context, req *middleware.Request) context.Context {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.begins++
+	return context.WithValue(ctx, obsKey{}, "begun")
+}
+
+func (o *observer) End(ctx context.Context, req *middleware.Request, out *middleware.Outcome) string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.ends = append(o.ends, *out)
+	o.reqs = append(o.reqs, *req)
+	o.logsAt = append(o.logsAt, o.logs.String())
+	if out.Panic != nil || out.GRPCCode != 0 {
+		return "sentry-event-1"
+	}
+	return ""
+}
+
+func TestUnaryServerCodes(t *testing.T) {
+	tests := []struct {
+		name      string
+		err       error
+		wantCode  codes.Code
+		wantLevel string
+		spanErr   bool
+	}{
+		{"ok", nil, codes.OK, "info", false},
+		{"not found", status.Error(codes.NotFound, "no such thing"), codes.NotFound, "info", false},
+		{"invalid argument", status.Error(codes.InvalidArgument, "bad"), codes.InvalidArgument, "info", false},
+		{"deadline", status.Error(codes.DeadlineExceeded, "slow"), codes.DeadlineExceeded, "warn", true},
+		{"permission", status.Error(codes.PermissionDenied, "no"), codes.PermissionDenied, "warn", false},
+		{"internal", status.Error(codes.Internal, "broken"), codes.Internal, "error", true},
+		{"unavailable", status.Error(codes.Unavailable, "down"), codes.Unavailable, "error", true},
+		{"plain error", errors.New("plain"), codes.Unknown, "error", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			exp := tracetest.NewInMemoryExporter()
+			srv := newTelemetry(t, exp, "srv")
+			cli := newTelemetry(t, exp, "cli")
+			conn := bufServer(t, srv.opts(), cli.opts(), echoFuncs{unary: func(ctx context.Context, in *wrapperspb.StringValue) (*wrapperspb.StringValue, error) {
+				return in, tt.err
+			}})
+			var hdr metadata.MD
+			ctx := trace.WithCorrelationID(context.Background(), "corr-grpc-1")
+			_, err := callUnary(ctx, conn, "x", grpc.Header(&hdr))
+			if status.Code(err) != tt.wantCode {
+				t.Fatalf("code: got %v, want %v", status.Code(err), tt.wantCode)
+			}
+			if got := hdr.Get("x-correlation-id"); len(got) != 1 || got[0] != "corr-grpc-1" {
+				t.Errorf("header metadata x-correlation-id: got %v, want [corr-grpc-1]", got)
+			}
+			acc := recordsWith(t, srv.logs, "request completed")
+			if len(acc) != 1 {
+				t.Fatalf("got %d access records, want 1:\n%s", len(acc), srv.logs.String())
+			}
+			r := acc[0]
+			if r["log.level"] != tt.wantLevel || r["rpc.grpc.status_code"] != float64(tt.wantCode) || r["rpc.service"] != "test.Echo" || r["rpc.method"] != "Unary" || r["correlation.id"] != "corr-grpc-1" {
+				t.Errorf("access record: got %v", r)
+			}
+			for _, s := range exp.GetSpans() {
+				if s.SpanKind.String() != "server" {
+					continue
+				}
+				if s.Name != "test.Echo/Unary" || attr(s, "rpc.system") != "grpc" || attr(s, "rpc.grpc.status_code") != itoa(int(tt.wantCode)) {
+					t.Errorf("server span: name %q attrs %v", s.Name, s.Attributes)
+				}
+				if got := s.Status.Code == otelcodes.Error; got != tt.spanErr {
+					t.Errorf("server span Error: got %v, want %v", got, tt.spanErr)
+				}
+			}
+			clientRecs := recordsWith(t, cli.logs, "outgoing call completed")
+			if len(clientRecs) != 1 {
+				t.Fatalf("got %d client records, want 1", len(clientRecs))
+			}
+			if tt.wantCode == codes.OK && clientRecs[0]["log.level"] != "debug" {
+				t.Errorf("client record level for OK: got %v, want debug", clientRecs[0]["log.level"])
+			}
+		})
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestUnaryServerPanic(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	srv := newTelemetry(t, exp, "srv")
+	obs := &observer{logs: srv.logs}
+	var ctxVal any
+	conn := bufServer(t, srv.opts(middleware.WithObservers(obs)), nil, echoFuncs{unary: func(ctx context.Context, in *wrapperspb.StringValue) (*wrapperspb.StringValue, error) {
+		ctxVal = ctx.Value(obsKey{})
+		panic("grpc boom \x1b[31m")
+	}})
+	_, err := callUnary(context.Background(), conn, "x")
+	if status.Code(err) != codes.Internal || strings.Contains(err.Error(), "boom") {
+		t.Fatalf("got %v, want Internal without the panic value", err)
+	}
+	if ctxVal != "begun" {
+		t.Errorf("handler context: got %v, want the Observer.Begin one", ctxVal)
+	}
+	if obs.begins != 1 || len(obs.ends) != 1 {
+		t.Fatalf("observer: got %d Begin, %d End; want 1, 1", obs.begins, len(obs.ends))
+	}
+	out := obs.ends[0]
+	if out.Panic == nil || len(out.Stack) == 0 || out.GRPCCode != uint32(codes.Internal) {
+		t.Errorf("outcome: got %+v", out)
+	}
+	if strings.Contains(obs.logsAt[0], "panic recovered") {
+		t.Error("the error record was written before Observer.End")
+	}
+	if obs.reqs[0].Protocol != "grpc" || obs.reqs[0].Method != "/test.Echo/Unary" {
+		t.Errorf("request: got %+v", obs.reqs[0])
+	}
+	pr := recordsWith(t, srv.logs, "panic recovered")
+	if len(pr) != 1 {
+		t.Fatalf("got %d panic records, want 1", len(pr))
+	}
+	if pr[0]["error.id"] != "sentry-event-1" || !strings.Contains(pr[0]["error.stack_trace"].(string), "TestUnaryServerPanic") {
+		t.Errorf("panic record: got %v", pr[0])
+	}
+	if msg := pr[0]["error.message"].(string); strings.Contains(msg, "\x1b") {
+		t.Errorf("panic message not sanitised: %q", msg)
+	}
+	acc := recordsWith(t, srv.logs, "request completed")
+	if len(acc) != 1 || acc[0]["log.level"] != "error" || acc[0]["error.id"] != "sentry-event-1" {
+		t.Errorf("access record: got %v", acc)
+	}
+	var found bool
+	for _, s := range exp.GetSpans() {
+		for _, e := range s.Events {
+			if e.Name == "exception" {
+				found = true
+			}
+		}
+		if s.Status.Code != otelcodes.Error {
+			t.Errorf("span status: got %v, want Error", s.Status.Code)
+		}
+	}
+	if !found {
+		t.Error("no exception event on the span")
+	}
+}
+
+func TestHealthFilteredByDefault(t *testing.T) {
+	tests := []struct {
+		name  string
+		opts  []middleware.Option
+		spans int
+	}{
+		{"default", nil, 0},
+		{"skip nothing", []middleware.Option{middleware.WithSkipGRPCMethods()}, 1},
+		{"skip by method", []middleware.Option{middleware.WithSkipGRPCMethods("/grpc.health.v1.Health/Check")}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			exp := tracetest.NewInMemoryExporter()
+			srv := newTelemetry(t, exp, "srv")
+			conn := bufServer(t, srv.opts(tt.opts...), nil, echoFuncs{})
+			if _, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{}); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(exp.GetSpans()); n != tt.spans {
+				t.Errorf("got %d spans, want %d", n, tt.spans)
+			}
+			if n := len(recordsWith(t, srv.logs, "request completed")); n != tt.spans {
+				t.Errorf("got %d access records, want %d", n, tt.spans)
+			}
+		})
+	}
+}
+
+func TestStreamHandlerSeesIDs(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	srv := newTelemetry(t, exp, "srv")
+	cli := newTelemetry(t, exp, "cli")
+	var gotID, gotTrace, gotBag string
+	conn := bufServer(t, srv.opts(), cli.opts(), echoFuncs{stream: func(ss grpc.ServerStream) error {
+		gotID, _ = trace.CorrelationID(ss.Context())
+		gotTrace, _ = trace.TraceID(ss.Context())
+		gotBag = baggage.FromContext(ss.Context()).String()
+		srv.logger.InfoContext(ss.Context(), "in stream")
+		for {
+			in := new(wrapperspb.StringValue)
+			if err := ss.RecvMsg(in); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			if err := ss.SendMsg(wrapperspb.String("echo:" + in.GetValue())); err != nil {
+				return err
+			}
+		}
+	}})
+	ctx, parent := cli.tp.Tracer("t").Start(context.Background(), "parent")
+	ctx = trace.WithCorrelationID(ctx, "stream-corr")
+	m, _ := baggage.NewMember("tenant", "acme")
+	bag, _ := baggage.New(m)
+	ctx = baggage.ContextWithBaggage(ctx, bag)
+	st, err := conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true, ClientStreams: true}, "/test.Echo/Stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"a", "b"} {
+		if err := st.SendMsg(wrapperspb.String(s)); err != nil {
+			t.Fatal(err)
+		}
+		out := new(wrapperspb.StringValue)
+		if err := st.RecvMsg(out); err != nil || out.GetValue() != "echo:"+s {
+			t.Fatalf("RecvMsg: got %q %v", out.GetValue(), err)
+		}
+	}
+	hdr, _ := st.Header()
+	_ = st.CloseSend()
+	if err := st.RecvMsg(new(wrapperspb.StringValue)); err != io.EOF {
+		t.Fatalf("end of stream: got %v, want io.EOF", err)
+	}
+	parent.End()
+	if gotID != "stream-corr" || gotTrace != parent.SpanContext().TraceID().String() || gotBag != "tenant=acme" {
+		t.Errorf("stream handler saw correlation %q trace %q baggage %q", gotID, gotTrace, gotBag)
+	}
+	if got := hdr.Get("x-correlation-id"); len(got) != 1 || got[0] != "stream-corr" {
+		t.Errorf("stream header metadata: got %v", got)
+	}
+	if recs := recordsWith(t, srv.logs, "in stream"); len(recs) != 1 || recs[0]["correlation.id"] != "stream-corr" {
+		t.Errorf("handler record: got %v", recs)
+	}
+	acc := recordsWith(t, srv.logs, "request completed")
+	if len(acc) != 1 || acc[0]["rpc.grpc.method_type"] != "bidi_stream" || acc[0]["rpc.method"] != "Stream" {
+		t.Errorf("stream access record: got %v", acc)
+	}
+	var server, client bool
+	for _, s := range exp.GetSpans() {
+		if s.Name == "test.Echo/Stream" {
+			switch s.SpanKind.String() {
+			case "server":
+				server = true
+			case "client":
+				client = true
+			}
+		}
+	}
+	if !server || !client {
+		t.Errorf("stream spans: server %v client %v, want both ended", server, client)
+	}
+}
+
+// grpc-go's client and server transports refuse control characters in
+// metadata, so hostile values are fed to the interceptor directly, as
+// incoming metadata, the way a non-Go client's HTTP/2 frames would arrive.
+func TestHostileMetadata(t *testing.T) {
+	hostile := map[string]string{
+		"1MiB":    strings.Repeat("A", 1<<20),
+		"CRLF":    "abc\r\ndef-injected",
+		"NUL":     "nul\x00byte-and-more",
+		"ANSI":    "\x1b[31mansi-colour-codes",
+		"U+2028":  "line\u2028separator-here",
+		"invalid": "bad\xff\xfeutf8-sequence",
+	}
+	for name, v := range hostile {
+		t.Run(name, func(t *testing.T) {
+			exp := tracetest.NewInMemoryExporter()
+			srv := newTelemetry(t, exp, "srv")
+			icpt := grpcmw.UnaryServerInterceptor(srv.opts(middleware.WithRequestHeaders("x-custom"))...)
+			md := metadata.MD{}
+			for range 100 {
+				md.Append("x-correlation-id", v)
+				md.Append("x-request-id", v)
+				md.Append("x-custom", v)
+			}
+			md.Append("traceparent", v)
+			md.Append("baggage", v)
+			ctx := metadata.NewIncomingContext(context.Background(), md)
+			var got, bag string
+			_, err := icpt(ctx, "req", &grpc.UnaryServerInfo{FullMethod: "/test.Echo/" + v}, func(ctx context.Context, req any) (any, error) {
+				got, _ = trace.CorrelationID(ctx)
+				bag = baggage.FromContext(ctx).String()
+				return nil, status.Error(codes.InvalidArgument, v)
+			})
+			if status.Code(err) != codes.InvalidArgument {
+				t.Fatalf("got %v", err)
+			}
+			spans := exp.GetSpans()
+			if len(spans) != 1 {
+				t.Fatalf("got %d spans, want 1", len(spans))
+			}
+			if want := spans[0].SpanContext.TraceID().String(); got != want {
+				t.Errorf("correlation ID: got %q, want the new trace ID %s", got[:min(len(got), 40)], want)
+			}
+			if bag != "" || spans[0].Parent.IsValid() {
+				t.Errorf("hostile baggage %q or traceparent accepted", bag)
+			}
+			checkClean := func(where, s string) {
+				if strings.ContainsAny(s, "\r\n\x00\x1b\u2028") || !utf8.ValidString(s) || len(s) > 4096 || (len(v) > 16 && strings.Contains(s, v)) {
+					t.Errorf("%s holds a raw hostile value %q", where, s[:min(len(s), 40)])
+				}
+			}
+			for _, r := range records(t, srv.logs) {
+				for k, fv := range r {
+					if s, ok := fv.(string); ok {
+						checkClean("log field "+k, s)
+					}
+				}
+			}
+			checkClean("span name", spans[0].Name)
+			for _, a := range spans[0].Attributes {
+				vals := []string{a.Value.Emit()}
+				if len(a.Value.AsStringSlice()) > 0 {
+					vals = a.Value.AsStringSlice()
+				}
+				for _, sv := range vals {
+					checkClean("span attribute "+string(a.Key), sv)
+				}
+			}
+			if acc := recordsWith(t, srv.logs, "request completed"); len(acc) != 1 || acc[0]["correlation.id_rejected"] != float64(200) {
+				t.Errorf("correlation.id_rejected: got %v, want 200", acc)
+			}
+		})
+	}
+}
+
+func TestPublicEndpointGRPC(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	srv := newTelemetry(t, exp, "srv")
+	cli := newTelemetry(t, exp, "cli")
+	var got, bag string
+	// bufconn peers have no IP address, so they are never trusted.
+	conn := bufServer(t, srv.opts(middleware.WithPublicEndpoint(), middleware.WithTrustedPeers("127.0.0.1")), cli.opts(), echoFuncs{unary: func(ctx context.Context, in *wrapperspb.StringValue) (*wrapperspb.StringValue, error) {
+		got, _ = trace.CorrelationID(ctx)
+		bag = baggage.FromContext(ctx).String()
+		return in, nil
+	}})
+	ctx, parent := cli.tp.Tracer("t").Start(context.Background(), "parent")
+	ctx = trace.WithCorrelationID(ctx, "outside-id")
+	m, _ := baggage.NewMember("k", "v")
+	b, _ := baggage.New(m)
+	ctx = baggage.ContextWithBaggage(ctx, b)
+	if _, err := callUnary(ctx, conn, "x"); err != nil {
+		t.Fatal(err)
+	}
+	parent.End()
+	if got == "outside-id" || bag != "" {
+		t.Errorf("public endpoint honoured correlation %q / baggage %q", got, bag)
+	}
+	for _, s := range exp.GetSpans() {
+		if s.SpanKind.String() != "server" {
+			continue
+		}
+		if s.Parent.IsValid() || len(s.Links) != 1 || s.Links[0].SpanContext.TraceID() != parent.SpanContext().TraceID() {
+			t.Errorf("server span: parent %v links %v; want a new root linked to the caller", s.Parent.SpanID(), s.Links)
+		}
+		if got != s.SpanContext.TraceID().String() {
+			t.Errorf("correlation ID %q, want the new trace ID %s", got, s.SpanContext.TraceID())
+		}
+	}
+}
+
+func TestLoggerAdapter(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tel := newTelemetry(t, exp, "srv")
+	l := grpcmwLogger(tel)
+	l.Log(context.Background(), 4, "finished call", "protocol", "grpc", "grpc.component", "server", "grpc.service", "a.B", "grpc.method", "M\r\n", "grpc.code", "NotFound", "grpc.error", "x\x1b", "custom", 7)
+	recs := recordsWith(t, tel.logs, "request completed")
+	if len(recs) != 1 {
+		t.Fatalf("got %d records, want 1:\n%s", len(recs), tel.logs.String())
+	}
+	r := recs[0]
+	if r["log.level"] != "warn" || r["rpc.system"] != "grpc" || r["rpc.service"] != "a.B" || r["rpc.method"] != "M\uFFFD\uFFFD" || r["rpc.grpc.status_code"] != float64(5) || r["error.message"] != "x\uFFFD" || r["custom"] != float64(7) {
+		t.Errorf("record: got %v", r)
+	}
+	if _, ok := r["grpc.component"]; ok {
+		t.Error("grpc.component kept")
+	}
+	_ = slog.LevelInfo
+}
