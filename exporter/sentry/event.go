@@ -530,6 +530,7 @@ var ecsCommon = map[string]bool{
 	"host.name": true, "event.dataset": true, "data_stream.type": true,
 	"data_stream.dataset": true, "data_stream.namespace": true, "log.logger": true,
 	"correlation.id": true, "trace.id": true, "span.id": true,
+	"error.stack_trace": true, // the exception carries the stack
 }
 
 func breadcrumbs(cs []crumb) []*sentrygo.Breadcrumb {

@@ -22,6 +22,10 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // newReporter returns a Reporter sending to srv, shut down at the end of
 // the test.
 func newReporter(t *testing.T, srv *sentrytest.Server, opts ...gbsentry.Option) *gbsentry.Reporter {
+	return newReporterB(t, srv, opts...)
+}
+
+func newReporterB(t testing.TB, srv *sentrytest.Server, opts ...gbsentry.Option) *gbsentry.Reporter {
 	t.Helper()
 	all := append([]gbsentry.Option{gbsentry.WithDSN(srv.DSN()), gbsentry.WithService("checkout"),
 		gbsentry.WithErrorHandler(discardErrors{})}, opts...)

@@ -1,0 +1,55 @@
+package sentry_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+
+	"github.com/glassbox-obs/glassbox/internal/sentrytest"
+	"github.com/glassbox-obs/glassbox/middleware"
+)
+
+// BenchmarkRequestNoFailure is what every request pays: Begin, three log
+// records kept as breadcrumbs, End without a failure.
+func BenchmarkRequestNoFailure(b *testing.B) {
+	srv := sentrytest.NewServer(b)
+	rep := newReporterB(b, srv)
+	lg := logger(rep)
+	base := requestCtx("bench")
+	req := &middleware.Request{Protocol: "http", Method: "GET", Route: "/r", CorrelationID: "bench"}
+	out := &middleware.Outcome{Status: 200}
+	b.ReportAllocs()
+	for b.Loop() {
+		ctx := rep.Begin(base, req)
+		lg.InfoContext(ctx, "one", "k", 1)
+		lg.InfoContext(ctx, "two", "k", 2)
+		lg.InfoContext(ctx, "three", "k", 3)
+		rep.End(ctx, req, out)
+	}
+}
+
+// BenchmarkBeginEnd is the observer alone.
+func BenchmarkBeginEnd(b *testing.B) {
+	srv := sentrytest.NewServer(b)
+	rep := newReporterB(b, srv)
+	base := requestCtx("bench")
+	req := &middleware.Request{Protocol: "http", Method: "GET", Route: "/r", CorrelationID: "bench"}
+	out := &middleware.Outcome{Status: 200}
+	b.ReportAllocs()
+	for b.Loop() {
+		rep.End(rep.Begin(base, req), req, out)
+	}
+}
+
+// BenchmarkLogOutsideRequest is the sink's cost for records that belong
+// to no request.
+func BenchmarkLogOutsideRequest(b *testing.B) {
+	srv := sentrytest.NewServer(b)
+	rep := newReporterB(b, srv)
+	lg := logger(rep)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		lg.LogAttrs(ctx, slog.LevelInfo, "x", slog.Int("k", 1))
+	}
+}
