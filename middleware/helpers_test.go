@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -200,13 +201,14 @@ func walk(m map[string]any, f func(k, v string)) {
 // recordingObserver records Begin/End calls and returns eventID from End
 // when the request failed.
 type recordingObserver struct {
-	mu      sync.Mutex
-	eventID string
-	begins  int
-	ends    []middleware.Outcome
-	reqs    []middleware.Request
-	logsAt  []string // the logs at the time End was called
-	logs    *syncBuffer
+	mu        sync.Mutex
+	eventID   string
+	begins    int
+	beginHTTP *http.Request
+	ends      []middleware.Outcome
+	reqs      []middleware.Request
+	logsAt    []string // the logs at the time End was called
+	logs      *syncBuffer
 }
 
 type obsKey struct{}
@@ -215,6 +217,7 @@ func (o *recordingObserver) Begin(ctx context.Context, req *middleware.Request) 
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.begins++
+	o.beginHTTP = req.HTTP
 	return context.WithValue(ctx, obsKey{}, "begun")
 }
 

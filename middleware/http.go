@@ -109,7 +109,7 @@ var serverKind = oteltrace.WithSpanKind(oteltrace.SpanKindServer)
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := h.c
 	if c.skipHTTP(r) {
-		h.next.ServeHTTP(w, r)
+		h.serveSkipped(w, r)
 		return
 	}
 	st := httpStatePool.Get().(*httpState)
@@ -183,7 +183,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header()[c.corrHeaders[0]] = []string{id}
 
-	st.req = Request{Protocol: "http", Method: method, CorrelationID: id}
+	st.req = Request{Protocol: "http", HTTP: r, Method: method, CorrelationID: id}
 	for _, o := range c.observers {
 		ctx = o.Begin(ctx, &st.req)
 	}
@@ -193,6 +193,25 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st.w.reset(w)
 	defer st.finish()
 	h.next.ServeHTTP(&st.w, r2)
+}
+
+// serveSkipped serves a filtered request: no span, no access log, but the
+// handler still gets a correlation ID and the response still carries it.
+func (h *handler) serveSkipped(w http.ResponseWriter, r *http.Request) {
+	c := h.c
+	ctx := r.Context()
+	id, ok := trace.CorrelationID(ctx)
+	if !ok {
+		if c.PeerTrusted(r.RemoteAddr) {
+			id = trace.ExtractCorrelationID(propagation.HeaderCarrier(r.Header), c.corrHeaders).ID
+		}
+		if id == "" {
+			id = trace.NewCorrelationID()
+		}
+		r = r.WithContext(trace.WithCorrelationID(ctx, id))
+	}
+	w.Header()[c.corrHeaders[0]] = []string{id}
+	h.next.ServeHTTP(w, r)
 }
 
 // finish runs deferred: it recovers a panic, ends the span, tells the

@@ -319,16 +319,22 @@ func TestHTTPFilters(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			ran := false
+			var seenID string
 			h := middleware.HTTP(f.opts(tt.opts...)...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				ran = true
+				seenID, _ = trace.CorrelationID(r.Context())
 			}))
 			req := httptest.NewRequest("GET", tt.path, nil)
 			req.Header.Set("X-Synthetic", "1")
-			h.ServeHTTP(httptest.NewRecorder(), req)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
 			if !ran {
 				t.Fatal("handler did not run")
 			}
 			spans, recs := len(f.exp.GetSpans()), len(f.records(t))
+			if !trace.ValidCorrelationID(rec.Header().Get("X-Correlation-ID")) || seenID != rec.Header().Get("X-Correlation-ID") {
+				t.Errorf("correlation ID: handler saw %q, response has %q; want the same valid ID", seenID, rec.Header().Get("X-Correlation-ID"))
+			}
 			if tt.skip && (spans != 0 || recs != 0) {
 				t.Errorf("skipped request: got %d spans %d records, want none", spans, recs)
 			}
@@ -502,6 +508,9 @@ func TestObserverBeginEnd(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/users/7", nil))
 	if ctxVal != "begun" {
 		t.Errorf("handler context: got %v, want the one from Observer.Begin", ctxVal)
+	}
+	if obs.beginHTTP == nil || obs.beginHTTP.URL.Path != "/users/7" {
+		t.Errorf("Observer.Begin did not see the HTTP request: %v", obs.beginHTTP)
 	}
 	if len(obs.ends) != 1 || obs.ends[0].Status != 500 || obs.ends[0].Panic != nil || obs.ends[0].Duration <= 0 {
 		t.Fatalf("outcomes: got %+v, want one with status 500", obs.ends)

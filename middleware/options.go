@@ -222,7 +222,8 @@ func parsePrefix(s string) (netip.Prefix, error) {
 }
 
 // WithSkipPaths sets the URL paths (exact match) that get no span and no
-// access-log record; their handlers still run. Default: /healthz, /readyz,
+// access-log record; their handlers still run, with a correlation ID that
+// is echoed on the response. Default: /healthz, /readyz,
 // /livez. WithSkipPaths() with no argument skips nothing by path.
 func WithSkipPaths(paths ...string) Option {
 	return optionFunc(func(c *Config) { c.skipPaths = append([]string(nil), paths...) })
