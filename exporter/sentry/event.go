@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"go/build"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -679,30 +680,93 @@ func (r *Reporter) beforeSend(event *sentrygo.Event, _ *sentrygo.EventHint) *sen
 	if event == nil {
 		return nil
 	}
+	// Scrub copies: scopes share breadcrumbs, contexts and requests
+	// between events that may be marshalled concurrently.
 	if event.Request != nil {
-		r.scrubRequest(event.Request)
+		req := *event.Request
+		req.Headers = maps.Clone(req.Headers)
+		req.Env = maps.Clone(req.Env)
+		r.scrubRequest(&req)
+		event.Request = &req
 	}
 	if !r.cfg.sendUserIP {
 		event.User.IPAddress = ""
 	}
-	event.User.Data = r.scrubStringMap(event.User.Data)
-	for k := range event.Tags {
-		if r.cfg.redactor.Match(k) {
-			event.Tags[k] = log.Redacted
+	event.User.Data = r.scrubStringMap(maps.Clone(event.User.Data))
+	if len(event.Tags) > 0 {
+		tags := maps.Clone(event.Tags)
+		for k := range tags {
+			if r.cfg.redactor.Match(k) {
+				tags[k] = log.Redacted
+			}
 		}
+		event.Tags = tags
 	}
-	for k, c := range event.Contexts {
-		if k == "trace" {
-			continue
+	if len(event.Contexts) > 0 {
+		ctxs := make(map[string]sentrygo.Context, len(event.Contexts))
+		for k, c := range event.Contexts {
+			if k == "trace" {
+				ctxs[k] = c
+				continue
+			}
+			ctxs[k], _ = r.scrubCopy(map[string]any(c), 0).(map[string]any)
 		}
-		r.scrubMap(c, 0)
+		event.Contexts = ctxs
 	}
-	for _, b := range event.Breadcrumbs {
-		if b != nil {
-			r.scrubMap(b.Data, 0)
+	if len(event.Breadcrumbs) > 0 {
+		crumbs := make([]*sentrygo.Breadcrumb, 0, len(event.Breadcrumbs))
+		for _, b := range event.Breadcrumbs {
+			if b == nil {
+				continue
+			}
+			cp := *b
+			if cp.Data != nil {
+				cp.Data, _ = r.scrubCopy(cp.Data, 0).(map[string]any)
+			}
+			crumbs = append(crumbs, &cp)
 		}
+		event.Breadcrumbs = crumbs
 	}
 	return event
+}
+
+// scrubCopy returns a copy of v with the values of listed keys redacted.
+func (r *Reporter) scrubCopy(v any, depth int) any {
+	if depth > 20 {
+		return log.Redacted
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		if x == nil {
+			return x
+		}
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			if r.cfg.redactor.Match(k) {
+				m[k] = log.Redacted
+				continue
+			}
+			m[k] = r.scrubCopy(e, depth+1)
+		}
+		return m
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = r.scrubCopy(e, depth+1)
+		}
+		return out
+	case map[string]string:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			if r.cfg.redactor.Match(k) {
+				m[k] = log.Redacted
+			} else {
+				m[k] = e
+			}
+		}
+		return m
+	}
+	return v
 }
 
 func (r *Reporter) scrubRequest(req *sentrygo.Request) {
@@ -780,8 +844,7 @@ func (r *Reporter) scrubBody(data string) string {
 		dec := json.NewDecoder(strings.NewReader(trimmed))
 		dec.UseNumber()
 		if dec.Decode(&v) == nil {
-			r.scrubValue(v, 0)
-			if b, err := json.Marshal(v); err == nil {
+			if b, err := json.Marshal(r.scrubCopy(v, 0)); err == nil {
 				return string(b)
 			}
 		}
@@ -796,30 +859,6 @@ func (r *Reporter) scrubBody(data string) string {
 		return vals.Encode()
 	}
 	return log.Redacted
-}
-
-func (r *Reporter) scrubMap(m map[string]any, depth int) {
-	if m == nil || depth > 20 {
-		return
-	}
-	for k, v := range m {
-		if r.cfg.redactor.Match(k) {
-			m[k] = log.Redacted
-			continue
-		}
-		r.scrubValue(v, depth+1)
-	}
-}
-
-func (r *Reporter) scrubValue(v any, depth int) {
-	switch x := v.(type) {
-	case map[string]any:
-		r.scrubMap(x, depth)
-	case []any:
-		for _, e := range x {
-			r.scrubValue(e, depth+1)
-		}
-	}
 }
 
 func (r *Reporter) scrubStringMap(m map[string]string) map[string]string {

@@ -184,9 +184,29 @@ func TestScrubsWhatSentryAdds(t *testing.T) {
 	hub.Scope().SetContext("payment", sentrygo.Context{"api_key": secretAPIKey, "amount": 5})
 	hub.AddBreadcrumb(&sentrygo.Breadcrumb{Message: "x", Data: map[string]any{"token": secretQuery}}, nil)
 	hub.CaptureMessage("user event")
-	ev := events(t, rep, srv, 1)[0]
+	// An event built by hand with a request body, JSON and form.
+	for _, body := range []string{
+		`{"user":"ann","password":"` + secretBodyPwd + `"}`,
+		"user=ann&password=" + secretBodyPwd,
+	} {
+		hub.CaptureEvent(&sentrygo.Event{Message: "hand made", Request: &sentrygo.Request{
+			URL: "http://shop.example/login?token=" + secretQuery, Method: "POST", Data: body,
+			Headers: map[string]string{"set-cookie": "sid=" + secretCookie},
+		}})
+	}
+	all := events(t, rep, srv, 3)
+	ev := all[0]
+	for _, e := range all[1:] {
+		data := str(e, "request", "data")
+		if !strings.Contains(data, "ann") || !strings.Contains(data, "REDACTED") {
+			t.Errorf("got request data %q, want the body with password redacted", data)
+		}
+	}
 	if got := str(ev, "message"); got != "user event" {
 		t.Errorf("got message %q", got)
+	}
+	if got := str(ev, "contexts", "payment", "api_key"); got != "[REDACTED]" {
+		t.Errorf("got contexts.payment.api_key %q, want [REDACTED]", got)
 	}
 	for _, env := range srv.Envelopes() {
 		for _, s := range []string{secretAuth, secretCookie, secretQuery, secretAPIKey, secretBodyPwd, clientIP, forwardedIP} {
@@ -261,5 +281,47 @@ func TestPanicEvent(t *testing.T) {
 	last := fr[len(fr)-1]
 	if int(last["lineno"].(float64)) != panicLine+2 || !strings.HasSuffix(str(last, "abs_path"), "reporter_test.go") {
 		t.Errorf("got crash frame %v:%v, want reporter_test.go:%d", last["abs_path"], last["lineno"], panicLine+2)
+	}
+}
+
+type panickyErr struct{}
+
+func (panickyErr) Error() string { panic("Error() exploded") }
+
+// TestOddInputNeverPanics: nil contexts, nil requests, nil entries and
+// errors whose Error method panics are survived.
+func TestOddInputNeverPanics(t *testing.T) {
+	srv := sentrytest.NewServer(t)
+	rep := newReporter(t, srv)
+	//lint:ignore SA1012 nil contexts are what this test is about
+	ctx := rep.Begin(nil, nil) //nolint:staticcheck
+	if ctx == nil {
+		t.Fatal("got nil context")
+	}
+	if id := rep.End(ctx, nil, nil); id != "" {
+		t.Errorf("got event %q for an empty outcome", id)
+	}
+	if err := rep.Write(nil, nil); err != nil { //nolint:staticcheck
+		t.Errorf("got %v", err)
+	}
+	if id := rep.Report(nil, nil); id != "" { //nolint:staticcheck
+		t.Errorf("got event %q for a nil error", id)
+	}
+	if id := gbsentry.Report(context.Background(), errors.New("outside")); id != "" {
+		t.Errorf("got event %q outside a request, want none", id)
+	}
+	rep.Report(context.Background(), panickyErr{})
+	big := strings.Repeat("x", 10<<10)
+	lg := logger(rep)
+	req := &middleware.Request{Protocol: "http", Method: "GET", Route: "/big"}
+	ctx = rep.Begin(context.Background(), req)
+	lg.InfoContext(ctx, "huge", "blob", big)
+	rep.End(ctx, req, &middleware.Outcome{Status: 500})
+	evs := events(t, rep, srv, 1)
+	if got := breadcrumbMessages(evs[0]); len(got) != 1 || got[0] != "huge" {
+		t.Errorf("got breadcrumbs %q, want the message of the oversized record", got)
+	}
+	if bytes.Contains(srv.Envelopes()[0].Raw, []byte(big)) {
+		t.Error("oversized record sent whole")
 	}
 }

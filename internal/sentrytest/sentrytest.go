@@ -1,19 +1,3 @@
-// Package sentrytest is a Sentry ingestion endpoint for tests: it accepts
-// envelopes at /api/<project>/envelope/ the way sentry.io (Relay) does and
-// records them, so that tests can drive sentry-go's real HTTP transport
-// against 127.0.0.1 and assert on the bytes it sent.
-//
-// The server checks what Relay checks: POST only, the project ID of the
-// path, the public key in the X-Sentry-Auth header (or the sentry_key query
-// parameter), a well-formed envelope (header line, items with a "type",
-// payload lengths when given), optional gzip/deflate Content-Encoding. It
-// answers 200 with {"id":"<event_id>"}, and can be told to answer 429 with
-// Retry-After and X-Sentry-Rate-Limits, to fail with 5xx, or to be slow.
-//
-// The one call most tests need:
-//
-//	srv := sentrytest.NewServer(t)
-//	client, _ := sentry.NewClient(sentry.ClientOptions{Dsn: srv.DSN()})
 package sentrytest
 
 import (
