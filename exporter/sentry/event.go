@@ -276,7 +276,7 @@ func inApp(fr *sentrygo.Frame) bool {
 	if path == "" {
 		path = fr.Filename
 	}
-	if (goRoot != "" && strings.HasPrefix(path, goRoot)) || strings.Contains(path, "/pkg/mod/") ||
+	if (goRoot != "" && strings.HasPrefix(path, goRoot)) || strings.Contains(path, "/pkg/mod/") || moduleVersionPath(path) ||
 		strings.Contains(path, "/vendor/") || strings.HasPrefix(fr.Module, "github.com/getsentry/") {
 		return false
 	}
@@ -289,6 +289,22 @@ func inApp(fr *sentrygo.Frame) bool {
 		}
 	}
 	return true
+}
+
+// moduleVersionPath reports whether path contains "@v<digit>", the mark
+// of a dependency's path in -trimpath builds ("example.com/lib@v1.2.0/x.go").
+func moduleVersionPath(path string) bool {
+	for i := strings.Index(path, "@v"); i >= 0; {
+		if i+2 < len(path) && '0' <= path[i+2] && path[i+2] <= '9' {
+			return true
+		}
+		j := strings.Index(path[i+2:], "@v")
+		if j < 0 {
+			return false
+		}
+		i += 2 + j
+	}
+	return false
 }
 
 // parsePanicStack turns runtime/debug.Stack output into Sentry frames,
