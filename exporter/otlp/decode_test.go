@@ -21,7 +21,7 @@ import (
 type docSink struct{ doc string }
 
 func (s *docSink) Write(_ context.Context, e *log.Entry) error { s.doc = string(e.Doc); return nil }
-func (s *docSink) Shutdown(context.Context) error                { return nil }
+func (s *docSink) Shutdown(context.Context) error              { return nil }
 
 func attrMap(kvs []attribute.KeyValue) map[string]any {
 	m := map[string]any{}
