@@ -280,8 +280,9 @@ func inApp(fr *sentrygo.Frame) bool {
 		strings.Contains(path, "/vendor/") || strings.HasPrefix(fr.Module, "github.com/getsentry/") {
 		return false
 	}
-	if !strings.Contains(fr.Module, ".") && !strings.Contains(fr.Module, "/") && fr.Module != "main" && fr.Module != "" {
-		return false // the standard library (trimpath builds)
+	if first, _, _ := strings.Cut(fr.Module, "/"); fr.AbsPath == "" && !strings.Contains(first, ".") &&
+		fr.Module != "main" && fr.Module != "" {
+		return false // the standard library in -trimpath builds ("net/http/server.go")
 	}
 	for _, p := range glassboxPkgs {
 		if fr.Module == p || strings.HasPrefix(fr.Module, p+"/") {

@@ -1,0 +1,115 @@
+package sentry
+
+import (
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	sentrygo "github.com/getsentry/sentry-go"
+)
+
+func TestParsePanicStack(t *testing.T) {
+	stack := "goroutine 7 [running]:\n" +
+		"runtime/debug.Stack()\n\t/usr/local/go/src/runtime/debug/stack.go:26 +0x5e\n" +
+		"github.com/glassbox-obs/glassbox/middleware.(*httpState).finish(0xc000)\n\t/work/main/middleware/http.go:206 +0x65\n" +
+		"panic({0x7a2f80?, 0xc0000a2000?})\n\t/usr/local/go/src/runtime/panic.go:785 +0x132\n" +
+		"example.com/shop/orders.(*Handler).load(...)\n\texample.com/shop/orders/load.go:42\n" +
+		"example.com/shop/orders.(*Handler).ServeHTTP(0xc000, {0x9, 0x1})\n\texample.com/shop/orders/http.go:17 +0x25\n" +
+		"net/http.HandlerFunc.ServeHTTP(0x0?, {0x9, 0x1}, 0x0?)\n\tnet/http/server.go:2294 +0x29\n" +
+		"created by net/http.(*Server).Serve in goroutine 1\n\tnet/http/server.go:3454 +0x485\n"
+	frames := parsePanicStack([]byte(stack))
+	var got []string
+	for _, f := range frames {
+		got = append(got, f.Module+"."+f.Function+":"+itoa(f.Lineno)+":"+boolStr(inApp(&f)))
+	}
+	want := []string{
+		"net/http.HandlerFunc.ServeHTTP:2294:false",
+		"example.com/shop/orders.(*Handler).ServeHTTP:17:true",
+		"example.com/shop/orders.(*Handler).load:42:true",
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func boolStr(b bool) string { return strconv.FormatBool(b) }
+
+func TestInApp(t *testing.T) {
+	tests := []struct {
+		module, path string
+		want         bool
+	}{
+		{"example.com/shop/orders", "/src/shop/orders/load.go", true},
+		{"main", "/src/shop/main.go", true},
+		{"github.com/lib/pq", "/root/go/pkg/mod/github.com/lib/pq@v1.10.9/conn.go", false},
+		{"github.com/lib/pq", "github.com/lib/pq@v1.10.9/conn.go", false},
+		{"net/http", "net/http/server.go", false},
+		{"net/http", goRoot + "/src/net/http/server.go", false},
+		{"github.com/glassbox-obs/glassbox/middleware", "/x/middleware/http.go", false},
+		{"github.com/glassbox-obs/glassbox/exporter/sentry_test", "/x/exporter/sentry/a_test.go", true},
+		{"github.com/getsentry/sentry-go", "/y/client.go", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			f := sentrygo.NewFrame(runtime.Frame{Function: tt.module + ".F", File: tt.path})
+			if got := inApp(&f); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	now := time.Unix(1000, 0)
+	tests := []struct {
+		name   string
+		status int
+		hdr    map[string]string
+		want   time.Duration // 0: no backoff
+	}{
+		{"ok", 200, nil, 0},
+		{"429 bare", 429, nil, 60 * time.Second},
+		{"429 Retry-After", 429, map[string]string{"Retry-After": "7"}, 7 * time.Second},
+		{"429 Retry-After date", 429, map[string]string{"Retry-After": now.Add(9 * time.Second).UTC().Format(http.TimeFormat)}, 9 * time.Second},
+		{"limits error", 429, map[string]string{"X-Sentry-Rate-Limits": "30:error:project, 90:transaction:org"}, 30 * time.Second},
+		{"limits all", 200, map[string]string{"X-Sentry-Rate-Limits": "45::organization"}, 45 * time.Second},
+		{"limits other", 429, map[string]string{"X-Sentry-Rate-Limits": "45:transaction;session:project", "Retry-After": "10"}, 0},
+		{"garbage", 429, map[string]string{"X-Sentry-Rate-Limits": "soon:error"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := &http.Response{StatusCode: tt.status, Header: http.Header{}}
+			for k, v := range tt.hdr {
+				resp.Header.Set(k, v)
+			}
+			got := backoff(resp, now)
+			if tt.want == 0 {
+				if !got.IsZero() {
+					t.Errorf("got %v, want no backoff", got.Sub(now))
+				}
+				return
+			}
+			if got.Sub(now) != tt.want {
+				t.Errorf("got %v, want %v", got.Sub(now), tt.want)
+			}
+		})
+	}
+}
+
+func TestKibanaLink(t *testing.T) {
+	r := &Reporter{cfg: config{kibanaURL: "https://kibana.example/s/ops/"}}
+	got := r.kibanaLink("abc-123", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	want := "https://kibana.example/s/ops/app/discover#/?_g=(time:(from:'2026-01-02T02:04:05Z',to:'2026-01-02T03:19:05Z'))" +
+		"&_a=(query:(language:kuery,query:'correlation.id:%22abc-123%22'))"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if got := r.kibanaLink("bad id", time.Now()); got != "" {
+		t.Errorf("got %q for an invalid ID, want none", got)
+	}
+}
