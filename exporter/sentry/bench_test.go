@@ -4,7 +4,10 @@ import (
 	"context"
 	"log/slog"
 	"testing"
+	"time"
 
+	"github.com/glassbox-obs/glassbox/errors"
+	gbsentry "github.com/glassbox-obs/glassbox/exporter/sentry"
 	"github.com/glassbox-obs/glassbox/internal/sentrytest"
 	"github.com/glassbox-obs/glassbox/middleware"
 )
@@ -52,4 +55,28 @@ func BenchmarkLogOutsideRequest(b *testing.B) {
 	for b.Loop() {
 		lg.LogAttrs(ctx, slog.LevelInfo, "x", slog.Int("k", 1))
 	}
+}
+
+// BenchmarkReport is the cost of building one event (exception chain with
+// stacks, tags, breadcrumbs, scrubbing) on the reporting goroutine; the
+// queue is full, so nothing is sent.
+func BenchmarkReport(b *testing.B) {
+	srv := sentrytest.NewServer(b)
+	srv.SetDelay(time.Hour)
+	rep := newReporterB(b, srv, gbsentry.WithQueueSize(1))
+	lg := logger(rep)
+	req := &middleware.Request{Protocol: "http", Method: "GET", Route: "/r", CorrelationID: "bench"}
+	ctx := rep.Begin(requestCtx("bench"), req)
+	for i := range 10 {
+		lg.InfoContext(ctx, "step", "i", i)
+	}
+	err := errors.With(errors.Wrap(errors.New("root"), "outer"), "order_id", 1)
+	b.ReportAllocs()
+	for b.Loop() {
+		rep.Report(context.Background(), err)
+	}
+	b.StopTimer()
+	sctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_ = rep.Shutdown(sctx)
 }
