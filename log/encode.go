@@ -125,7 +125,7 @@ func (st *state) appendError(b []byte, c *core, key string, err error) []byte {
 		st.tmp = appendStack(st.tmp[:0], stack)
 		b = jsonenc.AppendString(b, unsafeString(st.tmp))
 	}
-	if lv, ok := err.(slog.LogValuer); ok {
+	if lv := findInChain[slog.LogValuer](err); lv != nil {
 		v := safeLogValue(lv)
 		if v.Kind() == slog.KindGroup {
 			for _, ga := range v.Group() {
@@ -144,28 +144,39 @@ type StackTracer interface {
 }
 
 // stackOf returns the stack of the outermost error in err's chain that
-// carries one. It walks the chain itself: errors.As with an interface
-// target allocates on every call.
+// carries one.
 func stackOf(err error) []uintptr {
+	if st := findInChain[StackTracer](err); st != nil {
+		return st.StackTrace()
+	}
+	return nil
+}
+
+// findInChain returns the outermost error in err's chain (depth-first
+// through Unwrap() error and Unwrap() []error, like errors.As) that
+// implements T, or the zero T. It walks the chain itself because errors.As
+// with an interface target allocates on every call.
+func findInChain[T any](err error) T {
+	var zero T
 	for depth := 0; err != nil && depth < 32; depth++ {
-		if st, ok := err.(StackTracer); ok {
-			return st.StackTrace()
+		if x, ok := err.(T); ok {
+			return x
 		}
 		switch x := err.(type) {
 		case interface{ Unwrap() error }:
 			err = x.Unwrap()
 		case interface{ Unwrap() []error }:
 			for _, e := range x.Unwrap() {
-				if pcs := stackOf(e); pcs != nil {
-					return pcs
+				if found, ok := any(findInChain[T](e)).(T); ok && any(found) != nil {
+					return found
 				}
 			}
-			return nil
+			return zero
 		default:
-			return nil
+			return zero
 		}
 	}
-	return nil
+	return zero
 }
 
 // appendStack formats pcs like a Go panic: "function\n\tfile:line\n".

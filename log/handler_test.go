@@ -182,6 +182,20 @@ func TestErrorFields(t *testing.T) {
 			t.Errorf("got order_id=%v error.message=%v", doc["order_id"], doc["error.message"])
 		}
 	})
+	t.Run("attributes of a wrapped error", func(t *testing.T) {
+		doc, _ := logOne(t, context.Background(), nil, func(l *slog.Logger) {
+			l.Error("failed", "err", fmt.Errorf("charge: %w", newStackErr("boom")))
+		})
+		if doc["order_id"] != float64(42) || doc["error.message"] != "charge: boom" {
+			t.Errorf("got order_id=%v error.message=%v, want the inner error's attributes", doc["order_id"], doc["error.message"])
+		}
+		doc, _ = logOne(t, context.Background(), nil, func(l *slog.Logger) {
+			l.Error("failed", "err", errors.Join(errors.New("first"), newStackErr("second")))
+		})
+		if doc["order_id"] != float64(42) {
+			t.Errorf("joined errors: got order_id=%v, want 42", doc["order_id"])
+		}
+	})
 	t.Run("nil error", func(t *testing.T) {
 		var e *stackErr
 		doc, _ := logOne(t, context.Background(), nil, func(l *slog.Logger) { l.Error("failed", "err", error(e)) })
