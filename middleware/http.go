@@ -15,7 +15,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
@@ -116,7 +115,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st.c = c
 	st.start = time.Now()
 	ctx := r.Context()
-	carrier := propagation.HeaderCarrier(r.Header)
+	carrier := headerCarrier(r.Header)
 
 	ex := trace.ExtractCorrelationID(carrier, c.corrHeaders)
 	st.rejected = ex.Rejected
@@ -176,11 +175,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, span := c.tracer.Start(ctx, spanName, opts...)
 	ctx, id := trace.EnsureCorrelationID(ctx)
-	if ex.Rejected > 0 {
-		span.SetAttributes(attribute.String(AttrCorrelationID, id), attribute.Int(AttrCorrelationIDRejected, ex.Rejected))
-	} else {
-		span.SetAttributes(attribute.String(AttrCorrelationID, id))
-	}
+	// correlation.id is set with the outcome attributes in finish: one
+	// SetAttributes call per span.
 	w.Header()[c.corrHeaders[0]] = []string{id}
 
 	st.req = Request{Protocol: "http", HTTP: r, Method: method, CorrelationID: id}
@@ -203,7 +199,7 @@ func (h *handler) serveSkipped(w http.ResponseWriter, r *http.Request) {
 	id, ok := trace.CorrelationID(ctx)
 	if !ok {
 		if c.PeerTrusted(r.RemoteAddr) {
-			id = trace.ExtractCorrelationID(propagation.HeaderCarrier(r.Header), c.corrHeaders).ID
+			id = trace.ExtractCorrelationID(headerCarrier(r.Header), c.corrHeaders).ID
 		}
 		if id == "" {
 			id = trace.NewCorrelationID()
@@ -258,7 +254,13 @@ func (st *httpState) finish() {
 	}
 
 	span := st.span
-	attrs := append(st.attrs[:0], semconv.HTTPResponseStatusCodeKey.Int(status))
+	attrs := append(st.attrs[:0],
+		semconv.HTTPResponseStatusCodeKey.Int(status),
+		attribute.String(AttrCorrelationID, st.req.CorrelationID),
+	)
+	if st.rejected > 0 {
+		attrs = append(attrs, attribute.Int(AttrCorrelationIDRejected, st.rejected))
+	}
 	if route != "" {
 		attrs = append(attrs, semconv.HTTPRouteKey.String(route))
 		name := st.method

@@ -8,7 +8,6 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
@@ -73,7 +72,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if r2.Header == nil {
 		r2.Header = make(http.Header)
 	}
-	c.prop.Inject(ctx, propagation.HeaderCarrier(r2.Header))
+	c.prop.Inject(ctx, headerCarrier(r2.Header))
 	if id, ok := trace.CorrelationID(ctx); ok {
 		r2.Header[c.corrHeaders[0]] = []string{id}
 	}

@@ -106,6 +106,12 @@ func TestHijackThroughWrapper(t *testing.T) {
 	if string(b) != "hello" {
 		t.Errorf("body: got %q, want hello", b)
 	}
+	// The hijacked connection answered before the handler returned: wait
+	// for the access-log record.
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(f.logs.String(), "request completed") && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
 	if got := f.record(t, "request completed")["http.response.status_code"]; got != float64(101) {
 		t.Errorf("access log status: got %v, want 101", got)
 	}

@@ -1,6 +1,7 @@
 package grpcmw
 
 import (
+	"context"
 	"strings"
 
 	"go.opentelemetry.io/otel/propagation"
@@ -34,4 +35,44 @@ func (c mdCarrier) Keys() []string {
 		keys = append(keys, k)
 	}
 	return keys
+}
+
+// incomingCarrier reads the incoming metadata of a server context key by
+// key, without copying the whole metadata map (which
+// metadata.FromIncomingContext does on every call). It is read-only.
+//
+// Once the interceptor has read the correlation ID itself, it sets hide so
+// that the propagator does not search for it again.
+type incomingCarrier struct {
+	ctx  context.Context
+	hide []string // keys reported absent
+}
+
+var (
+	_ propagation.TextMapCarrier = (*incomingCarrier)(nil)
+	_ propagation.ValuesGetter   = (*incomingCarrier)(nil)
+)
+
+func (c *incomingCarrier) Get(key string) string {
+	vals := c.Values(key)
+	if len(vals) == 0 {
+		return ""
+	}
+	return vals[0]
+}
+
+func (c *incomingCarrier) Values(key string) []string {
+	for _, h := range c.hide {
+		if strings.EqualFold(h, key) {
+			return nil
+		}
+	}
+	return metadata.ValueFromIncomingContext(c.ctx, strings.ToLower(key))
+}
+
+func (c *incomingCarrier) Set(string, string) {}
+
+func (c *incomingCarrier) Keys() []string {
+	md, _ := metadata.FromIncomingContext(c.ctx)
+	return mdCarrier(md).Keys()
 }

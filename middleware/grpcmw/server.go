@@ -81,53 +81,92 @@ func (s *server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 	if s.c.SkipGRPC(info.FullMethod) {
 		return handler(ctx, req)
 	}
-	return s.report(ctx, req, info, (&unaryCall{s: s, info: info, handler: handler}).recover)
-}
-
-// unaryCall binds the recovery interceptor to one call's handler.
-type unaryCall struct {
-	s       *server
-	info    *grpc.UnaryServerInfo
-	handler grpc.UnaryHandler
-}
-
-func (u *unaryCall) recover(ctx context.Context, req any) (any, error) {
-	return u.s.recUnary(ctx, req, u.info, u.handler)
+	cs := getState(s, info.FullMethod)
+	cs.uinfo, cs.uhandler = info, handler
+	// The state rides in the context from here on: ServerReporter finds it,
+	// and so does the recovery handler.
+	return s.report(context.WithValue(ctx, stateKey{}, cs), req, info, cs.recoverUnary)
 }
 
 func (s *server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	if s.c.SkipGRPC(info.FullMethod) {
 		return handler(srv, ss)
 	}
-	return s.reportS(srv, ss, info, func(srv any, ss grpc.ServerStream) error {
-		return s.recStream(srv, ss, info, handler)
-	})
+	cs := getState(s, info.FullMethod)
+	cs.sinfo, cs.shandler = info, handler
+	return s.reportS(srv, &serverStream{ServerStream: ss, ctx: context.WithValue(ss.Context(), stateKey{}, cs)}, info, cs.recoverStream)
+}
+
+// serverStream replaces a stream's context.
+type serverStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (w *serverStream) Context() context.Context { return w.ctx }
+
+func getState(s *server, fullMethod string) *callState {
+	cs := statePool.Get().(*callState)
+	cs.s, cs.fullMethod = s, fullMethod
+	return cs
+}
+
+// recoverUnary runs the recovery interceptor around the call's handler. It
+// is bound once per pooled state (see statePool), so calls do not allocate
+// a closure.
+func (cs *callState) recoverUnaryImpl(ctx context.Context, req any) (any, error) {
+	return cs.s.recUnary(ctx, req, cs.uinfo, cs.uhandler)
+}
+
+func (cs *callState) recoverStreamImpl(srv any, ss grpc.ServerStream) error {
+	return cs.s.recStream(srv, ss, cs.sinfo, cs.shandler)
 }
 
 // callState is one server call: the interceptors.Reporter of the call and
 // the scratch space the recovery handler writes the panic into.
 type callState struct {
-	s        *server
-	ctx      context.Context
-	span     oteltrace.Span
-	start    time.Time
-	typ      interceptors.GRPCType
-	peer     string
-	rejected int
-	panicked bool
-	panicVal any
-	stack    []byte
-	req      middleware.Request
-	out      middleware.Outcome
-	attrs    [10]attribute.KeyValue
-	logAttrs [14]slog.Attr
+	s          *server
+	fullMethod string
+	uinfo      *grpc.UnaryServerInfo
+	uhandler   grpc.UnaryHandler
+	sinfo      *grpc.StreamServerInfo
+	shandler   grpc.StreamHandler
+	// recoverUnary and recoverStream are the method values of
+	// recoverUnaryImpl and recoverStreamImpl, made once per state.
+	recoverUnary  grpc.UnaryHandler
+	recoverStream grpc.StreamHandler
+	ctx           context.Context
+	span          oteltrace.Span
+	start         time.Time
+	typ           interceptors.GRPCType
+	peer          string
+	rejected      int
+	carrier       incomingCarrier
+	panicked      bool
+	panicVal      any
+	stack         []byte
+	req           middleware.Request
+	out           middleware.Outcome
+	attrs         [10]attribute.KeyValue
+	logAttrs      [14]slog.Attr
 }
 
 var _ interceptors.Reporter = (*callState)(nil)
 
 type stateKey struct{}
 
-var statePool = sync.Pool{New: func() any { return new(callState) }}
+var statePool = sync.Pool{New: func() any {
+	cs := new(callState)
+	cs.recoverUnary, cs.recoverStream = cs.recoverUnaryImpl, cs.recoverStreamImpl
+	return cs
+}}
+
+// release clears cs for its next call and returns it to the pool.
+func (cs *callState) release() {
+	ru, rs := cs.recoverUnary, cs.recoverStream
+	*cs = callState{recoverUnary: ru, recoverStream: rs}
+	statePool.Put(cs)
+}
 
 func stateFrom(ctx context.Context) *callState {
 	cs, _ := ctx.Value(stateKey{}).(*callState)
@@ -147,12 +186,18 @@ func recoverPanic(ctx context.Context, p any) error {
 // ServerReporter starts the call: IDs, span, header metadata, observers.
 func (s *server) ServerReporter(ctx context.Context, meta interceptors.CallMeta) (interceptors.Reporter, context.Context) {
 	c := s.c
-	cs := statePool.Get().(*callState)
-	cs.s, cs.start, cs.typ = s, time.Now(), meta.Typ
-	md, _ := metadata.FromIncomingContext(ctx)
-	carrier := mdCarrier(md)
+	cs := stateFrom(ctx)
+	if cs == nil { // driven by something other than unary/stream
+		cs = getState(s, "/"+meta.Service+"/"+meta.Method)
+		ctx = context.WithValue(ctx, stateKey{}, cs)
+	}
+	cs.start, cs.typ = time.Now(), meta.Typ
+	cs.carrier = incomingCarrier{ctx: ctx}
+	carrier := &cs.carrier
 	ex := trace.ExtractCorrelationID(carrier, c.CorrelationMetadataKeys())
 	cs.rejected = ex.Rejected
+	// Set from ex below; the propagator need not look again.
+	carrier.hide = c.CorrelationMetadataKeys()
 
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 		cs.peer = p.Addr.String()
@@ -161,7 +206,7 @@ func (s *server) ServerReporter(ctx context.Context, meta interceptors.CallMeta)
 	sopts := append(optBuf[:0], serverKind)
 	if c.PeerTrusted(cs.peer) {
 		ctx = c.Propagator().Extract(ctx, carrier)
-		if vals := md["baggage"]; len(vals) > 0 && !middleware.BaggageWithinLimits(vals) {
+		if vals := carrier.Values("baggage"); len(vals) > 0 && !middleware.BaggageWithinLimits(vals) {
 			ctx = baggage.ContextWithoutBaggage(ctx)
 		}
 		if ex.ID != "" {
@@ -185,22 +230,15 @@ func (s *server) ServerReporter(ctx context.Context, meta interceptors.CallMeta)
 		attrs = append(attrs, semconv.NetworkPeerAddressKey.String(middleware.Sanitize(cs.peer, 256)))
 	}
 	for _, k := range c.RequestMetadataKeys() {
-		if vals := md[k]; len(vals) > 0 && len(attrs) < len(cs.attrs) {
+		if vals := carrier.Values(k); len(vals) > 0 && len(attrs) < len(cs.attrs) {
 			attrs = append(attrs, attribute.StringSlice("rpc.grpc.request.metadata."+k, metadataValues(c, k, vals)))
 		}
 	}
 	sopts = append(sopts, oteltrace.WithAttributes(attrs...))
-	ctx, span := c.Tracer().Start(ctx, spanName(svc, method), sopts...)
+	ctx, span := c.Tracer().Start(ctx, middleware.Sanitize(cs.fullMethod[min(1, len(cs.fullMethod)):], 512), sopts...)
 	ctx, id := trace.EnsureCorrelationID(ctx)
-	if ex.Rejected > 0 {
-		span.SetAttributes(attribute.String(middleware.AttrCorrelationID, id), attribute.Int(middleware.AttrCorrelationIDRejected, ex.Rejected))
-	} else {
-		span.SetAttributes(attribute.String(middleware.AttrCorrelationID, id))
-	}
 	_ = grpc.SetHeader(ctx, metadata.MD{c.CorrelationMetadataKeys()[0]: []string{id}})
-	cs.req = middleware.Request{Protocol: "grpc", Method: "/" + meta.Service + "/" + meta.Method, CorrelationID: id}
-	cs.req.Route = cs.req.Method
-	ctx = context.WithValue(ctx, stateKey{}, cs)
+	cs.req = middleware.Request{Protocol: "grpc", Method: cs.fullMethod, Route: cs.fullMethod, CorrelationID: id}
 	for _, o := range c.Observers() {
 		ctx = o.Begin(ctx, &cs.req)
 	}
@@ -265,7 +303,13 @@ func (cs *callState) PostCall(err error, dur time.Duration) {
 	}
 
 	span := cs.span
-	span.SetAttributes(semconv.RPCGRPCStatusCodeKey.Int(int(code)))
+	attrs := append(cs.attrs[:0],
+		semconv.RPCGRPCStatusCodeKey.Int(int(code)),
+		attribute.String(middleware.AttrCorrelationID, cs.req.CorrelationID),
+	)
+	if cs.rejected > 0 {
+		attrs = append(attrs, attribute.Int(middleware.AttrCorrelationIDRejected, cs.rejected))
+	}
 	var panicMsg, panicType string
 	if cs.panicked {
 		panicMsg, panicType = middleware.Sanitize(fmt.Sprint(cs.panicVal), 4096), fmt.Sprintf("%T", cs.panicVal)
@@ -274,12 +318,13 @@ func (cs *callState) PostCall(err error, dur time.Duration) {
 			semconv.ExceptionMessageKey.String(panicMsg),
 			semconv.ExceptionStacktraceKey.String(string(cs.stack)),
 		))
-		span.SetAttributes(semconv.ErrorTypeKey.String(panicType))
+		attrs = append(attrs, semconv.ErrorTypeKey.String(panicType))
 		span.SetStatus(otelcodes.Error, "panic: "+panicMsg)
 	} else if serverError(code) {
-		span.SetAttributes(semconv.ErrorTypeKey.String(code.String()))
+		attrs = append(attrs, semconv.ErrorTypeKey.String(code.String()))
 		span.SetStatus(otelcodes.Error, middleware.Sanitize(status.Convert(err).Message(), 1024))
 	}
+	span.SetAttributes(attrs...)
 	span.End()
 
 	l := c.Logger()
@@ -332,8 +377,7 @@ func (cs *callState) PostCall(err error, dur time.Duration) {
 		rec.AddAttrs(la...)
 		_ = l.Handler().Handle(ctx, rec)
 	}
-	*cs = callState{}
-	statePool.Put(cs)
+	cs.release()
 }
 
 // serverError reports the codes the RPC semantic conventions count as a
