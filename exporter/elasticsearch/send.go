@@ -23,7 +23,7 @@ type sender struct {
 }
 
 func newSender(e *Exporter) *sender {
-	s := &sender{e: e, rbuf: make([]byte, 512)}
+	s := &sender{e: e, rbuf: make([]byte, 16<<10)}
 	if !e.cfg.noGzip {
 		s.zw, _ = gzip.NewWriterLevel(&s.zbuf, e.cfg.gzipLevel)
 		if s.zw == nil {
@@ -98,8 +98,20 @@ func (s *sender) send(b *batch) outcome {
 	// Fast path: read the head only; "errors":false means every item is in.
 	n, _ := io.ReadFull(res.Body, s.rbuf)
 	if bytes.Contains(s.rbuf[:n], errorsFalse) {
-		if _, err := io.Copy(io.Discard, res.Body); err != nil {
-			return outcome{err: fmt.Errorf("elasticsearch: reading bulk response: %w", err)}
+		// Skip the items, checking only that the response is complete.
+		last := lastNonSpace(s.rbuf[:n], 0)
+		for {
+			m, err := res.Body.Read(s.rbuf)
+			last = lastNonSpace(s.rbuf[:m], last)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return outcome{err: fmt.Errorf("elasticsearch: reading bulk response: %w", err)}
+			}
+		}
+		if last != '}' {
+			return outcome{err: errors.New("elasticsearch: truncated bulk response")}
 		}
 		return outcome{}
 	}
@@ -122,6 +134,17 @@ func (s *sender) send(b *batch) outcome {
 		}
 	}
 	return outcome{items: items}
+}
+
+func lastNonSpace(b []byte, prev byte) byte {
+	for i := len(b) - 1; i >= 0; i-- {
+		switch b[i] {
+		case ' ', '\n', '\r', '\t':
+			continue
+		}
+		return b[i]
+	}
+	return prev
 }
 
 // backoff is the wait before attempt (1-based): full jitter over an

@@ -67,12 +67,8 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request, defaultIndex strin
 		return
 	}
 	if f, ok := s.nextFault(); ok {
-		if f.Delay > 0 {
-			select {
-			case <-time.After(f.Delay):
-			case <-r.Context().Done():
-				return
-			}
+		if f.Delay > 0 && !s.hold(r, f.Delay) {
+			return
 		}
 		switch {
 		case f.Malformed:

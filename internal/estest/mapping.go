@@ -438,6 +438,12 @@ func (p *docParser) parseField(full, name string, v *node, dynamic string) *docE
 			return nil
 		}
 		if ok && def.typ != "object" {
+			if !p.m.subobjects {
+				// A field mapper that cannot parse objects: under
+				// subobjects:false the object is flattened into dotted
+				// leaves instead (DocumentParser.shouldFlattenObject).
+				return p.walkObject(full+".", v, dynamic)
+			}
 			return &docError{status: 400, typ: "document_parsing_exception",
 				reason: fmt.Sprintf("failed to parse field [%s] of type [%s] in document with id '%s'. Preview of field's value: '%s'", full, def.typ, p.id, v.preview())}
 		}

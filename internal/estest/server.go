@@ -51,6 +51,7 @@ type Server struct {
 	bulkDocs    atomic.Int64
 	bytesOnWire atomic.Int64
 	closed      atomic.Bool
+	done        chan struct{}
 }
 
 // stored is a template or policy as it was PUT.
@@ -136,6 +137,7 @@ func Start(opts ...Option) (*Server, error) {
 		policies:   map[string]*stored{},
 		conns:      map[net.Conn]struct{}{},
 		maxContent: 100 << 20,
+		done:       make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)
@@ -184,6 +186,7 @@ func (s *Server) Close() {
 	if s.closed.Swap(true) {
 		return
 	}
+	close(s.done)
 	_ = s.hs.Close()
 	s.serveWG.Wait()
 }
@@ -299,12 +302,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if !noProduct {
 		w.Header().Set("X-Elastic-Product", "Elasticsearch")
 	}
-	if delay > 0 {
-		select {
-		case <-time.After(delay):
-		case <-r.Context().Done():
-			return
-		}
+	// Read the body before any delay, so that the request's context is
+	// canceled when the client goes away.
+	body, berr := readBody(r)
+	if delay > 0 && !s.hold(r, delay) {
+		return
 	}
 	if !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="security", charset="UTF-8"`)
@@ -312,9 +314,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 401, "security_exception", "missing authentication credentials for REST request ["+r.URL.Path+"]")
 		return
 	}
-	body, err := readBody(r)
-	if err != nil {
-		writeError(w, 400, "parse_exception", err.Error())
+	if berr != nil {
+		writeError(w, 400, "parse_exception", berr.Error())
 		return
 	}
 	s.bytesOnWire.Add(r.ContentLength)
@@ -354,15 +355,30 @@ func (s *Server) authorized(r *http.Request) bool {
 	if s.apiKey == "" && s.user == "" {
 		return true
 	}
-	h := r.Header.Get("Authorization")
-	if s.apiKey != "" && subtle.ConstantTimeCompare([]byte(h), []byte("ApiKey "+s.apiKey)) == 1 {
+	// Authentication schemes are case-insensitive (RFC 7235): clients send
+	// "ApiKey" or "APIKey".
+	scheme, cred, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if s.apiKey != "" && strings.EqualFold(scheme, "ApiKey") && subtle.ConstantTimeCompare([]byte(cred), []byte(s.apiKey)) == 1 {
 		return true
 	}
-	if s.user != "" {
-		want := "Basic " + base64.StdEncoding.EncodeToString([]byte(s.user+":"+s.pass))
-		if subtle.ConstantTimeCompare([]byte(h), []byte(want)) == 1 {
+	if s.user != "" && strings.EqualFold(scheme, "Basic") {
+		want := base64.StdEncoding.EncodeToString([]byte(s.user + ":" + s.pass))
+		if subtle.ConstantTimeCompare([]byte(cred), []byte(want)) == 1 {
 			return true
 		}
+	}
+	return false
+}
+
+// hold delays a request; false means the client or the server went away.
+func (s *Server) hold(r *http.Request, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+	case <-s.done:
 	}
 	return false
 }
