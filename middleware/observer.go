@@ -15,6 +15,8 @@ type Request struct {
 	// Method is the HTTP method, or the full gRPC method ("/pkg.Service/Method").
 	Method string
 	// Route is the matched route pattern (HTTP) or the full gRPC method.
+	// For HTTP it is known only once the handler has run (ServeMux sets
+	// r.Pattern while routing): it is empty in Begin and set for End.
 	Route string
 	// CorrelationID is the request's correlation ID.
 	CorrelationID string
@@ -22,12 +24,15 @@ type Request struct {
 
 // Outcome is how a request ended.
 type Outcome struct {
-	// Status is the HTTP status code written; 0 for gRPC.
+	// Status is the HTTP status code written (200 when the handler wrote
+	// nothing, 500 when it panicked before writing); 0 for gRPC.
 	Status int
 	// GRPCCode is the gRPC status code (a google.golang.org/grpc/codes.Code
 	// value); 0 (OK) for HTTP.
 	GRPCCode uint32
-	// Err is the error a gRPC handler returned, or nil.
+	// Err is the error a gRPC handler returned, or nil. For HTTP it is
+	// http.ErrAbortHandler when the handler aborted with that panic (which
+	// is then re-panicked, and Panic is nil), else nil.
 	Err error
 	// Panic is the recovered panic value, or nil when the handler did not panic.
 	Panic any
