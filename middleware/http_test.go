@@ -280,12 +280,16 @@ func TestHTTPPanic(t *testing.T) {
 
 func TestHTTPErrAbortHandlerRepanics(t *testing.T) {
 	f := newFixture(t)
-	h := middleware.HTTP(f.opts()...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	obs := &recordingObserver{eventID: "ev"}
+	h := middleware.HTTP(f.opts(middleware.WithObservers(obs))...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}))
 	defer func() {
 		if p := recover(); p != http.ErrAbortHandler {
 			t.Errorf("recovered %v, want http.ErrAbortHandler", p)
+		}
+		if len(obs.ends) != 1 || obs.ends[0].Panic != nil || obs.ends[0].Err != http.ErrAbortHandler {
+			t.Errorf("observer outcome: got %+v, want Err = http.ErrAbortHandler and no Panic", obs.ends)
 		}
 		if n := len(f.exp.GetSpans()); n != 1 {
 			t.Errorf("got %d spans, want 1 (ended before re-panicking)", n)

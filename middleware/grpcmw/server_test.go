@@ -190,6 +190,10 @@ func TestHealthFilteredByDefault(t *testing.T) {
 		{"default", nil, 0},
 		{"skip nothing", []middleware.Option{middleware.WithSkipGRPCMethods()}, 1},
 		{"skip by method", []middleware.Option{middleware.WithSkipGRPCMethods("/grpc.health.v1.Health/Check")}, 0},
+		{"filter func", []middleware.Option{middleware.WithSkipGRPCMethods(), middleware.WithFilter(func(r *middleware.Request) bool {
+			return r.Protocol == "grpc" && r.Method != "/grpc.health.v1.Health/Check"
+		})}, 0},
+		{"filter keeps", []middleware.Option{middleware.WithSkipGRPCMethods(), middleware.WithFilter(func(r *middleware.Request) bool { return true })}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
