@@ -5,20 +5,24 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"go.opentelemetry.io/otel/baggage"
 	otelcodes "go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/glassbox-obs/glassbox/middleware"
@@ -415,4 +419,38 @@ func TestLoggerAdapter(t *testing.T) {
 		t.Error("grpc.component kept")
 	}
 	_ = slog.LevelInfo
+}
+
+// go-grpc-middleware's logging interceptor, fed by glassbox's handler
+// through grpcmw.Logger, chained inside the glassbox interceptor: its
+// records carry the call's IDs and ECS names.
+func TestGoGRPCMiddlewareLoggingThroughGlassbox(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	srv := newTelemetry(t, exp, "srv")
+	lis := bufconn.Listen(1 << 16)
+	serve(t, lis, echoFuncs{unary: func(ctx context.Context, in *wrapperspb.StringValue) (*wrapperspb.StringValue, error) {
+		return in, nil
+	}}, grpc.ChainUnaryInterceptor(
+		grpcmw.UnaryServerInterceptor(srv.opts()...),
+		logging.UnaryServerInterceptor(grpcmw.Logger(srv.opts()...), logging.WithLogOnEvents(logging.StartCall)),
+	))
+	conn, err := grpc.NewClient("passthrough:///buf",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "x-correlation-id", "via-logging")
+	if _, err := callUnary(ctx, conn, "x"); err != nil {
+		t.Fatal(err)
+	}
+	recs := recordsWith(t, srv.logs, "started call")
+	if len(recs) != 1 {
+		t.Fatalf("got %d 'started call' records, want 1:\n%s", len(recs), srv.logs.String())
+	}
+	r := recs[0]
+	if r["correlation.id"] != "via-logging" || r["trace.id"] == nil || r["rpc.service"] != "test.Echo" || r["rpc.system"] != "grpc" {
+		t.Errorf("record: got %v", r)
+	}
 }
