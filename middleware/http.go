@@ -78,7 +78,7 @@ type httpState struct {
 	rejected int
 	req      Request
 	out      Outcome
-	attrs    [16]attribute.KeyValue
+	attrs    [24]attribute.KeyValue
 	opts     [4]oteltrace.SpanStartOption
 	logAttrs [20]slog.Attr
 }
@@ -141,42 +141,16 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	method, known := normMethod(r.Method)
 	st.method = method
-	attrs := append(st.attrs[:0],
-		semconv.HTTPRequestMethodKey.String(method),
-		semconv.URLPathKey.String(sanitize(r.URL.Path, maxPathLen)),
-		semconv.URLSchemeKey.String(scheme(r)),
-		semconv.NetworkProtocolVersionKey.String(protoVersion(r)),
-		semconv.ClientAddressKey.String(sanitize(c.clientIP(r), maxValueLen)),
-	)
-	if !known {
-		attrs = append(attrs, semconv.HTTPRequestMethodOriginalKey.String(sanitize(r.Method, maxValueLen)))
-	}
-	if host, port := splitHostPort(r.Host); host != "" {
-		attrs = append(attrs, semconv.ServerAddressKey.String(sanitize(host, maxValueLen)))
-		if port > 0 {
-			attrs = append(attrs, semconv.ServerPortKey.Int(port))
-		}
-	}
-	if ua := r.Header.Get("User-Agent"); ua != "" {
-		attrs = append(attrs, semconv.UserAgentOriginalKey.String(sanitize(ua, maxValueLen)))
-	}
-	if r.URL.RawQuery != "" {
-		attrs = append(attrs, semconv.URLQueryKey.String(c.redactQuery(r.URL.RawQuery)))
-	}
-	for _, hc := range c.headers {
-		if vals := r.Header.Values(hc.name); len(vals) > 0 {
-			attrs = append(attrs, attribute.StringSlice(hc.attrKey, c.headerValues(hc.name, vals)))
-		}
-	}
-	opts = append(opts, oteltrace.WithAttributes(attrs...))
 	spanName := method
 	if !known {
 		spanName = "HTTP"
 	}
 	ctx, span := c.tracer.Start(ctx, spanName, opts...)
 	ctx, id := trace.EnsureCorrelationID(ctx)
-	// correlation.id is set with the outcome attributes in finish: one
-	// SetAttributes call per span.
+	// The span's attributes are all set in finish, in one SetAttributes
+	// call: the SDK then sizes its attribute slice once (passing some at
+	// start costs a second, larger allocation). Samplers therefore see no
+	// attributes; the standard ones do not use them.
 	w.Header()[c.corrHeaders[0]] = []string{id}
 
 	st.req = Request{Protocol: "http", HTTP: r, Method: method, CorrelationID: id}
@@ -254,7 +228,9 @@ func (st *httpState) finish() {
 	}
 
 	span := st.span
-	attrs := append(st.attrs[:0],
+	clientIP := sanitize(c.clientIP(st.r), maxValueLen)
+	attrs := st.requestAttrs(clientIP)
+	attrs = append(attrs,
 		semconv.HTTPResponseStatusCodeKey.Int(status),
 		attribute.String(AttrCorrelationID, st.req.CorrelationID),
 	)
@@ -320,7 +296,7 @@ func (st *httpState) finish() {
 			slog.Int("http.response.status_code", status),
 			slog.Int64("http.response.body.bytes", st.w.bytes),
 			slog.Duration("event.duration", dur),
-			slog.String("client.ip", sanitize(c.clientIP(r), maxValueLen)),
+			slog.String("client.ip", clientIP),
 		)
 		if route != "" {
 			la = append(la, slog.String("http.route", route))
@@ -353,6 +329,40 @@ func (st *httpState) finish() {
 	if abort {
 		panic(p)
 	}
+}
+
+// requestAttrs appends the request's semantic-convention attributes to
+// st.attrs[:0].
+func (st *httpState) requestAttrs(clientIP string) []attribute.KeyValue {
+	c, r := st.c, st.r
+	attrs := append(st.attrs[:0],
+		semconv.HTTPRequestMethodKey.String(st.method),
+		semconv.URLPathKey.String(sanitize(r.URL.Path, maxPathLen)),
+		semconv.URLSchemeKey.String(scheme(r)),
+		semconv.NetworkProtocolVersionKey.String(protoVersion(r)),
+		semconv.ClientAddressKey.String(clientIP),
+	)
+	if st.method == "_OTHER" {
+		attrs = append(attrs, semconv.HTTPRequestMethodOriginalKey.String(sanitize(r.Method, maxValueLen)))
+	}
+	if host, port := splitHostPort(r.Host); host != "" {
+		attrs = append(attrs, semconv.ServerAddressKey.String(sanitize(host, maxValueLen)))
+		if port > 0 {
+			attrs = append(attrs, semconv.ServerPortKey.Int(port))
+		}
+	}
+	if ua := r.Header.Get("User-Agent"); ua != "" {
+		attrs = append(attrs, semconv.UserAgentOriginalKey.String(sanitize(ua, maxValueLen)))
+	}
+	if r.URL.RawQuery != "" {
+		attrs = append(attrs, semconv.URLQueryKey.String(c.redactQuery(r.URL.RawQuery)))
+	}
+	for _, hc := range c.headers {
+		if vals := r.Header.Values(hc.name); len(vals) > 0 {
+			attrs = append(attrs, attribute.StringSlice(hc.attrKey, c.headerValues(hc.name, vals)))
+		}
+	}
+	return attrs
 }
 
 // maxHeaderValues caps the values captured per header.

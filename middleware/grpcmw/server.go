@@ -147,7 +147,8 @@ type callState struct {
 	stack         []byte
 	req           middleware.Request
 	out           middleware.Outcome
-	attrs         [10]attribute.KeyValue
+	attrs         [16]attribute.KeyValue
+	nattrs        int
 	logAttrs      [14]slog.Attr
 }
 
@@ -230,11 +231,13 @@ func (s *server) ServerReporter(ctx context.Context, meta interceptors.CallMeta)
 		attrs = append(attrs, semconv.NetworkPeerAddressKey.String(middleware.Sanitize(cs.peer, 256)))
 	}
 	for _, k := range c.RequestMetadataKeys() {
-		if vals := carrier.Values(k); len(vals) > 0 && len(attrs) < len(cs.attrs) {
+		if vals := carrier.Values(k); len(vals) > 0 && len(attrs) < len(cs.attrs)-6 {
 			attrs = append(attrs, attribute.StringSlice("rpc.grpc.request.metadata."+k, metadataValues(c, k, vals)))
 		}
 	}
-	sopts = append(sopts, oteltrace.WithAttributes(attrs...))
+	// The attributes are set when the call ends, in one SetAttributes call
+	// (see the HTTP middleware): samplers see none.
+	cs.nattrs = len(attrs)
 	ctx, span := c.Tracer().Start(ctx, middleware.Sanitize(cs.fullMethod[min(1, len(cs.fullMethod)):], 512), sopts...)
 	ctx, id := trace.EnsureCorrelationID(ctx)
 	_ = grpc.SetHeader(ctx, metadata.MD{c.CorrelationMetadataKeys()[0]: []string{id}})
@@ -303,7 +306,7 @@ func (cs *callState) PostCall(err error, dur time.Duration) {
 	}
 
 	span := cs.span
-	attrs := append(cs.attrs[:0],
+	attrs := append(cs.attrs[:cs.nattrs],
 		semconv.RPCGRPCStatusCodeKey.Int(int(code)),
 		attribute.String(middleware.AttrCorrelationID, cs.req.CorrelationID),
 	)
