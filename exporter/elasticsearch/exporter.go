@@ -48,6 +48,8 @@ type Exporter struct {
 	queued  int64
 	closing bool
 	idle    []chan struct{} // closed when queued drops to 0
+	free    []*batch        // reusable batches
+	maxFree int
 
 	ctx        context.Context // canceled at the shutdown deadline
 	cancel     context.CancelFunc
@@ -56,6 +58,7 @@ type Exporter struct {
 	installed  chan struct{} // closed once templates are in place (or not asked for)
 	down       atomic.Bool   // with a spool: Elasticsearch is failing, spool new batches
 	replayWake chan struct{}
+	gzFree     chan *gzState // reusable compressors
 
 	st           counters
 	shutdownOnce sync.Once
@@ -83,22 +86,32 @@ func (b *batch) item(i int) []byte {
 	return b.buf[b.offs[i]:end]
 }
 
-var batchPool = sync.Pool{New: func() any { return &batch{} }}
-
+// getBatch takes a batch from the free list (e.mu held). A free list
+// rather than a sync.Pool: the pool is emptied at every GC, and batches are
+// large, so a pool would re-allocate one per flush.
 func (e *Exporter) getBatch() *batch {
-	b := batchPool.Get().(*batch)
-	if cap(b.buf) == 0 {
-		b.buf = make([]byte, 0, e.cfg.flushBytes+e.cfg.flushBytes/8)
+	if n := len(e.free); n > 0 {
+		b := e.free[n-1]
+		e.free[n-1] = nil
+		e.free = e.free[:n-1]
+		return b
 	}
-	return b
+	return &batch{buf: make([]byte, 0, e.cfg.flushBytes+e.cfg.flushBytes/8)}
 }
 
+// putBatch returns a batch to the free list; it keeps enough for the
+// workers, the open batch and a few ready ones (at most what the queue
+// bound allows).
 func (e *Exporter) putBatch(b *batch) {
 	if b.replay || cap(b.buf) > 4*e.cfg.flushBytes+64<<10 {
 		return
 	}
 	b.buf, b.offs, b.bytes, b.first = b.buf[:0], b.offs[:0], 0, time.Time{}
-	batchPool.Put(b)
+	e.mu.Lock()
+	if len(e.free) < e.maxFree {
+		e.free = append(e.free, b)
+	}
+	e.mu.Unlock()
 }
 
 // New creates an Exporter and starts its background workers. It does not
@@ -146,7 +159,9 @@ func New(opts ...Option) (*Exporter, error) {
 		stop:       make(chan struct{}),
 		installed:  make(chan struct{}),
 		replayWake: make(chan struct{}, 1),
+		gzFree:     make(chan *gzState, cfg.concurrency+1),
 	}
+	e.maxFree = cfg.concurrency + 2 + min(8, int(cfg.queueBytes/int64(cfg.flushBytes)))
 	e.work = sync.NewCond(&e.mu)
 	e.space = sync.NewCond(&e.mu)
 	e.logsAction = actionPrefix("logs", cfg.service)

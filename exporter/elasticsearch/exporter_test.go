@@ -244,8 +244,8 @@ func TestTemplatesInstallIdempotently(t *testing.T) {
 			t.Errorf("GET %s: got HTTP %d, want 200", tpl.Path, res.StatusCode)
 		}
 	}
-	if !strings.Contains(string(elasticsearch.Templates(7*24*time.Hour)[0].Body), `"min_age":"7d"`) {
-		t.Errorf("ILM policy does not delete after the retention: %s", elasticsearch.Templates(7*24*time.Hour)[0].Body)
+	if !strings.Contains(string(elasticsearch.Templates(7 * 24 * time.Hour)[0].Body), `"min_age":"7d"`) {
+		t.Errorf("ILM policy does not delete after the retention: %s", elasticsearch.Templates(7 * 24 * time.Hour)[0].Body)
 	}
 	if tg.srv != nil {
 		before := tg.srv.Requests()

@@ -9,28 +9,89 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
 )
 
-// sender is one worker's reusable state: the gzip writer and buffers.
+// sender is one worker's reusable state.
 type sender struct {
 	e    *Exporter
-	zw   *gzip.Writer
-	zbuf bytes.Buffer
 	rbuf []byte
 }
 
 func newSender(e *Exporter) *sender {
-	s := &sender{e: e, rbuf: make([]byte, 16<<10)}
-	if !e.cfg.noGzip {
-		s.zw, _ = gzip.NewWriterLevel(&s.zbuf, e.cfg.gzipLevel)
-		if s.zw == nil {
-			s.zw, _ = gzip.NewWriterLevel(&s.zbuf, gzip.BestSpeed)
-		}
+	return &sender{e: e, rbuf: make([]byte, 16<<10)}
+}
+
+// gzipBody is a request body that compresses the batch as the transport
+// reads it, so that compressing overlaps with sending and with the
+// server's decompressing instead of preceding them. It owns its state
+// until the transport closes it (which may happen after the response).
+type gzipBody struct {
+	e    *Exporter
+	gz   *gzState
+	src  []byte
+	off  int
+	done bool
+	once sync.Once
+}
+
+type gzState struct {
+	zw  *gzip.Writer
+	out bytes.Buffer
+}
+
+func (e *Exporter) getGz() *gzState {
+	select {
+	case g := <-e.gzFree:
+		return g
+	default:
 	}
-	return s
+	g := &gzState{}
+	var err error
+	if g.zw, err = gzip.NewWriterLevel(&g.out, e.cfg.gzipLevel); err != nil {
+		g.zw, _ = gzip.NewWriterLevel(&g.out, gzip.BestSpeed)
+	}
+	return g
+}
+
+func (b *gzipBody) Read(p []byte) (int, error) {
+	g := b.gz
+	if g == nil {
+		return 0, io.ErrClosedPipe
+	}
+	for g.out.Len() == 0 {
+		if b.done {
+			return 0, io.EOF
+		}
+		if b.off < len(b.src) {
+			n := min(64<<10, len(b.src)-b.off)
+			_, _ = g.zw.Write(b.src[b.off : b.off+n])
+			b.off += n
+			continue
+		}
+		_ = g.zw.Close()
+		b.done = true
+	}
+	n, _ := g.out.Read(p)
+	b.e.st.wireBytes.Add(int64(n))
+	return n, nil
+}
+
+// Close hands the compressor back for reuse.
+func (b *gzipBody) Close() error {
+	b.once.Do(func() {
+		g := b.gz
+		b.gz = nil
+		g.out.Reset()
+		select {
+		case b.e.gzFree <- g:
+		default:
+		}
+	})
+	return nil
 }
 
 // outcome of one bulk request.
@@ -57,26 +118,26 @@ var errorsFalse = []byte(`"errors":false`)
 // send posts b once.
 func (s *sender) send(b *batch) outcome {
 	e := s.e
-	body := b.buf
-	if s.zw != nil {
-		s.zbuf.Reset()
-		s.zw.Reset(&s.zbuf)
-		_, _ = s.zw.Write(b.buf)
-		_ = s.zw.Close()
-		body = s.zbuf.Bytes()
-	}
 	ctx, cancel := context.WithTimeout(e.ctx, e.cfg.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "/_bulk", bytes.NewReader(body))
+	var body io.Reader
+	if e.cfg.noGzip {
+		body = bytes.NewReader(b.buf)
+		e.st.wireBytes.Add(int64(len(b.buf)))
+	} else {
+		g := e.getGz()
+		g.zw.Reset(&g.out)
+		body = &gzipBody{e: e, gz: g, src: b.buf}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "/_bulk", body)
 	if err != nil {
 		return outcome{fatal: err}
 	}
 	req.Header.Set("Content-Type", "application/x-ndjson")
-	if s.zw != nil {
+	if !e.cfg.noGzip {
 		req.Header.Set("Content-Encoding", "gzip")
 	}
 	e.st.requests.Add(1)
-	e.st.wireBytes.Add(int64(len(body)))
 	res, err := e.client.Perform(req)
 	if err != nil {
 		return outcome{err: fmt.Errorf("elasticsearch: bulk request: %w", err)}
