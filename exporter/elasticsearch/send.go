@@ -30,12 +30,14 @@ func newSender(e *Exporter) *sender {
 // server's decompressing instead of preceding them. It owns its state
 // until the transport closes it (which may happen after the response).
 type gzipBody struct {
-	e    *Exporter
-	gz   *gzState
-	src  []byte
-	off  int
-	done bool
-	once sync.Once
+	e      *Exporter
+	gz     *gzState      // nil without compression
+	plain  *bytes.Reader // the uncompressed body, without compression
+	src    []byte
+	off    int
+	done   bool
+	once   sync.Once
+	closed chan struct{}
 }
 
 type gzState struct {
@@ -58,6 +60,9 @@ func (e *Exporter) getGz() *gzState {
 }
 
 func (b *gzipBody) Read(p []byte) (int, error) {
+	if b.plain != nil {
+		return b.plain.Read(p)
+	}
 	g := b.gz
 	if g == nil {
 		return 0, io.ErrClosedPipe
@@ -83,13 +88,15 @@ func (b *gzipBody) Read(p []byte) (int, error) {
 // Close hands the compressor back for reuse.
 func (b *gzipBody) Close() error {
 	b.once.Do(func() {
-		g := b.gz
-		b.gz = nil
-		g.out.Reset()
-		select {
-		case b.e.gzFree <- g:
-		default:
+		if g := b.gz; g != nil {
+			b.gz = nil
+			g.out.Reset()
+			select {
+			case b.e.gzFree <- g:
+			default:
+			}
 		}
+		close(b.closed)
 	})
 	return nil
 }
@@ -120,18 +127,28 @@ func (s *sender) send(b *batch) outcome {
 	e := s.e
 	ctx, cancel := context.WithTimeout(e.ctx, e.cfg.timeout)
 	defer cancel()
-	var body io.Reader
+	// The transport may read and close the body after Perform returns (an
+	// early answer such as 413); b.buf must not be reused before that, so
+	// the request is canceled and the body's Close awaited on return.
+	body := &gzipBody{e: e, src: b.buf, closed: make(chan struct{})}
 	if e.cfg.noGzip {
-		body = bytes.NewReader(b.buf)
+		body.plain = bytes.NewReader(b.buf)
 		e.st.wireBytes.Add(int64(len(b.buf)))
 	} else {
-		g := e.getGz()
-		g.zw.Reset(&g.out)
-		body = &gzipBody{e: e, gz: g, src: b.buf}
+		body.gz = e.getGz()
+		body.gz.zw.Reset(&body.gz.out)
 	}
+	defer func() {
+		cancel()
+		<-body.closed
+	}()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "/_bulk", body)
 	if err != nil {
+		body.Close()
 		return outcome{fatal: err}
+	}
+	if e.cfg.noGzip {
+		req.ContentLength = int64(len(b.buf))
 	}
 	req.Header.Set("Content-Type", "application/x-ndjson")
 	if !e.cfg.noGzip {
