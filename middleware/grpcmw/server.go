@@ -111,13 +111,14 @@ func getState(s *server, fullMethod string) *callState {
 	return cs
 }
 
-// recoverUnary runs the recovery interceptor around the call's handler. It
-// is bound once per pooled state (see statePool), so calls do not allocate
-// a closure.
+// recoverUnaryImpl runs go-grpc-middleware's recovery interceptor around
+// the call's handler. Its method value is made once per pooled state (see
+// statePool), so calls do not allocate a closure.
 func (cs *callState) recoverUnaryImpl(ctx context.Context, req any) (any, error) {
 	return cs.s.recUnary(ctx, req, cs.uinfo, cs.uhandler)
 }
 
+// recoverStreamImpl is recoverUnaryImpl for streams.
 func (cs *callState) recoverStreamImpl(srv any, ss grpc.ServerStream) error {
 	return cs.s.recStream(srv, ss, cs.sinfo, cs.shandler)
 }
