@@ -34,11 +34,13 @@ func (w *responseWriter) Header() http.Header { return w.rw.Header() }
 // WriteHeader records the first final status and passes code on.
 // Informational (1xx) codes other than 101 pass through without counting.
 func (w *responseWriter) WriteHeader(code int) {
+	// Call through first: net/http panics on an invalid code, and the
+	// middleware must then still see that nothing was written.
+	w.rw.WriteHeader(code)
 	if !w.wroteHeader && (code < 100 || code > 199 || code == http.StatusSwitchingProtocols) {
 		w.status = code
 		w.wroteHeader = true
 	}
-	w.rw.WriteHeader(code)
 }
 
 func (w *responseWriter) implicitHeader() {

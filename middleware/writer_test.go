@@ -172,3 +172,21 @@ func TestRealServerPanicAndLargeHeader(t *testing.T) {
 	}
 	f.checkAllClean(t, big[:100])
 }
+
+func TestInvalidStatusCodeBecomes500(t *testing.T) {
+	f := newFixture(t)
+	srv := newServer(t, middleware.HTTP(f.opts()...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(42) // net/http panics on this
+	})))
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 500 || resp.Header.Get("X-Correlation-ID") == "" {
+		t.Errorf("got %d with X-Correlation-ID %q, want 500 with an ID", resp.StatusCode, resp.Header.Get("X-Correlation-ID"))
+	}
+	if got := f.record(t, "request completed")["http.response.status_code"]; got != float64(500) {
+		t.Errorf("access log status: got %v, want 500", got)
+	}
+}
