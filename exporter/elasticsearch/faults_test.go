@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
 	"github.com/glassbox-obs/glassbox/exporter/elasticsearch"
 	"github.com/glassbox-obs/glassbox/internal/estest"
 	"github.com/glassbox-obs/glassbox/log"
@@ -403,5 +406,79 @@ func TestAuthentication(t *testing.T) {
 				t.Fatalf("got %d delivered with a wrong key, want 0", d)
 			}
 		})
+	}
+}
+
+func TestTLSWithCACert(t *testing.T) {
+	srv := estest.New(t, estest.WithTLS())
+	t.Run("trusted", func(t *testing.T) {
+		exp := faultExporter(t, srv, elasticsearch.WithCACert(srv.CACert()))
+		seqDocs(t, exp.LogSink(), 0, 3)
+		flush(t, exp)
+		if d := exp.Stats().Delivered; d != 3 {
+			t.Fatalf("got %d delivered over TLS, want 3", d)
+		}
+	})
+	t.Run("untrusted", func(t *testing.T) {
+		exp := faultExporter(t, srv)
+		seqDocs(t, exp.LogSink(), 100, 1)
+		waitFor(t, 10*time.Second, "the certificate error", func() bool { return strings.Contains(exp.Stats().LastError, "certificate") })
+		if d := exp.Stats().Delivered; d != 0 {
+			t.Fatalf("got %d delivered to an untrusted server, want 0", d)
+		}
+	})
+}
+
+func TestSeveralNodesSurviveOneDown(t *testing.T) {
+	up, down := estest.New(t), estest.New(t)
+	if err := down.SetRefused(true); err != nil {
+		t.Fatal(err)
+	}
+	exp := faultExporter(t, up, elasticsearch.WithAddresses(down.URL(), up.URL()), elasticsearch.WithFlushBytes(2<<10))
+	seqDocs(t, exp.LogSink(), 0, 100)
+	flush(t, exp)
+	if s := exp.Stats(); s.Delivered != 100 || s.Dropped.Total() != 0 {
+		t.Fatalf("got delivered %d dropped %d with one of two nodes down, want 100 and 0", s.Delivered, s.Dropped.Total())
+	}
+	assertExactlyOnce(t, storedSeqs(t, up, "logs-*"), rangeInts(0, 100))
+}
+
+func TestTimeoutIsRetried(t *testing.T) {
+	srv := estest.New(t)
+	srv.Inject(estest.Fault{Delay: time.Minute})
+	exp := faultExporter(t, srv, elasticsearch.WithRequestTimeout(200*time.Millisecond))
+	seqDocs(t, exp.LogSink(), 0, 10)
+	flush(t, exp)
+	s := exp.Stats()
+	if s.Delivered != 10 || s.Retried == 0 || !strings.Contains(s.LastError, "deadline") {
+		t.Fatalf("got delivered %d retried %d last error %q, want 10, > 0 and a timeout", s.Delivered, s.Retried, s.LastError)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	srv := estest.New(t)
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer mp.Shutdown(context.Background())
+	exp := faultExporter(t, srv, elasticsearch.WithMeterProvider(mp))
+	seqDocs(t, exp.LogSink(), 0, 7)
+	flush(t, exp)
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if sum, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == "glassbox.elasticsearch.documents" {
+				for _, dp := range sum.DataPoints {
+					v, _ := dp.Attributes.Value("outcome")
+					got[v.AsString()] = dp.Value
+				}
+			}
+		}
+	}
+	if got["produced"] != 7 || got["delivered"] != 7 || got["dropped.queue_full"] != 0 {
+		t.Fatalf("got metrics %v, want produced 7 delivered 7", got)
 	}
 }

@@ -3,6 +3,14 @@ package estest
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
@@ -28,6 +36,9 @@ type Server struct {
 	apiKey string
 	user   string
 	pass   string
+
+	tlsConf *tls.Config
+	caPEM   []byte
 
 	lnMu    sync.Mutex
 	ln      net.Listener
@@ -113,6 +124,52 @@ func WithBasicAuth(user, pass string) Option {
 	return func(s *Server) { s.user, s.pass = user, pass }
 }
 
+// WithTLS serves HTTPS with a fresh self-signed certificate for 127.0.0.1;
+// CACert returns it in PEM for clients to trust.
+func WithTLS() Option {
+	return func(s *Server) {
+		cert, pem, err := selfSigned()
+		if err != nil {
+			panic("estest: " + err.Error())
+		}
+		s.tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		s.caPEM = pem
+	}
+}
+
+// CACert is the PEM certificate of a WithTLS server, nil otherwise.
+func (s *Server) CACert() []byte { return s.caPEM }
+
+func selfSigned() (tls.Certificate, []byte, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: "estest"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	return cert, certPEM, err
+}
+
 // WithMaxContentLength sets http.max_content_length: larger _bulk bodies
 // are answered with 413. Default 100 MiB, as Elasticsearch.
 func WithMaxContentLength(n int) Option { return func(s *Server) { s.maxContent = n } }
@@ -171,6 +228,9 @@ func Start(opts ...Option) (*Server, error) {
 
 func (s *Server) serve(ln net.Listener) {
 	s.ln = ln
+	if s.tlsConf != nil {
+		ln = tls.NewListener(ln, s.tlsConf)
+	}
 	s.serveWG.Add(1)
 	go func() {
 		defer s.serveWG.Done()
@@ -178,8 +238,13 @@ func (s *Server) serve(ln net.Listener) {
 	}()
 }
 
-// URL is the server's base URL, http://127.0.0.1:port.
-func (s *Server) URL() string { return "http://" + s.addr }
+// URL is the server's base URL, http://127.0.0.1:port (https with WithTLS).
+func (s *Server) URL() string {
+	if s.tlsConf != nil {
+		return "https://" + s.addr
+	}
+	return "http://" + s.addr
+}
 
 // Close stops the server and closes every connection.
 func (s *Server) Close() {
