@@ -1,12 +1,14 @@
 // Package grpcmw instruments gRPC servers and clients the way package
 // middleware instruments HTTP: one correlation ID and one trace per call,
-// across services, with an access-log record and panic recovery.
+// across services, with one access-log record per call and panic recovery.
 //
-// The four constructors follow go-grpc-middleware v2 and are built on its
-// logging interceptor (fed by the configured slog logger) and recovery
-// interceptor; they take the same middleware.Option values as the HTTP
-// middleware. It is a separate package so that HTTP-only programs never
-// compile grpc-go.
+// The four constructors follow go-grpc-middleware v2 and are built on it:
+// its reporter core (package interceptors) drives glassbox's per-call
+// reporter, and its recovery interceptor turns panics into codes.Internal.
+// They take the same middleware.Option values as the HTTP middleware. Logger
+// feeds go-grpc-middleware's own logging interceptor through the same slog
+// handler for programs that want it too. This is a separate package so that
+// HTTP-only programs never compile grpc-go.
 //
 // Most programs need one call on each side:
 //
