@@ -254,11 +254,12 @@ func WithFilter(f func(req *Request) bool) Option {
 	return optionFunc(func(c *Config) { c.filter = f })
 }
 
-// WithRequestHeaders captures the named request headers (gRPC: metadata
-// keys) as span attributes http.request.header.<name> (rpc.request.metadata.<name>
-// for gRPC) and access-log fields of the same name. Values whose header
-// name is on the redaction list are written as "[REDACTED]"; all values are
-// sanitised and capped. Default: none.
+// WithRequestHeaders captures the named request headers as the span
+// attributes http.request.header.<name> and access-log fields of the same
+// name; on gRPC, the metadata keys of the same names as span attributes
+// rpc.grpc.request.metadata.<name>. Values whose header name is on the
+// redaction list are written as "[REDACTED]"; all values are sanitised and
+// capped (at most 8 values of 1 KiB per header). Default: none.
 func WithRequestHeaders(names ...string) Option {
 	return optionFunc(func(c *Config) {
 		for _, n := range names {
