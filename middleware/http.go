@@ -296,7 +296,7 @@ func (st *httpState) finish() {
 			slog.Int("http.response.status_code", status),
 			slog.Int64("http.response.body.bytes", st.w.bytes),
 			slog.Duration("event.duration", dur),
-			slog.String("client.ip", clientIP),
+			clientField(clientIP),
 		)
 		if route != "" {
 			la = append(la, slog.String("http.route", route))
@@ -329,6 +329,16 @@ func (st *httpState) finish() {
 	if abort {
 		panic(p)
 	}
+}
+
+// clientField is client.ip when the client address is an IP address (ECS
+// maps client.ip as type ip: anything else would get the document
+// rejected), else client.address (a unix socket, a test's fake address).
+func clientField(addr string) slog.Attr {
+	if parseAddr(addr).IsValid() {
+		return slog.String("client.ip", addr)
+	}
+	return slog.String("client.address", addr)
 }
 
 // requestAttrs appends the request's semantic-convention attributes to

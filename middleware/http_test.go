@@ -412,6 +412,7 @@ func TestHTTPTrustedProxies(t *testing.T) {
 		{"multiple headers", []middleware.Option{middleware.WithTrustedProxies("10.0.0.0/8")}, "10.0.0.1:1", []string{"6.6.6.6", "1.2.3.4"}, "1.2.3.4"},
 		{"garbage stops", []middleware.Option{middleware.WithTrustedProxies("10.0.0.0/8")}, "10.0.0.1:1", []string{"1.2.3.4, \r\nevil"}, "10.0.0.1"},
 		{"single address", []middleware.Option{middleware.WithTrustedProxies("10.0.0.1")}, "10.0.0.1:1", []string{"2001:db8::1"}, "2001:db8::1"},
+		{"not an IP", nil, "@", nil, "@"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -423,8 +424,16 @@ func TestHTTPTrustedProxies(t *testing.T) {
 				req.Header.Add("X-Forwarded-For", v)
 			}
 			h.ServeHTTP(httptest.NewRecorder(), req)
-			if got := f.record(t, "request completed")["client.ip"]; got != tt.want {
-				t.Errorf("client.ip: got %v, want %s", got, tt.want)
+			acc := f.record(t, "request completed")
+			key := "client.ip"
+			if tt.want == "@" {
+				key = "client.address" // client.ip must hold an IP (ECS type ip)
+				if _, ok := acc["client.ip"]; ok {
+					t.Errorf("client.ip written for a non-IP address: %v", acc["client.ip"])
+				}
+			}
+			if got := acc[key]; got != tt.want {
+				t.Errorf("%s: got %v, want %s", key, got, tt.want)
 			}
 			if v, _ := attrOf(f.span(t).Attributes, "client.address"); v.AsString() != tt.want {
 				t.Errorf("client.address: got %v, want %s", v.AsString(), tt.want)
