@@ -184,6 +184,9 @@ func New(opts ...Option) (*Exporter, error) {
 	if cfg.meter != nil {
 		unreg, err := e.registerMetrics(cfg.meter)
 		if err != nil {
+			if e.spool != nil {
+				_ = e.spool.Close()
+			}
 			return nil, fmt.Errorf("elasticsearch: metrics: %w", err)
 		}
 		e.unregister = unreg

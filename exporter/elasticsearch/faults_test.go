@@ -249,7 +249,7 @@ func TestOutageWithSpoolLosesNothing(t *testing.T) {
 	exp := faultExporter(t, srv, elasticsearch.WithSpoolDir(t.TempDir()), elasticsearch.WithFlushBytes(16<<10),
 		elasticsearch.WithQueueBytes(256<<10), elasticsearch.WithRequestTimeout(time.Second))
 	sink := exp.LogSink()
-	seqDocs(t, sink, 100000, 10)
+	seqDocs(t, sink, 1_000_000_000, 10) // a range writeDuring never reaches
 	flush(t, exp)
 	if err := srv.SetRefused(true); err != nil {
 		t.Fatal(err)
@@ -267,7 +267,7 @@ func TestOutageWithSpoolLosesNothing(t *testing.T) {
 	if s.Dropped.Total() != 0 || s.DeadLettered != 0 {
 		t.Fatalf("got dropped %+v dead-lettered %d, want none", s.Dropped, s.DeadLettered)
 	}
-	want := append(rangeInts(0, n), rangeInts(100000, 10)...)
+	want := append(rangeInts(0, n), rangeInts(1_000_000_000, 10)...)
 	assertExactlyOnce(t, storedSeqs(t, srv, "logs-*"), want)
 }
 
