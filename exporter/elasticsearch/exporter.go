@@ -1,6 +1,7 @@
 package elasticsearch
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -312,9 +313,21 @@ func (e *Exporter) enqueue(action string, id []byte, doc []byte, ts time.Time) {
 			doc = doc[1:]
 		}
 	}
+	docStart := len(b.buf)
 	b.buf = append(b.buf, doc...)
 	if n := len(b.buf); n == 0 || b.buf[n-1] != '\n' {
 		b.buf = append(b.buf, '\n')
+	}
+	// A line break inside a document would break the NDJSON framing of the
+	// whole request; documents never contain one (JSON escapes them), but
+	// a broken one must cost only itself: make it a space.
+	for body := b.buf[docStart : len(b.buf)-1]; ; {
+		i := bytes.IndexByte(body, '\n')
+		if i < 0 {
+			break
+		}
+		body[i] = ' '
+		body = body[i+1:]
 	}
 	added := int64(len(b.buf) - start)
 	b.bytes += added

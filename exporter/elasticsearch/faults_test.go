@@ -482,3 +482,22 @@ func TestMetrics(t *testing.T) {
 		t.Fatalf("got metrics %v, want produced 7 delivered 7", got)
 	}
 }
+
+func TestBrokenDocumentCostsOnlyItself(t *testing.T) {
+	srv := estest.New(t)
+	dl := t.TempDir() + "/dl.ndjson"
+	exp := faultExporter(t, srv, elasticsearch.WithDeadLetterFile(dl))
+	sink := exp.LogSink()
+	seqDocs(t, sink, 0, 5)
+	writeDoc(t, sink, "{\"@timestamp\":"+ts(1)+",\"message\":\"raw\nline break\",\"seq\":-1}")
+	writeDoc(t, sink, `{"@timestamp":`+ts(1)+`,"message":"not closed"`)
+	seqDocs(t, sink, 5, 5)
+	flush(t, exp)
+	s := exp.Stats()
+	// The raw line break becomes a space (the document is kept); the
+	// unterminated one is rejected alone; the batch around them lands.
+	if s.Delivered != 11 || s.DeadLettered != 1 {
+		t.Fatalf("got delivered %d dead-lettered %d, want 11 and 1", s.Delivered, s.DeadLettered)
+	}
+	assertExactlyOnce(t, storedSeqs(t, srv, "logs-*"), append(rangeInts(0, 10), -1))
+}
