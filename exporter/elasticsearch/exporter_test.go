@@ -189,13 +189,24 @@ func TestMappingConflictsAreAllStored(t *testing.T) {
 }
 
 func TestMappingConflictsRejectedWithoutTemplates(t *testing.T) {
-	// The same documents into a data stream made by Elasticsearch's built-in
-	// logs template: the conflicts are rejected with 400s, which proves the
-	// test above would catch a template without glassbox's protections. The
-	// rejected documents go to the dead-letter file, never retried.
+	// The same documents into a data stream whose template has none of
+	// glassbox's protections (like Elasticsearch's built-in logs template):
+	// the conflicts are rejected with 400s, which proves the test above
+	// would catch a template without them. The rejected documents go to the
+	// dead-letter file, never retried.
 	tg := newTarget(t)
 	dl := t.TempDir() + "/dl.ndjson"
 	exp := tg.exporter(t, elasticsearch.WithDeadLetterFile(dl), elasticsearch.WithFlushBytes(1))
+	// A template for this test's data stream only, shaped like the built-in
+	// logs template (on a real cluster the glassbox templates may already
+	// be installed and would otherwise apply).
+	name := "glassbox-test-plain-" + tg.service.Namespace
+	plain := `{"index_patterns":["` + exp.LogsDataStream() + `"],"priority":500,"data_stream":{},` +
+		`"template":{"settings":{"index.mapping.total_fields.limit":1000},"mappings":{"date_detection":false,"properties":{"@timestamp":{"type":"date"},"message":{"type":"match_only_text"}}}}}`
+	if status := tg.put(t, "/_index_template/"+name, plain); status != 200 {
+		t.Fatalf("PUT %s: HTTP %d", name, status)
+	}
+	t.Cleanup(func() { tg.delete(t, "/_index_template/"+name) })
 	sink := exp.LogSink()
 	docs := conflictDocs()
 	for _, d := range docs {

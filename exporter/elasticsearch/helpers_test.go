@@ -212,4 +212,29 @@ func ts(i int) string {
 	return fmt.Sprintf(`"%s"`, time.Date(2026, 1, 2, 3, 4, 5, i, time.UTC).Format("2006-01-02T15:04:05.000000000Z"))
 }
 
-var _ = http.StatusOK
+// put sends a JSON body to the target and returns the status.
+func (tg *target) put(t *testing.T, path, body string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPut, path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := tg.client.Perform(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		b, _ := io.ReadAll(res.Body)
+		t.Logf("PUT %s: %s", path, b)
+	}
+	return res.StatusCode
+}
+
+func (tg *target) delete(t *testing.T, path string) {
+	req, _ := http.NewRequest(http.MethodDelete, path, nil)
+	if res, err := tg.client.Perform(req); err == nil {
+		res.Body.Close()
+	}
+}
