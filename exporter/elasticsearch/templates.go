@@ -84,7 +84,9 @@ func Templates(retention time.Duration) []Template {
 		},
 	}}
 	props := obj{
-		"@timestamp":                obj{"type": "date_nanos"},
+		// ignore_malformed must stay off on a data stream's @timestamp while
+		// the index-level setting turns it on for everything else.
+		"@timestamp":                obj{"type": "date_nanos", "ignore_malformed": false},
 		"message":                   obj{"type": "match_only_text"},
 		"event.duration":            obj{"type": "long"},
 		"http.response.status_code": obj{"type": "long"},

@@ -260,6 +260,8 @@ func (s *Server) compose(n *node) (*mapping, error) {
 			m.fields["@timestamp"] = fieldDef{typ: "date"}
 		} else if d.typ != "date" && d.typ != "date_nanos" {
 			return nil, fmt.Errorf("data stream timestamp field [@timestamp] is of type [%s], but [date,date_nanos] is expected", d.typ)
+		} else if d.ignoreMalformed != nil && *d.ignoreMalformed {
+			return nil, fmt.Errorf("data stream timestamp field [@timestamp] has disallowed [ignore_malformed] attribute specified")
 		}
 	}
 	return m, nil
