@@ -139,3 +139,24 @@ func TestElasticsearchBadEnvironment(t *testing.T) {
 		})
 	}
 }
+
+func TestElasticsearchDownShutdownReturnsByDeadline(t *testing.T) {
+	srv := estest.New(t)
+	if err := srv.SetRefused(true); err != nil {
+		t.Fatal(err)
+	}
+	tel := esStart(t, esGetenv(map[string]string{"ELASTICSEARCH_URL": srv.URL()}))
+	for i := 0; i < 100; i++ {
+		tel.Logger().Info("while Elasticsearch is down", "i", i)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := tel.Shutdown(ctx)
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("Shutdown took %v with a 300ms deadline", took)
+	}
+	if err == nil {
+		t.Errorf("got nil error, want the deadline's error")
+	}
+}
