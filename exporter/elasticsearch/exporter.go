@@ -287,6 +287,13 @@ func (e *Exporter) enqueue(action string, id []byte, doc []byte, ts time.Time) {
 			e.report(errQueueFull)
 			return
 		}
+		// Hand the open batch to the workers rather than wait for the
+		// flush interval: its bytes are what would free the space.
+		if e.cur != nil && e.cur.n() > 0 {
+			e.ready = append(e.ready, e.cur)
+			e.cur = nil
+			e.work.Signal()
+		}
 		e.space.Wait()
 	}
 	b := e.cur
