@@ -149,6 +149,7 @@ func conflictDocs() []string {
 		`{"@timestamp":` + ts(14) + `,"message":"n","when":"2026-01-02T03:04:05Z"}`,
 		`{"@timestamp":` + ts(15) + `,"message":"o","when":"yesterday"}`,
 		`{"@timestamp":` + ts(16) + `,"message":"p","list":[1,"two",{"three":3}]}`,
+		`{"@timestamp":` + ts(18) + `,"message":"q","_id":"mongo-1","user":{"_id":"nested is fine"},"_index":"x"}`,
 	}
 	var wide strings.Builder
 	wide.WriteString(`{"@timestamp":` + ts(17) + `,"message":"wide"`)
@@ -177,8 +178,12 @@ func TestMappingConflictsAreAllStored(t *testing.T) {
 	if n != len(docs) {
 		t.Fatalf("got %d documents, want %d", n, len(docs))
 	}
+	if s.Repaired != 1 {
+		t.Errorf("got %d repaired, want 1 (the top-level _id and _index)", s.Repaired)
+	}
 	// Stored and searchable as keywords, whatever the first value's type.
 	for _, q := range []struct{ field, value string }{
+		{"attributes._id", `"mongo-1"`}, {"attributes._index", `"x"`}, {"user._id", `"nested is fine"`},
 		{"n", `"abc"`}, {"n", `"1"`}, {"http", `"x"`}, {"http.request.method", `"POST"`},
 		{"flag", `"maybe"`}, {"user.id", `"seven"`}, {"user.id", `"7"`}, {"when", `"yesterday"`}, {"n.deep", `"true"`},
 	} {

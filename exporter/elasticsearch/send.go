@@ -308,6 +308,7 @@ func (s *sender) deliver(b *batch) bool {
 			return true
 		}
 		var retry []int
+		var repaired [][]byte
 		var firstErr []byte
 		for i, it := range out.items {
 			switch {
@@ -318,6 +319,10 @@ func (s *sender) deliver(b *batch) bool {
 			case retryableStatus(it.Status):
 				retry = append(retry, i)
 			default:
+				if fixed, ok := repairItem(b.item(i), it.Error); ok {
+					repaired = append(repaired, fixed)
+					continue
+				}
 				e.deadLetter(b.item(i), it.Status, it.Error)
 				if firstErr == nil {
 					firstErr = it.Error
@@ -327,11 +332,16 @@ func (s *sender) deliver(b *batch) bool {
 		if firstErr != nil {
 			e.report(fmt.Errorf("elasticsearch: document rejected, written to the dead-letter file: %s", firstErr))
 		}
-		if len(retry) == 0 {
+		if len(retry) == 0 && len(repaired) == 0 {
 			e.release(b)
 			return true
 		}
 		nb := e.subset(b, 0, 0, retry)
+		for _, item := range repaired {
+			nb.offs = append(nb.offs, len(nb.buf))
+			nb.buf = append(nb.buf, item...)
+		}
+		e.st.repaired.Add(int64(len(repaired)))
 		nb.first, nb.replay = b.first, b.replay
 		e.replaceBatch(b, nb)
 		b = nb
@@ -346,7 +356,10 @@ func (s *sender) deliver(b *batch) bool {
 			return true
 		}
 		attempt++
-		e.st.retried.Add(int64(b.n()))
+		e.st.retried.Add(int64(len(retry)))
+		if len(retry) == 0 {
+			continue // only repaired documents: send them now
+		}
 		if b.replay {
 			if !e.wait(e.backoff(attempt)) {
 				return false
@@ -355,6 +368,80 @@ func (s *sender) deliver(b *batch) bool {
 		}
 		e.sleep(e.backoff(attempt))
 	}
+}
+
+// metadataFields are the names Elasticsearch reserves at the top level of
+// a document ("Field [_id] is a metadata field and cannot be added inside a
+// document").
+var metadataFields = map[string]bool{
+	"_id": true, "_index": true, "_source": true, "_routing": true, "_ignored": true,
+	"_ignored_source": true, "_seq_no": true, "_primary_term": true, "_version": true,
+	"_tier": true, "_field_names": true, "_doc_count": true, "_data_stream_timestamp": true,
+	"_nested_path": true, "_feature": true, "_tsid": true, "_ts_routing_hash": true, "_size": true,
+}
+
+// repairItem rewrites an item that Elasticsearch rejected because a user
+// attribute used a metadata field name (a top-level "_id" is common): the
+// offending top-level keys move under "attributes.", so the record is
+// stored instead of dead-lettered. It reports false for any other error,
+// or when there is nothing to rename (so a repair is tried once).
+func repairItem(item, reason []byte) ([]byte, bool) {
+	if !bytes.Contains(reason, []byte("is a metadata field and cannot be added inside a document")) {
+		return nil, false
+	}
+	nl := bytes.IndexByte(item, '\n')
+	if nl < 0 {
+		return nil, false
+	}
+	doc, changed := renameMetadataKeys(item[nl+1:])
+	if !changed {
+		return nil, false
+	}
+	out := make([]byte, 0, len(item)+32)
+	out = append(out, item[:nl+1]...)
+	return append(out, doc...), true
+}
+
+// renameMetadataKeys prefixes the top-level keys of a JSON object that are
+// metadata field names with "attributes.".
+func renameMetadataKeys(doc []byte) ([]byte, bool) {
+	var out []byte
+	last, depth, changed := 0, 0, false
+	for i := 0; i < len(doc); i++ {
+		switch doc[i] {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		case '"':
+			j := i + 1
+			for j < len(doc) && doc[j] != '"' {
+				if doc[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(doc) {
+				return doc, false
+			}
+			if depth == 1 {
+				k := j + 1
+				for k < len(doc) && (doc[k] == ' ' || doc[k] == '\t' || doc[k] == '\r') {
+					k++
+				}
+				if k < len(doc) && doc[k] == ':' && metadataFields[string(doc[i+1:j])] {
+					out = append(out, doc[last:i+1]...)
+					out = append(out, "attributes."...)
+					last, changed = i+1, true
+				}
+			}
+			i = j
+		}
+	}
+	if !changed {
+		return doc, false
+	}
+	return append(out, doc[last:]...), true
 }
 
 // subset copies items [from,to) of b, or the items listed in idx, into a

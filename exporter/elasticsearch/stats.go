@@ -29,6 +29,11 @@ type Stats struct {
 	// Retried counts document re-sends (per-item 429/5xx and whole-request
 	// failures without a spool).
 	Retried int64
+	// Repaired counts documents re-sent after Elasticsearch rejected a
+	// top-level attribute named like one of its metadata fields ("_id",
+	// "_index", ...): the attribute is renamed "attributes._id" and the
+	// document stored.
+	Repaired int64
 	// DeadLettered counts documents rejected for good (400-class item
 	// errors, a single document too large), written to the dead-letter file.
 	DeadLettered int64
@@ -73,7 +78,7 @@ func (d Dropped) Total() int64 { return d.QueueFull + d.SpoolFull + d.RetryExhau
 type counters struct {
 	produced, delivered, duplicates, retried, deadLettered atomic.Int64
 	droppedQueueFull, droppedSpoolFull, droppedRetry       atomic.Int64
-	droppedShutdown, spooled, replayed                     atomic.Int64
+	droppedShutdown, spooled, replayed, repaired           atomic.Int64
 	requests, wireBytes                                    atomic.Int64
 
 	mu      sync.Mutex
@@ -94,6 +99,7 @@ func (e *Exporter) Stats() Stats {
 		Delivered:    e.st.delivered.Load(),
 		Duplicates:   e.st.duplicates.Load(),
 		Retried:      e.st.retried.Load(),
+		Repaired:     e.st.repaired.Load(),
 		DeadLettered: e.st.deadLettered.Load(),
 		Dropped: Dropped{
 			QueueFull:      e.st.droppedQueueFull.Load(),

@@ -339,6 +339,9 @@ func (p *docParser) walkObject(prefix string, obj *node, dynamic string) *docErr
 			return parsingError("field name starting or ending with a [.] makes object resolution ambiguous: [%s]", k)
 		}
 		full := prefix + k
+		if metadataFields[full] {
+			return parsingError("Field [%s] is a metadata field and cannot be added inside a document. Use the index API request parameters.", full)
+		}
 		if p.m.subobjects && strings.Contains(k, ".") {
 			segs := strings.Split(full, ".")
 			skip := false
@@ -397,6 +400,15 @@ func (p *docParser) addField(full string, def fieldDef) *docError {
 	}
 	p.out.newFields[full] = def
 	return nil
+}
+
+// metadataFields are Elasticsearch's metadata fields, which a document may
+// not contain.
+var metadataFields = map[string]bool{
+	"_id": true, "_index": true, "_source": true, "_routing": true, "_ignored": true,
+	"_ignored_source": true, "_seq_no": true, "_primary_term": true, "_version": true,
+	"_tier": true, "_field_names": true, "_doc_count": true, "_data_stream_timestamp": true,
+	"_nested_path": true, "_feature": true, "_tsid": true, "_ts_routing_hash": true,
 }
 
 // errIgnoreField marks a field left unmapped by ignore_dynamic_beyond_limit.

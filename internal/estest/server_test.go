@@ -104,6 +104,7 @@ func TestBulkItemResults(t *testing.T) {
 		{"long then string", []string{c("5"), `{"@timestamp":"2026-01-01T00:00:00Z","n":1}`}, []string{c("6"), `{"@timestamp":"2026-01-01T00:00:00Z","n":"abc"}`}, 400, "document_parsing_exception", "failed to parse field [n] of type [long]"},
 		{"object then value", []string{c("7"), `{"@timestamp":"2026-01-01T00:00:00Z","user":{"id":1}}`}, []string{c("8"), `{"@timestamp":"2026-01-01T00:00:00Z","user":"x"}`}, 400, "document_parsing_exception", "object mapping for [user] tried to parse field [user] as object, but found a concrete value"},
 		{"duplicate key", nil, []string{c("9"), `{"@timestamp":"2026-01-01T00:00:00Z","a":1,"a":2}`}, 400, "document_parsing_exception", "Duplicate field 'a'"},
+		{"metadata field", nil, []string{c("m"), `{"@timestamp":"2026-01-01T00:00:00Z","_id":"x"}`}, 400, "document_parsing_exception", "Field [_id] is a metadata field and cannot be added inside a document"},
 		{"uppercase index", nil, []string{`{"create":{"_index":"Logs-App-default","_id":"1"}}`, `{"@timestamp":"2026-01-01T00:00:00Z"}`}, 400, "invalid_index_name_exception", "must be lowercase"},
 	}
 	for _, tc := range cases {
