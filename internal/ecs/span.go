@@ -12,9 +12,10 @@ import (
 	"github.com/glassbox-obs/glassbox/log"
 )
 
-// reserved are the fields AppendSpan writes itself; a span attribute with
-// one of these names is written under "attributes." instead, so that a
-// document never repeats a key (Elasticsearch rejects repeated keys).
+// reserved are the fields AppendSpan writes itself and Elasticsearch's
+// metadata field names; a span attribute with one of these names is
+// written under "attributes." instead, so that a document never repeats a
+// key or uses a metadata name (Elasticsearch rejects both).
 var reserved = map[string]bool{
 	"@timestamp": true, "ecs.version": true, "service.name": true, "service.version": true,
 	"service.environment": true, "host.name": true, "event.dataset": true,
@@ -24,6 +25,11 @@ var reserved = map[string]bool{
 	"error.message": true, "error.type": true, "error.stack_trace": true,
 	"span.events": true, "span.links": true, "otel.scope.name": true, "otel.scope.version": true,
 	"correlation.id": true, "event.kind": true, "processor.event": true,
+	// Elasticsearch's metadata fields, which a document may not contain.
+	"_id": true, "_index": true, "_source": true, "_routing": true, "_ignored": true,
+	"_ignored_source": true, "_seq_no": true, "_primary_term": true, "_version": true,
+	"_tier": true, "_field_names": true, "_doc_count": true, "_data_stream_timestamp": true,
+	"_nested_path": true, "_feature": true, "_tsid": true, "_ts_routing_hash": true, "_size": true,
 }
 
 // CorrelationKey is the span attribute holding the correlation ID; it is

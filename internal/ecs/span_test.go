@@ -38,6 +38,7 @@ func stub() sdktrace.ReadOnlySpan {
 			attribute.String(".lead", "leading dot"),
 			attribute.StringSlice("tags", []string{"x", "y"}),
 			attribute.Float64("ratio", 0.5),
+			attribute.String("_id", "mongo"),
 		},
 		Events: []sdktrace.Event{{Name: "exception", Time: start, Attributes: []attribute.KeyValue{
 			attribute.String("exception.type", "*errors.errorString"), attribute.String("exception.message", "boom"),
@@ -63,7 +64,7 @@ func TestAppendSpan(t *testing.T) {
 		"correlation.id": "req-1", "http.request.method": "GET", "http.response.status_code": float64(500),
 		"error.message": "boom", "error.type": "*errors.errorString", "data_stream.type": "traces",
 		"data_stream.dataset": "checkout", "attributes.trace.id": "user value with a reserved name",
-		"a._.b": "empty segment", "_.lead": "leading dot", "ratio": 0.5, "otel.scope.name": "scope",
+		"a._.b": "empty segment", "_.lead": "leading dot", "ratio": 0.5, "otel.scope.name": "scope", "attributes._id": "mongo",
 	}
 	for k, v := range want {
 		if doc[k] != v {
