@@ -587,18 +587,29 @@ func TestOTLPExporterEnvironment(t *testing.T) {
 					t.Errorf("gzip traces, logs: got %v, %v; want true, false", srv.Requests(otlptest.Traces)[0].Gzip, srv.Requests(otlptest.Logs)[0].Gzip)
 				}
 			}},
-		{name: "OTEL_EXPORTER_OTLP_TIMEOUT and _TRACES_TIMEOUT / _LOGS_TIMEOUT", server: otlp.ProtocolGRPC,
+		{name: "OTEL_EXPORTER_OTLP_TIMEOUT", server: otlp.ProtocolGRPC,
 			env: func(s *otlptest.Server) map[string]string {
 				return map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": s.Endpoint(), "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
-					"OTEL_EXPORTER_OTLP_TIMEOUT": "1500", "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT": "2500"}
+					"OTEL_EXPORTER_OTLP_TIMEOUT": "1500"}
+			},
+			check: both(func(t *testing.T, r otlptest.Request) {
+				// The default is 10s.
+				if r.Deadline <= 0 || r.Deadline > 1500*time.Millisecond {
+					t.Errorf("%s deadline: got %v, want at most 1.5s", r.Signal, r.Deadline)
+				}
+			})},
+		{name: "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT and _LOGS_TIMEOUT", server: otlp.ProtocolGRPC,
+			env: func(s *otlptest.Server) map[string]string {
+				return map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": s.Endpoint(), "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+					"OTEL_EXPORTER_OTLP_TIMEOUT": "5000", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "1200", "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT": "2500"}
 			},
 			check: func(t *testing.T, srv *otlptest.Server, tel *Telemetry) {
 				arrives(t, srv, tel)
-				if d := srv.Requests(otlptest.Traces)[0].Deadline; d <= 0 || d > 1500*time.Millisecond {
-					t.Errorf("traces deadline: got %v, want at most 1.5s", d)
+				if d := srv.Requests(otlptest.Traces)[0].Deadline; d <= 0 || d > 1200*time.Millisecond {
+					t.Errorf("traces deadline: got %v, want at most 1.2s", d)
 				}
-				if d := srv.Requests(otlptest.Logs)[0].Deadline; d <= 1500*time.Millisecond || d > 2500*time.Millisecond {
-					t.Errorf("logs deadline: got %v, want between 1.5s and 2.5s", d)
+				if d := srv.Requests(otlptest.Logs)[0].Deadline; d <= 1200*time.Millisecond || d > 2500*time.Millisecond {
+					t.Errorf("logs deadline: got %v, want between 1.2s and 2.5s", d)
 				}
 			}},
 		{name: "OTEL_EXPORTER_OTLP_INSECURE", server: otlp.ProtocolGRPC,
@@ -700,42 +711,34 @@ func TestOTLPExporterEnvironment(t *testing.T) {
 }
 
 // TestOTLPScheduleDelayVariables: the batch processors export on their
-// own schedule, without a flush. A 10-minute delay holds everything back
-// where the defaults (5s spans, 1s logs) would have sent it.
+// own schedule, without a flush. Each case is built so that the default
+// (5s for spans, 1s for logs) would give the opposite result.
 func TestOTLPScheduleDelayVariables(t *testing.T) {
-	tests := []struct {
-		name string
-		env  map[string]string
-		sig  otlptest.Signal
-	}{
-		{"OTEL_BSP_SCHEDULE_DELAY short", map[string]string{"OTEL_BSP_SCHEDULE_DELAY": "20"}, otlptest.Traces},
-		{"OTEL_BLRP_SCHEDULE_DELAY short", map[string]string{"OTEL_BLRP_SCHEDULE_DELAY": "20"}, otlptest.Logs},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := otlptest.NewHTTP(t)
-			t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", srv.Endpoint())
-			// The other signal waits ten minutes: it must not arrive.
-			t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "600000")
-			t.Setenv("OTEL_BLRP_SCHEDULE_DELAY", "600000")
-			for k, v := range tt.env {
-				t.Setenv(k, v)
-			}
-			tel := otlpStart(t)
-			_, sp := tel.TracerProvider().Tracer("t").Start(context.Background(), "op")
-			sp.End()
-			tel.Logger().Info("r")
-			// No flush: only the short schedule can deliver.
-			srv.WaitRequests(t, tt.sig, 1)
-			other := otlptest.Logs
-			if tt.sig == otlptest.Logs {
-				other = otlptest.Traces
-			}
-			if n := len(srv.Requests(other)); n != 0 {
-				t.Errorf("%s requests before any flush: got %d, want 0 (ten-minute delay)", other, n)
-			}
-		})
-	}
+	t.Run("OTEL_BSP_SCHEDULE_DELAY", func(t *testing.T) {
+		srv := otlptest.NewHTTP(t)
+		t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", srv.Endpoint())
+		t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "20")
+		tel := otlpStart(t)
+		_, sp := tel.TracerProvider().Tracer("t").Start(context.Background(), "op")
+		sp.End()
+		// No flush: a 20ms schedule delivers well before the default 5s.
+		if !srv.WaitFor(4*time.Second, func() bool { return len(srv.Spans()) > 0 }) {
+			t.Error("spans: got none within 4s, want them sent on the 20ms schedule")
+		}
+	})
+	t.Run("OTEL_BLRP_SCHEDULE_DELAY", func(t *testing.T) {
+		srv := otlptest.NewHTTP(t)
+		t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", srv.Endpoint())
+		t.Setenv("OTEL_BLRP_SCHEDULE_DELAY", "600000")
+		tel := otlpStart(t)
+		tel.Logger().Info("r")
+		// No flush: the default 1s schedule would have sent it by now.
+		if srv.WaitFor(2*time.Second, func() bool { return len(srv.Logs()) > 0 }) {
+			t.Error("logs: got them within 2s, want them held back by the 10-minute schedule")
+		}
+		otlpFlush(t, tel)
+		srv.WaitLogs(t, 1)
+	})
 }
 
 // TestOTLPSamplerVariables: OTEL_TRACES_SAMPLER and _ARG, read by the SDK.

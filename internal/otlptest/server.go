@@ -317,7 +317,7 @@ const WaitTimeout = 15 * time.Second
 // WaitSpans waits until at least n spans were accepted and returns them.
 func (s *Server) WaitSpans(t testing.TB, n int) []Span {
 	t.Helper()
-	if !s.WaitFor(WaitTimeout, func() bool { return len(s.spans) >= n }) {
+	if !s.WaitFor(WaitTimeout, func() bool { return len(s.Spans()) >= n }) {
 		t.Fatalf("otlptest: got %d spans after %v, want %d", len(s.Spans()), WaitTimeout, n)
 	}
 	return s.Spans()
@@ -326,7 +326,7 @@ func (s *Server) WaitSpans(t testing.TB, n int) []Span {
 // WaitLogs waits until at least n log records were accepted and returns them.
 func (s *Server) WaitLogs(t testing.TB, n int) []LogRecord {
 	t.Helper()
-	if !s.WaitFor(WaitTimeout, func() bool { return len(s.logs) >= n }) {
+	if !s.WaitFor(WaitTimeout, func() bool { return len(s.Logs()) >= n }) {
 		t.Fatalf("otlptest: got %d log records after %v, want %d", len(s.Logs()), WaitTimeout, n)
 	}
 	return s.Logs()
@@ -336,38 +336,29 @@ func (s *Server) WaitLogs(t testing.TB, n int) []LogRecord {
 // or not) and returns them.
 func (s *Server) WaitRequests(t testing.TB, sig Signal, n int) []Request {
 	t.Helper()
-	count := func() int {
-		c := 0
-		for _, r := range s.requests {
-			if r.Signal == sig {
-				c++
-			}
-		}
-		return c
-	}
-	if !s.WaitFor(WaitTimeout, func() bool { return count() >= n }) {
+	if !s.WaitFor(WaitTimeout, func() bool { return len(s.Requests(sig)) >= n }) {
 		t.Fatalf("otlptest: got %d %s requests after %v, want %d", len(s.Requests(sig)), sig, WaitTimeout, n)
 	}
 	return s.Requests(sig)
 }
 
-// WaitFor waits until cond, evaluated with the server's lock held after
-// every request, is true, or timeout passes. It reports whether cond held.
+// WaitFor waits until cond is true or timeout passes, evaluating cond
+// again after every request; it reports whether cond held. cond may call
+// the server's methods.
 func (s *Server) WaitFor(timeout time.Duration, cond func() bool) bool {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for {
 		s.mu.Lock()
-		ok := cond()
 		ch := s.changed
 		s.mu.Unlock()
-		if ok {
+		if cond() {
 			return true
 		}
 		select {
 		case <-ch:
 		case <-deadline.C:
-			return false
+			return cond()
 		}
 	}
 }
