@@ -31,8 +31,10 @@ type Telemetry struct {
 	observers  []middleware.Observer
 	service    log.Service
 
-	// shutdown runs in reverse order of registration.
+	// shutdown holds the components' own shutdowns, run in reverse order
+	// of registration after the TracerProvider and the handler.
 	shutdown []func(context.Context) error
+	stats    []func(*Stats)
 	once     sync.Once
 	err      error
 	restore  func()
@@ -51,6 +53,7 @@ type builder struct {
 	propagator     propagation.TextMapPropagator
 	observers      []middleware.Observer
 	shutdown       []func(context.Context) error
+	stats          []func(*Stats)
 }
 
 // Start builds the logger, the TracerProvider and the exporters from the
@@ -130,8 +133,12 @@ func (b *builder) finish() *Telemetry {
 	h := log.NewHandler(hopts...)
 
 	tpOpts := append([]sdktrace.TracerProviderOption{sdktrace.WithResource(b.resource)}, b.tpOptions...)
-	for _, p := range b.spanProcessors {
-		tpOpts = append(tpOpts, sdktrace.WithSpanProcessor(p))
+	switch len(b.spanProcessors) {
+	case 0:
+	case 1:
+		tpOpts = append(tpOpts, sdktrace.WithSpanProcessor(b.spanProcessors[0]))
+	default:
+		tpOpts = append(tpOpts, sdktrace.WithSpanProcessor(fanoutProcessor(b.spanProcessors)))
 	}
 	tp := sdktrace.NewTracerProvider(tpOpts...)
 
@@ -144,11 +151,9 @@ func (b *builder) finish() *Telemetry {
 		observers:  b.observers,
 		service:    b.service,
 		restore:    func() {},
+		shutdown:   b.shutdown,
+		stats:      b.stats,
 	}
-	// Shutdown order: stop tracing (flushes spans into exporters), then the
-	// log handler and its sinks, then the components' own resources.
-	t.shutdown = append(t.shutdown, b.shutdown...)
-	t.shutdown = append(t.shutdown, h.Shutdown, tp.Shutdown)
 	if !cfg.noSetDefault {
 		prevLogger := slog.Default()
 		prevTP := otel.GetTracerProvider()
@@ -193,17 +198,34 @@ func (t *Telemetry) Service() log.Service { return t.service }
 // Shutdown flushes spans and logs to every exporter and releases them,
 // returning by ctx's deadline. It restores the slog and OTel globals that
 // Start replaced. Calls after the first return the first call's result.
+//
+// The TracerProvider (every span processor at once) and the log handler
+// (every sink) shut down concurrently, each with the whole deadline, so
+// one hung backend cannot starve the others; then the components release
+// what they own.
 func (t *Telemetry) Shutdown(ctx context.Context) error {
 	t.once.Do(func() {
 		if ctx == nil {
 			ctx = context.Background()
 		}
 		t.restore()
-		var errs []error
+		first := []func(context.Context) error{t.tp.Shutdown, t.handler.Shutdown}
+		errs := []error{parallel(len(first), func(i int) error { return first[i](ctx) })}
 		for i := len(t.shutdown) - 1; i >= 0; i-- {
 			errs = append(errs, t.shutdown[i](ctx))
 		}
 		t.err = errors.Join(errs...)
 	})
 	return t.err
+}
+
+// Stats returns the delivery counters of every configured exporter; a
+// field is nil when its exporter is not configured. Safe to call at any
+// time, also after Shutdown.
+func (t *Telemetry) Stats() Stats {
+	var s Stats
+	for _, f := range t.stats {
+		f(&s)
+	}
+	return s
 }

@@ -186,6 +186,7 @@ func setupOTLP(ctx context.Context, b *builder) error {
 		}
 		p := otlp.NewSpanProcessor(exp, opts...)
 		b.spanProcessors = append(b.spanProcessors, p)
+		b.onStats(func(st *Stats) { v := p.Stats(); st.OTLPSpans = &v })
 		// The TracerProvider shuts p down; this covers a failed Start.
 		b.onShutdown(p.Shutdown)
 	}
@@ -206,6 +207,7 @@ func setupOTLP(ctx context.Context, b *builder) error {
 		}
 		s := otlp.NewSink(exp, opts...)
 		b.sinks = append(b.sinks, s)
+		b.onStats(func(st *Stats) { v := s.Stats(); st.OTLPLogs = &v })
 		// The log handler shuts s down; this covers a failed Start.
 		b.onShutdown(s.Shutdown)
 	}

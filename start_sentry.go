@@ -104,6 +104,7 @@ func setupSentry(_ context.Context, b *builder) error {
 	}
 	b.observers = append(b.observers, rep)
 	b.sinks = append(b.sinks, rep)
+	b.onStats(func(st *Stats) { v := rep.Stats(); st.Sentry = &v })
 	b.onShutdown(rep.Shutdown)
 	return nil
 }

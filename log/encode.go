@@ -381,15 +381,21 @@ func (st *state) clash(b []byte, start int) bool {
 }
 
 // reservedKey reports whether the handler writes key at the top level
-// itself. error.* keys are written by appendError through appendKey and are
+// itself, or Elasticsearch reserves it as a metadata field. error.* keys are written by appendError through appendKey and are
 // handled by duplicate detection instead.
 func reservedKey(k string) bool {
-	// Every reserved key is 7 to 21 bytes long and starts with one of
-	// "@cdehlmst": reject the common case before the string switch.
-	if len(k) < 7 || len(k) > 21 || !reservedFirst[k[0]] {
+	// Every reserved key is 3 to 22 bytes long and starts with one of
+	// "@_cdehlmst": reject the common case before the string switch.
+	if len(k) < 3 || len(k) > 22 || !reservedFirst[k[0]] {
 		return false
 	}
 	switch k {
+	// Elasticsearch metadata fields: a document with one of these as a
+	// top-level key is rejected whatever the mapping.
+	case "_id", "_index", "_source", "_routing", "_version", "_seq_no", "_primary_term",
+		"_ignored", "_ignored_source", "_field_names", "_tier", "_doc_count", "_nested_path",
+		"_data_stream_timestamp", "_feature", "_size", "_meta", "_type", "_uid", "_parent":
+		return true
 	case "@timestamp", "log.level", "message", "ecs.version", "log.logger",
 		"service.name", "service.version", "service.environment", "host.name",
 		"event.dataset", "data_stream.type", "data_stream.dataset",
@@ -410,7 +416,7 @@ var plainKey = func() (t [256]bool) {
 }()
 
 var reservedFirst = func() (t [256]bool) {
-	for _, c := range "@cdehlmst" {
+	for _, c := range "@_cdehlmst" {
 		t[c] = true
 	}
 	return t

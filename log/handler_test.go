@@ -528,7 +528,9 @@ func TestEveryReservedKeyIsProtected(t *testing.T) {
 	reserved := []string{"@timestamp", "log.level", "message", "ecs.version", "log.logger", "service.name",
 		"service.version", "service.environment", "host.name", "event.dataset", "data_stream.type",
 		"data_stream.dataset", "data_stream.namespace", "correlation.id", "trace.id", "span.id",
-		"log.origin.file.name", "log.origin.file.line", "log.origin.function"}
+		"log.origin.file.name", "log.origin.file.line", "log.origin.function",
+		"_id", "_index", "_source", "_routing", "_version", "_seq_no", "_primary_term", "_ignored",
+		"_ignored_source", "_field_names", "_tier", "_doc_count", "_nested_path", "_data_stream_timestamp"}
 	for _, k := range reserved {
 		doc, _ := logOne(t, context.Background(), nil, func(l *slog.Logger) { l.Info("m", k, "user value") })
 		if doc[k+"_2"] != "user value" || doc[k] == "user value" {

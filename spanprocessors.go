@@ -1,0 +1,57 @@
+package glassbox
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+)
+
+// fanoutProcessor hands every span to several processors and shuts them
+// down in parallel. The SDK's TracerProvider shuts its processors down one
+// after the other and stops at the deadline, so one exporter stuck on a
+// hung backend (an OTLP collector) would leave the next one (Elasticsearch)
+// no time at all; here each gets the whole deadline.
+type fanoutProcessor []sdktrace.SpanProcessor
+
+var _ sdktrace.SpanProcessor = fanoutProcessor(nil)
+
+func (f fanoutProcessor) OnStart(ctx context.Context, s sdktrace.ReadWriteSpan) {
+	for _, p := range f {
+		p.OnStart(ctx, s)
+	}
+}
+
+func (f fanoutProcessor) OnEnd(s sdktrace.ReadOnlySpan) {
+	for _, p := range f {
+		p.OnEnd(s)
+	}
+}
+
+func (f fanoutProcessor) Shutdown(ctx context.Context) error {
+	return f.parallel(func(p sdktrace.SpanProcessor) error { return p.Shutdown(ctx) })
+}
+
+func (f fanoutProcessor) ForceFlush(ctx context.Context) error {
+	return f.parallel(func(p sdktrace.SpanProcessor) error { return p.ForceFlush(ctx) })
+}
+
+func (f fanoutProcessor) parallel(call func(sdktrace.SpanProcessor) error) error {
+	return parallel(len(f), func(i int) error { return call(f[i]) })
+}
+
+// parallel runs call(0..n-1) concurrently and joins their errors.
+func parallel(n int, call func(i int) error) error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = call(i)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
