@@ -1,0 +1,79 @@
+package glassbox
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/glassbox-obs/glassbox/exporter/elasticsearch"
+	"github.com/glassbox-obs/glassbox/exporter/otlp"
+	"github.com/glassbox-obs/glassbox/internal/estest"
+	"github.com/glassbox-obs/glassbox/internal/otlptest"
+	"github.com/glassbox-obs/glassbox/log"
+)
+
+// A backend that never answers must not cost Elasticsearch its spans and
+// logs at Shutdown: each gets the whole deadline, whatever the order they
+// were registered in. Here a user's span processor and sink that hang
+// come first, and so does an OTLP collector that never answers.
+func TestShutdownHungBackendDoesNotStarveElasticsearch(t *testing.T) {
+	es := estest.New(t)
+	col := otlpServer(t, otlp.ProtocolHTTPProtobuf)
+	col.FailAll(otlptest.Traces, otlptest.Fault{Hang: true})
+	col.FailAll(otlptest.Logs, otlptest.Fault{Hang: true})
+	tel, err := Start(context.Background(), env(), WithLogWriter(nil), WithoutSetDefault(), WithErrorHandler(discardErrors{}),
+		WithSpanProcessor(hangingProcessor{}), WithSink(hangingSink{}),
+		WithElasticsearch(elasticsearch.WithAddresses(es.URL())),
+		WithOTLP(otlp.WithEndpointURL(col.Endpoint()), otlp.WithRetry(otlp.RetryConfig{})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	tr := tel.TracerProvider().Tracer("t")
+	for i := 0; i < n; i++ {
+		ctx, span := tr.Start(context.Background(), "op")
+		tel.Logger().InfoContext(ctx, "record", "i", i)
+		span.End()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	_ = tel.Shutdown(ctx) // the collector never answers: a deadline error is expected
+
+	st := tel.Stats()
+	if st.Elasticsearch == nil || st.OTLPSpans == nil || st.OTLPLogs == nil || st.Sentry != nil {
+		t.Fatalf("Stats: got %+v, want Elasticsearch and OTLP counters and no Sentry", st)
+	}
+	if got := st.Elasticsearch.Delivered; got != 2*n {
+		t.Errorf("Elasticsearch delivered %d documents, want %d (%d logs + %d spans): %+v", got, 2*n, n, n, *st.Elasticsearch)
+	}
+	if logs, spans := len(es.Docs("logs-*")), len(es.Docs("traces-*")); logs != n || spans != n {
+		t.Errorf("Elasticsearch stored %d logs and %d spans, want %d of each", logs, spans, n)
+	}
+	if st.OTLPSpans.Accepted != n || st.OTLPSpans.Exported != 0 {
+		t.Errorf("OTLP spans: got %+v, want %d accepted and none exported", *st.OTLPSpans, n)
+	}
+	col.Close() // free the abandoned exports (goleak)
+}
+
+func TestStatsEmptyWithoutExporters(t *testing.T) {
+	tel, _ := startT(t, env())
+	if st := tel.Stats(); st != (Stats{}) {
+		t.Errorf("Stats with nothing configured: got %+v, want all nil", st)
+	}
+}
+
+// hangingProcessor and hangingSink stand for backends that never answer:
+// their Shutdown returns only when its deadline passes.
+type hangingProcessor struct{ sdktrace.SpanProcessor }
+
+func (hangingProcessor) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
+func (hangingProcessor) OnEnd(sdktrace.ReadOnlySpan)                     {}
+func (hangingProcessor) ForceFlush(ctx context.Context) error            { <-ctx.Done(); return ctx.Err() }
+func (hangingProcessor) Shutdown(ctx context.Context) error              { <-ctx.Done(); return ctx.Err() }
+
+type hangingSink struct{}
+
+func (hangingSink) Write(context.Context, *log.Entry) error { return nil }
+func (hangingSink) Shutdown(ctx context.Context) error      { <-ctx.Done(); return ctx.Err() }
