@@ -1,6 +1,7 @@
 package log
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/json"
 	"errors"
@@ -272,10 +273,10 @@ func (st *state) appendValue(b []byte, c *core, v slog.Value) []byte {
 	case slog.KindLogValuer:
 		return st.appendValue(b, c, v.Resolve())
 	}
-	return st.appendAny(b, v.Any())
+	return st.appendAny(b, c, v.Any())
 }
 
-func (st *state) appendAny(b []byte, x any) []byte {
+func (st *state) appendAny(b []byte, c *core, x any) []byte {
 	switch x := x.(type) {
 	case nil:
 		return append(b, "null"...)
@@ -293,7 +294,7 @@ func (st *state) appendAny(b []byte, x any) []byte {
 		}
 		return jsonenc.AppendString(b, safeString(x))
 	}
-	return appendJSON(b, x)
+	return appendJSON(b, x, c.redactor)
 }
 
 func safeString(s fmt.Stringer) (out string) {
@@ -306,21 +307,111 @@ func safeString(s fmt.Stringer) (out string) {
 }
 
 // appendJSON writes x with encoding/json, the slow path for values of
-// arbitrary types. A value encoding/json cannot handle is written as a
-// string with its %+v form; a panic in a Marshal method is caught.
-func appendJSON(b []byte, x any) (out []byte) {
+// arbitrary types (structs, maps, slices, protobuf messages). Object keys
+// anywhere inside that match the redactor get "[REDACTED]" as their value,
+// as a top-level attribute would. A value encoding/json cannot handle is
+// written as a string with its %+v form (not redacted by key: it has
+// none); a panic in a Marshal method is caught.
+func appendJSON(b []byte, x any, r *Redactor) (out []byte) {
 	defer func() {
-		if r := recover(); r != nil {
-			out = jsonenc.AppendString(b, fmt.Sprintf("!PANIC in MarshalJSON: %v", r))
+		if p := recover(); p != nil {
+			out = jsonenc.AppendString(b, fmt.Sprintf("!PANIC in MarshalJSON: %v", p))
 		}
 	}()
+	// json.Marshal writes compact, valid UTF-8 JSON on one line, with
+	// U+2028 and U+2029 escaped.
 	j, err := json.Marshal(x)
 	if err != nil {
 		return jsonenc.AppendString(b, fmt.Sprintf("%+v", x))
 	}
-	// json.Marshal output may contain U+2028/2029 only escaped, and no raw
-	// newlines; compact it to be sure it is one line.
-	return append(b, j...)
+	if r == nil || bytes.IndexByte(j, '{') < 0 {
+		return append(b, j...)
+	}
+	return redactJSON(b, j, r)
+}
+
+// redactJSON copies the compact JSON src to dst, replacing the value of
+// every object member whose key r matches with "[REDACTED]".
+func redactJSON(dst, src []byte, r *Redactor) []byte {
+	var inObject []bool // per open container: is it an object?
+	expectKey := false
+	for i := 0; i < len(src); {
+		switch c := src[i]; c {
+		case '{', '[':
+			inObject = append(inObject, c == '{')
+			expectKey = c == '{'
+			dst = append(dst, c)
+			i++
+		case '}', ']':
+			if len(inObject) > 0 {
+				inObject = inObject[:len(inObject)-1]
+			}
+			expectKey = false
+			dst = append(dst, c)
+			i++
+		case ',':
+			expectKey = len(inObject) > 0 && inObject[len(inObject)-1]
+			dst = append(dst, c)
+			i++
+		case '"':
+			end := jsonValueEnd(src, i)
+			dst = append(dst, src[i:end]...)
+			if expectKey && end < len(src) && src[end] == ':' {
+				var key string
+				if json.Unmarshal(src[i:end], &key) == nil && r.Match(key) {
+					dst = append(dst, `:"`+Redacted+`"`...)
+					end = jsonValueEnd(src, end+1)
+				}
+			}
+			expectKey = false
+			i = end
+		default:
+			dst = append(dst, c)
+			i++
+		}
+	}
+	return dst
+}
+
+// jsonValueEnd returns the index just past the JSON value that starts at
+// src[i] (a string, object, array or scalar) in compact JSON.
+func jsonValueEnd(src []byte, i int) int {
+	if i >= len(src) {
+		return i
+	}
+	switch src[i] {
+	case '"':
+		for j := i + 1; j < len(src); j++ {
+			switch src[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1
+			}
+		}
+		return len(src)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(src); j++ {
+			switch src[j] {
+			case '"':
+				j = jsonValueEnd(src, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(src)
+	}
+	j := i
+	for j < len(src) && src[j] != ',' && src[j] != '}' && src[j] != ']' {
+		j++
+	}
+	return j
 }
 
 // appendObject writes '{' and attrs as the members of a new object, in a

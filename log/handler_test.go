@@ -120,7 +120,8 @@ func TestRedactorMatch(t *testing.T) {
 		"password": true, "PASSWORD": true, "db_password": true, "db.password": true, "dbPassword": true,
 		"password_hash": true, "api-key": true, "X-Api-Key": true, "apikey": true, "cookie": true,
 		"credit_card_number": true, "card_number": true, "passwords": false, "user": false, "": false,
-		"compassword": false, "tokenizer": false, "pwdx": false,
+		"compassword": false, "tokenizer": false, "pwdx": false, "APIToken": true, "DBPassword": true,
+		"XAPIKEY": false, "apiTokens": false,
 	} {
 		if got := r.Match(key); got != want {
 			t.Errorf("Match(%q) = %v, want %v", key, got, want)
@@ -537,5 +538,40 @@ func TestEveryReservedKeyIsProtected(t *testing.T) {
 			t.Errorf("user attribute %q: got %v under %q and %v under %q, want it moved to %q",
 				k, doc[k], k, doc[k+"_2"], k+"_2", k+"_2")
 		}
+	}
+}
+
+type account struct {
+	User     string              `json:"user"`
+	Password string              `json:"password"`
+	APIToken string              // encoding/json key "APIToken": matches "token" at a word boundary
+	Nested   map[string]any      `json:"nested"`
+	List     []map[string]string `json:"list"`
+}
+
+func TestRedactionInsideStructsAndMaps(t *testing.T) {
+	v := account{
+		User: "ann", Password: "hunter2", APIToken: "tok123",
+		Nested: map[string]any{"Authorization": "Bearer abc", "cookie": map[string]string{"sid": "s1"}, "ok": "visible \"quoted\" {x}"},
+		List:   []map[string]string{{"secret": "s3cr3t", "name": "n1"}},
+	}
+	doc, raw := logOne(t, context.Background(), nil, func(l *slog.Logger) {
+		l.Info("m", "account", v, "headers", map[string][]string{"Set-Cookie": {"a=1"}, "Accept": {"json"}})
+	})
+	for _, secret := range []string{"hunter2", "tok123", "Bearer abc", "s1", "s3cr3t", "a=1"} {
+		if strings.Contains(raw, secret) {
+			t.Errorf("secret %q leaked: %s", secret, raw)
+		}
+	}
+	acc, _ := doc["account"].(map[string]any)
+	nested, _ := acc["nested"].(map[string]any)
+	list, _ := acc["list"].([]any)
+	if acc["user"] != "ann" || acc["password"] != gblog.Redacted || acc["APIToken"] != gblog.Redacted ||
+		nested["Authorization"] != gblog.Redacted || nested["cookie"] != gblog.Redacted || nested["ok"] != `visible "quoted" {x}` ||
+		len(list) != 1 || list[0].(map[string]any)["secret"] != gblog.Redacted || list[0].(map[string]any)["name"] != "n1" {
+		t.Errorf("got %s", raw)
+	}
+	if h, _ := doc["headers"].(map[string]any); h["Set-Cookie"] != gblog.Redacted || h["Accept"].([]any)[0] != "json" {
+		t.Errorf("headers map: got %v", doc["headers"])
 	}
 }

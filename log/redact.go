@@ -18,9 +18,10 @@ func DefaultRedactKeys() []string {
 // Redactor decides whether the value under a key must be redacted. A key
 // matches a listed name when, ignoring case and treating '-', '_', '.' and
 // ' ' alike, the name is the whole key, or a prefix or suffix of it that
-// ends or starts at a word boundary (a separator or a lower-to-upper case
-// change): with "password" listed, "Password", "db_password",
-// "userPassword" and "password-hash" match; "passwords" does not.
+// ends or starts at a word boundary (a separator, a lower-to-upper case
+// change, or the end of an acronym): with "password" listed, "Password",
+// "db_password", "userPassword", "DBPassword" and "password-hash" match;
+// "passwords" does not.
 //
 // A nil *Redactor redacts nothing. It is safe for concurrent use.
 type Redactor struct {
@@ -121,7 +122,9 @@ func (r *Redactor) Match(key string) bool {
 		if !eqFold(key[i:], n) {
 			continue
 		}
-		if isSep(key[i-1]) || (isUpper(key[i]) && !isUpper(key[i-1])) {
+		// A word starts at a separator, at a lower-to-upper change
+		// ("userToken"), or where an acronym ends ("APIToken").
+		if isSep(key[i-1]) || (isUpper(key[i]) && (!isUpper(key[i-1]) || i+1 < len(key) && !isUpper(key[i+1]))) {
 			return true
 		}
 	}
