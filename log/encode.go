@@ -29,9 +29,10 @@ type state struct {
 	// no GC write barriers for them.
 	keys  []keyRef
 	scope int
-	top   bool  // writing the document's top level
-	err   error // first error value seen anywhere in the record
-	ecs   bool  // the error.* fields have been written
+	seen  uint64 // keyBit of every key in keys[scope:]
+	top   bool   // writing the document's top level
+	err   error  // first error value seen anywhere in the record
+	ecs   bool   // the error.* fields have been written
 	tmp   []byte
 }
 
@@ -50,7 +51,7 @@ func putState(st *state) {
 		return
 	}
 	st.err, st.ecs = nil, false
-	st.keys, st.scope = st.keys[:0], 0
+	st.keys, st.scope, st.seen = st.keys[:0], 0, 0
 	statePool.Put(st)
 }
 
@@ -418,13 +419,13 @@ func jsonValueEnd(src []byte, i int) int {
 // new key scope; the caller writes the closing '}'.
 func (st *state) appendObject(b []byte, c *core, attrs []slog.Attr) []byte {
 	b = append(b, '{')
-	savedScope, savedTop := st.scope, st.top
-	st.scope, st.top = len(st.keys), false
+	savedScope, savedTop, savedSeen := st.scope, st.top, st.seen
+	st.scope, st.top, st.seen = len(st.keys), false, 0
 	for _, ga := range attrs {
 		b = st.appendAttr(b, c, ga)
 	}
 	st.keys = st.keys[:st.scope]
-	st.scope, st.top = savedScope, savedTop
+	st.scope, st.top, st.seen = savedScope, savedTop, savedSeen
 	return b
 }
 
@@ -443,28 +444,42 @@ func (st *state) appendKey(b []byte, key string) []byte {
 	b = append(b, '"')
 	start := len(b)
 	b = appendSafeKey(b, key)
-	if st.clash(b, start) {
+	// A numeric suffix never makes a reserved name, so the reserved check
+	// is needed only for the key as given.
+	if (st.top && reservedKey(key)) || st.repeats(b, start) {
 		end := len(b)
 		for i := int64(2); ; i++ {
 			b = strconv.AppendInt(append(b[:end], '_'), i, 10)
-			if !st.clash(b, start) {
+			if !st.repeats(b, start) {
 				break
 			}
 		}
 	}
-	st.keys = append(st.keys, keyRef{int32(start), int32(len(b) - start)})
+	k := b[start:]
+	st.seen |= keyBit(k)
+	st.keys = append(st.keys, keyRef{int32(start), int32(len(k))})
 	return append(b, '"', ':')
 }
 
-// clash reports whether the key in b[start:] is reserved here or repeats
-// a key of the current object.
-func (st *state) clash(b []byte, start int) bool {
+// keyBit is a one-bit summary of a key (its length and last byte) for the
+// per-object filter st.seen: keys with different bits cannot be equal.
+func keyBit(k []byte) uint64 {
+	h := uint(len(k))
+	if len(k) > 0 {
+		h = h*31 + uint(k[len(k)-1])
+	}
+	return 1 << (h & 63)
+}
+
+// repeats reports whether the key in b[start:] repeats a key of the
+// current object.
+func (st *state) repeats(b []byte, start int) bool {
 	k := b[start:]
-	if st.top && reservedKey(string(k)) {
-		return true
+	if st.seen&keyBit(k) == 0 {
+		return false
 	}
 	for _, r := range st.keys[st.scope:] {
-		if int(r.n) == len(k) && string(b[r.off:r.off+r.n]) == string(k) {
+		if int(r.n) == len(k) && bytes.Equal(b[r.off:r.off+r.n], k) {
 			return true
 		}
 	}

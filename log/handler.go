@@ -124,8 +124,11 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	st := getState()
 	defer putState(st)
 	st.top = len(h2.levels) == 1
-	st.keys = append(st.keys[:0], lv.keys...)
 	b := append([]byte(nil), lv.pre...)
+	st.keys, st.seen = append(st.keys[:0], lv.keys...), 0
+	for _, k := range lv.keys {
+		st.seen |= keyBit(b[k.off : k.off+k.n])
+	}
 	for _, a := range attrs {
 		b = st.appendAttr(b, h.core, a)
 	}
@@ -198,7 +201,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	// User attributes: the top level, then each group, then the record's.
 	st.err, st.ecs = nil, false
 	st.top = true
-	st.keys, st.scope = st.keys[:0], 0
+	st.keys, st.scope, st.seen = st.keys[:0], 0, 0
 	b = st.appendPre(b, &h.levels[0])
 	marks := st.marks[:0]
 	for i := 1; i < len(h.levels); i++ {
@@ -207,7 +210,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		b = st.appendKey(b, lv.name) // in the enclosing object
 		st.top = false
 		b = append(b, '{')
-		st.scope = len(st.keys)
+		st.scope, st.seen = len(st.keys), 0
 		b = st.appendPre(b, lv)
 	}
 	if r.NumAttrs() > 0 {
@@ -258,10 +261,12 @@ func (st *state) appendPre(b []byte, lv *groupLevel) []byte {
 		b = append(b, ',')
 	}
 	base := int32(len(b))
+	b = append(b, lv.pre...)
 	for _, k := range lv.keys {
 		st.keys = append(st.keys, keyRef{k.off + base, k.n})
+		st.seen |= keyBit(b[k.off+base : k.off+base+k.n])
 	}
-	return append(b, lv.pre...)
+	return b
 }
 
 func appendSource(b []byte, pc uintptr) []byte {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -573,5 +574,40 @@ func TestRedactionInsideStructsAndMaps(t *testing.T) {
 	}
 	if h, _ := doc["headers"].(map[string]any); h["Set-Cookie"] != gblog.Redacted || h["Accept"].([]any)[0] != "json" {
 		t.Errorf("headers map: got %v", doc["headers"])
+	}
+}
+
+// Concurrent JSON records written straight to an *os.File (no mutex of
+// ours) must still come out as whole lines.
+func TestConcurrentLinesToFileNeverInterleave(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := slog.New(gblog.NewHandler(gblog.WithSink(gblog.NewWriterSink(f, gblog.FormatJSON))))
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				l.Info("line", "g", g, "i", i, "pad", strings.Repeat("x", 5000*(i%3)))
+			}
+		}(g)
+	}
+	wg.Wait()
+	f.Close()
+	data, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimRight(data, "\n"), []byte("\n"))
+	if len(lines) != 1600 {
+		t.Fatalf("got %d lines, want 1600", len(lines))
+	}
+	for _, line := range lines {
+		if !json.Valid(line) {
+			t.Fatalf("interleaved or invalid line of %d bytes", len(line))
+		}
 	}
 }

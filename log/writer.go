@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Format is how a WriterSink renders documents.
@@ -24,37 +26,49 @@ const (
 	FormatText
 )
 
-// WriterSink writes documents to an io.Writer, one write per record, under
-// a mutex so concurrent records never interleave. Writes are synchronous:
-// use it for stdout, stderr and local files, not for network connections.
+// WriterSink writes documents to an io.Writer, one Write call per record,
+// so concurrent records never interleave: under a mutex, except for JSON to
+// an *os.File (whose writes the runtime already serialises whole, as the
+// kernel file descriptor lock does for each call) or io.Discard. Writes are
+// synchronous: use it for stdout, stderr and local files, not for network
+// connections.
 type WriterSink struct {
-	mu     sync.Mutex
-	w      io.Writer
-	format Format
-	closed bool
-	scrat  []byte
+	mu       sync.Mutex
+	w        io.Writer
+	format   Format
+	lockFree bool
+	closed   atomic.Bool
+	scrat    []byte
 }
 
 var _ Sink = (*WriterSink)(nil)
 
 // NewWriterSink returns a sink writing to w in the given format.
 func NewWriterSink(w io.Writer, format Format) *WriterSink {
-	return &WriterSink{w: w, format: format}
+	_, isFile := w.(*os.File)
+	return &WriterSink{w: w, format: format, lockFree: format == FormatJSON && (isFile || w == io.Discard)}
 }
 
 // Write writes e.Doc (or its text rendering) to the writer.
 func (s *WriterSink) Write(_ context.Context, e *Entry) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed || s.w == nil {
+	if s.w == nil || s.closed.Load() {
 		return nil
 	}
+	if s.lockFree {
+		return writeErr(s.w.Write(e.Doc))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	out := e.Doc
 	if s.format == FormatText {
 		s.scrat = AppendText(s.scrat[:0], e.Doc)
 		out = s.scrat
 	}
-	if _, err := s.w.Write(out); err != nil {
+	return writeErr(s.w.Write(out))
+}
+
+func writeErr(_ int, err error) error {
+	if err != nil {
 		return fmt.Errorf("log writer: %w", err)
 	}
 	return nil
@@ -65,7 +79,7 @@ func (s *WriterSink) Write(_ context.Context, e *Entry) error {
 func (s *WriterSink) Shutdown(context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.closed = true
+	s.closed.Store(true)
 	if sy, ok := s.w.(interface{ Sync() error }); ok {
 		if err := sy.Sync(); err != nil && !isUnsyncable(err) {
 			return err
