@@ -10,7 +10,6 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"net/url"
 	"runtime"
 	"strconv"
 	"strings"
@@ -59,6 +58,14 @@ func (r *Reporter) capture(ctx context.Context, st *reqState, f failure) (id str
 	}()
 	if f.req == nil && st != nil {
 		f.req = st.req
+	}
+	if f.req != nil {
+		// Method and route reach the message, transaction, tags and
+		// fingerprint: sanitised once here.
+		cp := *f.req
+		cp.Method = sanitize(cp.Method, maxMethodLen)
+		cp.Route = sanitize(cp.Route, maxValueLen)
+		f.req = &cp
 	}
 	err := f.err
 	synthetic := false
@@ -377,6 +384,9 @@ func (r *Reporter) enrich(st *reqState, event *sentrygo.Event, err error, f fail
 	if event.Contexts == nil {
 		event.Contexts = map[string]sentrygo.Context{}
 	}
+	if !trace.ValidCorrelationID(ids.CorrelationID) {
+		ids.CorrelationID = "" // never stored or sent
+	}
 	if ids.CorrelationID != "" {
 		event.Tags["correlation_id"] = ids.CorrelationID
 	}
@@ -394,12 +404,12 @@ func (r *Reporter) enrich(st *reqState, event *sentrygo.Event, err error, f fail
 	req := f.req
 	if req != nil {
 		if req.Protocol != "" {
-			event.Tags["protocol"] = req.Protocol
+			event.Tags["protocol"] = sanitize(req.Protocol, maxTagLen)
 		}
 		if req.Route == "" && req.HTTP != nil && req.HTTP.Pattern != "" {
 			// Reported during the request: the route the mux matched.
 			cp := *req
-			cp.Route = req.HTTP.Pattern
+			cp.Route = sanitize(req.HTTP.Pattern, maxValueLen)
 			if i := strings.IndexByte(cp.Route, ' '); i >= 0 {
 				cp.Route = cp.Route[i+1:]
 			}
@@ -409,11 +419,11 @@ func (r *Reporter) enrich(st *reqState, event *sentrygo.Event, err error, f fail
 			req = &cp
 		}
 		if req.Route != "" {
-			event.Tags["route"] = truncate(req.Route, 200)
+			event.Tags["route"] = sanitize(req.Route, maxTagLen)
 			if req.Protocol == "grpc" || req.Method == "" {
-				event.Transaction = req.Route
+				event.Transaction = sanitize(req.Route, maxTagLen)
 			} else {
-				event.Transaction = req.Method + " " + req.Route
+				event.Transaction = sanitize(req.Method+" "+req.Route, maxTagLen)
 			}
 		}
 		if req.HTTP != nil {
@@ -479,13 +489,6 @@ func attrJSON(v slog.Value) any {
 		return m
 	}
 	return v.String()
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
 
 // fingerprint groups by the root cause's type and the in-app frames of the
@@ -623,44 +626,6 @@ func risonEscape(s string) string {
 	return b.String()
 }
 
-// requestData is the event's request interface, built from the inbound
-// request without its secrets (beforeSend scrubs again).
-func (r *Reporter) requestData(h *http.Request) *sentrygo.Request {
-	u := *h.URL
-	if u.Host == "" {
-		u.Host = h.Host
-	}
-	if u.Scheme == "" {
-		u.Scheme = "http"
-		if h.TLS != nil {
-			u.Scheme = "https"
-		}
-	}
-	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment, u.User = "", false, "", "", nil
-	req := &sentrygo.Request{
-		URL:         u.String(),
-		Method:      h.Method,
-		QueryString: h.URL.RawQuery,
-		Headers:     map[string]string{},
-	}
-	for k, v := range h.Header {
-		req.Headers[k] = strings.Join(v, ", ")
-	}
-	if h.Host != "" {
-		req.Headers["Host"] = h.Host
-	}
-	if c := h.Header.Get("Cookie"); c != "" {
-		req.Cookies = c
-	}
-	if r.cfg.sendUserIP {
-		if ip := remoteIP(h); ip != "" {
-			req.Env = map[string]string{"REMOTE_ADDR": ip}
-		}
-	}
-	r.scrubRequest(req)
-	return req
-}
-
 func remoteIP(h *http.Request) string {
 	host, _, err := net.SplitHostPort(h.RemoteAddr)
 	if err != nil {
@@ -670,20 +635,6 @@ func remoteIP(h *http.Request) string {
 		return ""
 	}
 	return host
-}
-
-// sensitiveHeaders are always redacted, whatever the redaction list.
-var sensitiveHeaders = map[string]bool{
-	"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "Set-Cookie": true,
-	"X-Api-Key": true, "X-Auth-Token": true, "X-Csrf-Token": true, "X-Xsrf-Token": true,
-	"X-Amz-Security-Token": true, "X-Goog-Iap-Jwt-Assertion": true,
-}
-
-// ipHeaders carry the client's address; they are removed unless
-// WithUserIP is on.
-var ipHeaders = map[string]bool{
-	"X-Forwarded-For": true, "X-Real-Ip": true, "Forwarded": true, "True-Client-Ip": true,
-	"Cf-Connecting-Ip": true, "X-Client-Ip": true, "X-Cluster-Client-Ip": true, "Fastly-Client-Ip": true,
 }
 
 // beforeSend scrubs every event the client sends, also the ones users
@@ -706,15 +657,18 @@ func (r *Reporter) beforeSend(event *sentrygo.Event, _ *sentrygo.EventHint) *sen
 		r.scrubRequest(&req)
 		event.Request = &req
 	}
+	event.Transaction = sanitize(event.Transaction, maxTagLen)
 	if !r.cfg.sendUserIP {
 		event.User.IPAddress = ""
 	}
 	event.User.Data = r.scrubStringMap(maps.Clone(event.User.Data))
 	if len(event.Tags) > 0 {
 		tags := maps.Clone(event.Tags)
-		for k := range tags {
+		for k, v := range tags {
 			if r.cfg.redactor.Match(k) {
 				tags[k] = log.Redacted
+			} else {
+				tags[k] = sanitize(v, maxTagLen)
 			}
 		}
 		event.Tags = tags
@@ -784,98 +738,6 @@ func (r *Reporter) scrubCopy(v any, depth int) any {
 		return m
 	}
 	return v
-}
-
-func (r *Reporter) scrubRequest(req *sentrygo.Request) {
-	// A query string in the URL moves to QueryString, to be scrubbed there.
-	if u, err := url.Parse(req.URL); err == nil && (u.RawQuery != "" || u.User != nil) {
-		if req.QueryString == "" {
-			req.QueryString = u.RawQuery
-		}
-		u.RawQuery, u.User = "", nil
-		req.URL = u.String()
-	} else if err != nil {
-		if i := strings.IndexAny(req.URL, "?#"); i >= 0 {
-			req.URL = req.URL[:i]
-		}
-	}
-	req.QueryString = r.scrubQuery(req.QueryString)
-	if req.Cookies != "" {
-		req.Cookies = scrubCookies(req.Cookies)
-	}
-	for k, v := range req.Headers {
-		ck := http.CanonicalHeaderKey(k)
-		switch {
-		case ck == "Cookie":
-			req.Headers[k] = scrubCookies(v)
-		case sensitiveHeaders[ck] || r.cfg.redactor.Match(k):
-			req.Headers[k] = log.Redacted
-		case ipHeaders[ck] && !r.cfg.sendUserIP:
-			delete(req.Headers, k)
-		}
-	}
-	if !r.cfg.sendUserIP {
-		delete(req.Env, "REMOTE_ADDR")
-	}
-	if req.Data != "" {
-		req.Data = r.scrubBody(req.Data)
-	}
-}
-
-// scrubQuery redacts the values of listed keys, keeping the rest as sent.
-func (r *Reporter) scrubQuery(q string) string {
-	if q == "" {
-		return ""
-	}
-	parts := strings.Split(q, "&")
-	for i, p := range parts {
-		k, _, hasVal := strings.Cut(p, "=")
-		key, err := url.QueryUnescape(k)
-		if err != nil {
-			key = k
-		}
-		if hasVal && r.cfg.redactor.Match(key) {
-			parts[i] = k + "=" + url.QueryEscape(log.Redacted)
-		}
-	}
-	return strings.Join(parts, "&")
-}
-
-// scrubCookies keeps cookie names and redacts every value: cookies are
-// sessions and tokens far more often than anything else.
-func scrubCookies(c string) string {
-	parts := strings.Split(c, ";")
-	for i, p := range parts {
-		name, _, _ := strings.Cut(strings.TrimSpace(p), "=")
-		parts[i] = name + "=" + log.Redacted
-	}
-	return strings.Join(parts, "; ")
-}
-
-// scrubBody redacts listed keys in JSON and form bodies; any other body is
-// replaced, since it cannot be checked.
-func (r *Reporter) scrubBody(data string) string {
-	trimmed := strings.TrimSpace(data)
-	if strings.HasPrefix(trimmed, "{") || strings.HasPrefix(trimmed, "[") {
-		var v any
-		dec := json.NewDecoder(strings.NewReader(trimmed))
-		dec.UseNumber()
-		if dec.Decode(&v) == nil {
-			if b, err := json.Marshal(r.scrubCopy(v, 0)); err == nil {
-				return string(b)
-			}
-		}
-		return log.Redacted
-	}
-	if vals, err := url.ParseQuery(trimmed); err == nil && strings.Contains(trimmed, "=") {
-		for k := range vals {
-			if r.cfg.redactor.Match(k) {
-				vals[k] = []string{log.Redacted}
-			}
-		}
-		return vals.Encode()
-	}
-	return log.Redacted
 }
 
 func (r *Reporter) scrubStringMap(m map[string]string) map[string]string {

@@ -1,6 +1,8 @@
 package sentry
 
 import (
+	"net/http"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -28,6 +30,7 @@ type config struct {
 	grpcCodes       map[uint32]bool
 	reportLogErrors bool
 	sendUserIP      bool
+	headers         map[string]bool // canonical names of the headers sent
 	maxBreadcrumbs  int
 	maxCrumbBytes   int
 	queueSize       int
@@ -42,6 +45,10 @@ func newConfig(opts []Option) config {
 		maxCrumbBytes:  4 << 10,
 		queueSize:      100,
 		timeout:        10 * time.Second,
+		headers:        map[string]bool{},
+	}
+	for _, h := range defaultHeaders {
+		c.headers[h] = true
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -143,6 +150,27 @@ func WithLogErrors(on bool) Option {
 // WithUserIP sends the client IP address (user.ip_address and forwarding
 // headers). Default: off; the IP is personal data.
 func WithUserIP(on bool) Option { return optionFunc(func(c *config) { c.sendUserIP = on }) }
+
+// WithRequestHeaders adds request headers to those events carry. By
+// default an event's request has only Accept, Accept-Encoding,
+// Accept-Language, Content-Type, Content-Length, User-Agent, Referer,
+// Origin, Host and X-Forwarded-Proto; X-Correlation-ID and X-Request-ID
+// when their value is a valid correlation ID; Authorization, Cookie names,
+// X-Api-Key and the like only as "[REDACTED]"; the forwarding headers
+// only with WithUserIP. Added headers whose name is on the redaction list
+// are sent as "[REDACTED]". Every value is sanitised (control characters,
+// U+2028/U+2029, bidi overrides and invalid UTF-8 replaced) and cut to 1
+// KiB; Referer and Origin get their query strings redacted like the
+// request's. There is no environment variable for it.
+func WithRequestHeaders(names ...string) Option {
+	return optionFunc(func(c *config) {
+		for _, n := range names {
+			if n = strings.TrimSpace(n); n != "" {
+				c.headers[http.CanonicalHeaderKey(n)] = true
+			}
+		}
+	})
+}
 
 // WithMaxBreadcrumbs sets how many of a request's most recent log records
 // are kept as breadcrumbs. Default: 30. Records whose document exceeds 4

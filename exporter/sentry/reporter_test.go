@@ -100,7 +100,7 @@ func TestEventContents(t *testing.T) {
 	if got := ev["contexts"].(map[string]any)["error"].(map[string]any)["order_id"]; got != float64(981) {
 		t.Errorf("got error context order_id %v, want 981", got)
 	}
-	if got := str(ev, "request", "query_string"); !strings.Contains(got, "token=%5BREDACTED%5D") || !strings.Contains(got, "page=2") {
+	if got := str(ev, "request", "query_string"); !strings.Contains(got, "token=[REDACTED]") || !strings.Contains(got, "page=2") {
 		t.Errorf("got query_string %q, want token redacted and page kept", got)
 	}
 	if got := str(ev, "request", "cookies"); got != "session=[REDACTED]; theme=[REDACTED]" {
