@@ -2,7 +2,10 @@
 // correlation and trace IDs as tags and trace context, the request's most
 // recent log records as breadcrumbs, a stable fingerprint, the exception
 // chain of wrapped errors with their stacks, and request data scrubbed by
-// the glassbox redaction list.
+// the glassbox redaction list: an allowlist of request headers (see
+// WithRequestHeaders), every request-controlled string sanitised and
+// capped, so that no secret, hostile byte or oversized value reaches an
+// event.
 //
 // A Reporter is at once a middleware.Observer (the HTTP and gRPC
 // middleware call it around every request: it clones a Sentry hub per
