@@ -20,7 +20,9 @@ func BenchmarkLogFloor(b *testing.B) {
 	ctx := benchCtx()
 	l := slog.New(nopHandler{})
 	b.ReportAllocs()
-	for b.Loop() {
-		slogAttrs(l, ctx, slog.LevelInfo)
-	}
+	b.RunParallel(func(pb *testing.PB) { // as BenchmarkLogTenFieldsCtx
+		for pb.Next() {
+			slogAttrs(l, ctx, slog.LevelInfo)
+		}
+	})
 }
