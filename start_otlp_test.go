@@ -601,15 +601,30 @@ func TestOTLPExporterEnvironment(t *testing.T) {
 		{name: "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT and _LOGS_TIMEOUT", server: otlp.ProtocolGRPC,
 			env: func(s *otlptest.Server) map[string]string {
 				return map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": s.Endpoint(), "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
-					"OTEL_EXPORTER_OTLP_TIMEOUT": "5000", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "1200", "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT": "2500"}
+					"OTEL_EXPORTER_OTLP_TIMEOUT": "5000", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "1200", "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT": "60000",
+					// Lift the processor's own 30s cap on an export.
+					"OTEL_BLRP_EXPORT_TIMEOUT": "120000"}
 			},
 			check: func(t *testing.T, srv *otlptest.Server, tel *Telemetry) {
 				arrives(t, srv, tel)
+				// The values are far apart, so that a loaded machine cannot
+				// blur them: traces at most 1.2s (not the general 5s), logs
+				// more than 30s of 60s left (neither 5s nor the default 10s).
 				if d := srv.Requests(otlptest.Traces)[0].Deadline; d <= 0 || d > 1200*time.Millisecond {
 					t.Errorf("traces deadline: got %v, want at most 1.2s", d)
 				}
-				if d := srv.Requests(otlptest.Logs)[0].Deadline; d <= 1200*time.Millisecond || d > 2500*time.Millisecond {
-					t.Errorf("logs deadline: got %v, want between 1.2s and 2.5s", d)
+				// otlpFlush allows 10s, less than the logs timeout: flush a
+				// second record with more time than that.
+				tel.Logger().Info("second")
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+				defer cancel()
+				if err := tel.Handler().Flush(ctx); err != nil {
+					t.Fatalf("Flush: %v", err)
+				}
+				srv.WaitLogs(t, 2)
+				logs := srv.Requests(otlptest.Logs)
+				if d := logs[len(logs)-1].Deadline; d <= 30*time.Second || d > 60*time.Second {
+					t.Errorf("logs deadline: got %v, want between 30s and 60s", d)
 				}
 			}},
 		{name: "OTEL_EXPORTER_OTLP_INSECURE", server: otlp.ProtocolGRPC,
