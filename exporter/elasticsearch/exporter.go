@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"sync"
@@ -48,9 +49,15 @@ type Exporter struct {
 	ready   []*batch
 	queued  int64
 	closing bool
-	idle    []chan struct{} // closed when queued drops to 0
-	free    []*batch        // reusable batches
+	free    []*batch // reusable batches
 	maxFree int
+	// Flush bookkeeping: every queued batch carries the generation of the
+	// open batch it came from (its parts after a split or a partial retry
+	// keep it); pending counts the unsettled batches per generation, and a
+	// Flush waits only for the generations that existed when it began.
+	gen      uint64
+	pending  map[uint64]int
+	flushers []flushWaiter
 
 	ctx        context.Context // canceled at the shutdown deadline
 	cancel     context.CancelFunc
@@ -58,6 +65,8 @@ type Exporter struct {
 	wg         sync.WaitGroup
 	installed  chan struct{} // closed once templates are in place (or not asked for)
 	down       atomic.Bool   // with a spool: Elasticsearch is failing, spool new batches
+	abort      atomic.Bool   // the shutdown grace is over: drop (counted) instead of spooling
+	abandoned  atomic.Bool   // Shutdown returned before the workers finished
 	replayWake chan struct{}
 	gzFree     chan *gzState // reusable compressors
 
@@ -72,7 +81,8 @@ type Exporter struct {
 type batch struct {
 	buf    []byte
 	offs   []int
-	bytes  int64 // queue bytes accounted to this batch
+	bytes  int64  // queue bytes accounted to this batch
+	gen    uint64 // Flush generation; 0 for replayed batches
 	first  time.Time
 	replay bool
 }
@@ -107,7 +117,7 @@ func (e *Exporter) putBatch(b *batch) {
 	if b.replay || cap(b.buf) > 4*e.cfg.flushBytes+64<<10 {
 		return
 	}
-	b.buf, b.offs, b.bytes, b.first = b.buf[:0], b.offs[:0], 0, time.Time{}
+	b.buf, b.offs, b.bytes, b.first, b.gen = b.buf[:0], b.offs[:0], 0, time.Time{}, 0
 	e.mu.Lock()
 	if len(e.free) < e.maxFree {
 		e.free = append(e.free, b)
@@ -161,6 +171,7 @@ func New(opts ...Option) (*Exporter, error) {
 		installed:  make(chan struct{}),
 		replayWake: make(chan struct{}, 1),
 		gzFree:     make(chan *gzState, cfg.concurrency+1),
+		pending:    make(map[uint64]int),
 	}
 	e.maxFree = cfg.concurrency + 2 + min(8, int(cfg.queueBytes/int64(cfg.flushBytes)))
 	e.work = sync.NewCond(&e.mu)
@@ -299,6 +310,9 @@ func (e *Exporter) enqueue(action string, id []byte, doc []byte, ts time.Time) {
 	b := e.cur
 	if b == nil {
 		b = e.getBatch()
+		e.gen++
+		b.gen = e.gen
+		e.pending[b.gen]++
 		e.cur = b
 	}
 	start := len(b.buf)
@@ -349,20 +363,58 @@ func (e *Exporter) enqueue(action string, id []byte, doc []byte, ts time.Time) {
 
 var errQueueFull = errors.New("elasticsearch: queue full, newest record dropped")
 
-// release returns a batch's queue bytes.
+// release returns a batch's queue bytes and settles it for Flush.
 func (e *Exporter) release(b *batch) {
 	e.mu.Lock()
 	e.queued -= b.bytes
 	b.bytes = 0
-	if e.queued == 0 {
-		for _, c := range e.idle {
-			close(c)
+	if b.gen != 0 {
+		if e.pending[b.gen]--; e.pending[b.gen] <= 0 {
+			delete(e.pending, b.gen)
+			e.wakeFlushers()
 		}
-		e.idle = nil
+		b.gen = 0
 	}
 	e.space.Broadcast()
 	e.mu.Unlock()
 	e.putBatch(b)
+}
+
+// flushWaiter is a Flush waiting for every batch of generation upTo or
+// older to settle.
+type flushWaiter struct {
+	upTo uint64
+	c    chan struct{}
+}
+
+// oldestPending is the oldest generation with an unsettled batch, or
+// MaxUint64 when there is none (e.mu held). The map holds a few entries
+// (bounded by the queue size over the flush size, plus splits).
+func (e *Exporter) oldestPending() uint64 {
+	oldest := uint64(math.MaxUint64)
+	for g := range e.pending {
+		oldest = min(oldest, g)
+	}
+	return oldest
+}
+
+// wakeFlushers releases the Flush calls whose batches have all settled
+// (e.mu held).
+func (e *Exporter) wakeFlushers() {
+	if len(e.flushers) == 0 {
+		return
+	}
+	oldest := e.oldestPending()
+	keep := e.flushers[:0]
+	for _, w := range e.flushers {
+		if w.upTo < oldest {
+			close(w.c)
+		} else {
+			keep = append(keep, w)
+		}
+	}
+	clear(e.flushers[len(keep):])
+	e.flushers = keep
 }
 
 func (e *Exporter) flusher() {
@@ -436,8 +488,10 @@ func (e *Exporter) worker() {
 	}
 }
 
-// Flush sends everything written so far and waits until it is delivered,
-// spooled, dead-lettered or dropped, or ctx is done.
+// Flush sends everything written before it was called and waits until
+// each of those records is delivered, spooled, dead-lettered or dropped, or
+// ctx is done. Records written while it waits do not hold it up: under
+// steady traffic it returns once the earlier ones have settled.
 func (e *Exporter) Flush(ctx context.Context) error {
 	e.mu.Lock()
 	if e.cur != nil && e.cur.n() > 0 {
@@ -445,12 +499,13 @@ func (e *Exporter) Flush(ctx context.Context) error {
 		e.cur = nil
 		e.work.Signal()
 	}
-	if e.queued == 0 {
+	upTo := e.gen
+	if e.oldestPending() > upTo {
 		e.mu.Unlock()
 		return nil
 	}
 	c := make(chan struct{})
-	e.idle = append(e.idle, c)
+	e.flushers = append(e.flushers, flushWaiter{upTo: upTo, c: c})
 	e.mu.Unlock()
 	select {
 	case <-c:
@@ -460,10 +515,28 @@ func (e *Exporter) Flush(ctx context.Context) error {
 	}
 }
 
+// shutdownGrace is how long Shutdown may take past ctx's deadline: the
+// time it gives the workers, once their requests are aborted, to spool (or
+// drop and count) what is left and to close the spool.
+const shutdownGrace = 500 * time.Millisecond
+
+// errShutdownUnfinished is returned (with ctx.Err()) when the grace after
+// the deadline did not suffice.
+var errShutdownUnfinished = errors.New("elasticsearch: shutdown: workers still busy after the grace period; they finish in the background")
+
 // Shutdown flushes what it can by ctx's deadline, spools (with a spool) or
 // drops and counts (without) what is left, stops the workers and closes
 // files and connections. It returns ctx.Err() when the deadline cut the
 // flush short. Later calls return the first call's result.
+//
+// Shutdown returns at most 500 ms after ctx's deadline. At the deadline it
+// aborts the requests in flight and lets the workers spool or drop what is
+// left; what they have not settled when that grace ends is dropped and
+// counted in Stats.Dropped.Shutdown instead of spooled, and a worker stuck
+// in a request or a disk write (a transport that ignores cancellation, a
+// hung file system) finishes in the background: its records are then
+// spooled, or counted as dropped, and the spool is closed after it. Without
+// a deadline Shutdown waits for everything to be delivered.
 func (e *Exporter) Shutdown(ctx context.Context) error {
 	e.shutdownOnce.Do(func() {
 		if ctx == nil {
@@ -475,28 +548,50 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 		e.space.Broadcast()
 		e.mu.Unlock()
 		close(e.stop)
-		done := make(chan struct{})
-		go func() { e.wg.Wait(); close(done) }()
-		var errs []error
+		var finErr error
+		fin := make(chan struct{})
+		go func() {
+			e.wg.Wait()
+			e.cancel()
+			var errs []error
+			if e.spool != nil {
+				errs = append(errs, e.spool.Sync(), e.spool.Close())
+			}
+			errs = append(errs, e.dl.close())
+			if e.unregister != nil {
+				e.unregister()
+			}
+			cctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+			_ = e.client.Close(cctx)
+			cancel()
+			finErr = errors.Join(errs...)
+			close(fin)
+			if e.abandoned.Load() && finErr != nil {
+				e.report(finErr) // Shutdown has returned without it
+			}
+		}()
 		select {
-		case <-done:
+		case <-fin:
+			e.shutdownErr = finErr
+			return
 		case <-ctx.Done():
-			errs = append(errs, ctx.Err())
-			e.cancel() // abort requests and backoff waits; workers spool or drop
-			<-done
 		}
-		e.cancel()
-		if e.spool != nil {
-			errs = append(errs, e.spool.Sync(), e.spool.Close())
+		e.cancel() // abort requests and backoff waits; workers spool or drop
+		grace := time.NewTimer(shutdownGrace)
+		defer grace.Stop()
+		select {
+		case <-fin:
+			e.shutdownErr = errors.Join(ctx.Err(), finErr)
+		case <-grace.C:
+			e.abort.Store(true)
+			e.abandoned.Store(true)
+			select {
+			case <-fin:
+				e.shutdownErr = errors.Join(ctx.Err(), finErr)
+			default:
+				e.shutdownErr = errors.Join(ctx.Err(), errShutdownUnfinished)
+			}
 		}
-		errs = append(errs, e.dl.close())
-		if e.unregister != nil {
-			e.unregister()
-		}
-		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_ = e.client.Close(cctx)
-		cancel()
-		e.shutdownErr = errors.Join(errs...)
 	})
 	return e.shutdownErr
 }
@@ -513,6 +608,11 @@ func (e *Exporter) report(err error) {
 // toSpool writes a batch to the spool (dropping and counting it when the
 // spool cannot take it) and releases its memory.
 func (e *Exporter) toSpool(b *batch) {
+	if e.abort.Load() {
+		e.st.droppedShutdown.Add(int64(b.n()))
+		e.release(b)
+		return
+	}
 	if err := e.spool.Append(b.n(), b.buf); err != nil {
 		e.st.droppedSpoolFull.Add(int64(b.n()))
 		e.report(fmt.Errorf("elasticsearch: spool: %w (%d records dropped)", err, b.n()))

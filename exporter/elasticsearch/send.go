@@ -473,6 +473,10 @@ func (e *Exporter) replaceBatch(b *batch, parts ...*batch) {
 	for _, p := range parts {
 		p.bytes = int64(len(p.buf))
 		e.queued += p.bytes
+		if b.gen != 0 {
+			p.gen = b.gen
+			e.pending[p.gen]++
+		}
 	}
 	e.mu.Unlock()
 	e.release(b)
