@@ -106,10 +106,9 @@ func redactURL(s string) string {
 // Elasticsearch export is on when ELASTICSEARCH_URL or
 // ELASTICSEARCH_CLOUD_ID is set; with neither, no connection is opened.
 //
-// To read the exporter's Stats, build it yourself with elasticsearch.New and
-// pass WithSink(exp.LogSink()) and
-// WithSpanProcessor(sdktrace.NewBatchSpanProcessor(exp.SpanExporter()))
-// instead, shutting it down after Telemetry.Shutdown.
+// Span documents get the same redaction as logs (WithRedactKeys,
+// GLASSBOX_REDACT_KEYS). The exporter's counters (delivered, dropped by
+// reason, spooled, ...) are in Telemetry.Stats().Elasticsearch.
 func WithElasticsearch(opts ...elasticsearch.Option) Option {
 	return optionFunc(func(c *config) {
 		c.es.enabled = true
@@ -125,6 +124,7 @@ func setupElasticsearch(ctx context.Context, b *builder) error {
 	opts := []elasticsearch.Option{
 		elasticsearch.WithService(b.service),
 		elasticsearch.WithErrorHandler(b.errorHandler),
+		elasticsearch.WithRedactor(b.redactor),
 	}
 	if len(c.addresses) > 0 {
 		opts = append(opts, elasticsearch.WithAddresses(c.addresses...))

@@ -10,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/glassbox-obs/glassbox/exporter/elasticsearch"
 	"github.com/glassbox-obs/glassbox/internal/estest"
+	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/trace"
 )
 
@@ -158,5 +161,51 @@ func TestElasticsearchDownShutdownReturnsByDeadline(t *testing.T) {
 	}
 	if err == nil {
 		t.Errorf("got nil error, want the deadline's error")
+	}
+}
+
+func TestElasticsearchSpanDocumentsRedacted(t *testing.T) {
+	srv := estest.New(t)
+	tel := esStart(t,
+		esGetenv(map[string]string{"ELASTICSEARCH_URL": srv.URL(), "GLASSBOX_REDACT_KEYS": "customer.email"}),
+		WithRedactKeys("order.note"),
+	)
+	_, span := tel.TracerProvider().Tracer("t").Start(context.Background(), "checkout")
+	span.SetAttributes(
+		attribute.String("password", "hunter2"),
+		attribute.String("customer.email", "ann@example.com"),
+		attribute.String("order.note", "leave at door"),
+		attribute.String("order.id", "o-7"),
+		attribute.String("correlation.id", "not valid\"}"),
+	)
+	span.End()
+	esShutdown(t, tel)
+	if st := tel.Stats().Elasticsearch; st == nil || st.Delivered != 1 {
+		t.Errorf("got Stats().Elasticsearch %+v, want 1 delivered", st)
+	}
+
+	spans := srv.Docs("traces-checkout_api-default")
+	if len(spans) != 1 {
+		t.Fatalf("got %d span documents, want 1", len(spans))
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(spans[0].Source, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"password", "customer.email", "order.note"} {
+		if doc[k] != log.Redacted {
+			t.Errorf("got %s = %#v, want %q", k, doc[k], log.Redacted)
+		}
+	}
+	if doc["order.id"] != "o-7" {
+		t.Errorf("got order.id %#v, want o-7", doc["order.id"])
+	}
+	if v, ok := doc["correlation.id"]; ok {
+		t.Errorf("got correlation.id %#v for an invalid ID, want none", v)
+	}
+	for _, secret := range []string{"hunter2", "ann@example.com", "leave at door", "not valid"} {
+		if strings.Contains(string(spans[0].Source), secret) {
+			t.Errorf("got %q stored, want it left out: %s", secret, spans[0].Source)
+		}
 	}
 }

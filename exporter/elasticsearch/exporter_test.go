@@ -2,6 +2,7 @@ package elasticsearch_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	oteltrace "go.opentelemetry.io/otel/trace"
 
 	"github.com/glassbox-obs/glassbox/exporter/elasticsearch"
+	"github.com/glassbox-obs/glassbox/internal/estest"
 	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/trace"
 )
@@ -272,5 +274,60 @@ func TestTemplatesInstallIdempotently(t *testing.T) {
 		if got, want := tg.srv.Requests()-before, int64(1+len(elasticsearch.Templates(0))); got != want {
 			t.Errorf("re-install made %d requests, want %d (no PUTs)", got, want)
 		}
+	}
+}
+
+func TestSpanDocumentsRedactedAndCorrelationValidated(t *testing.T) {
+	tests := []struct {
+		name     string
+		opts     []elasticsearch.Option
+		redacted []string
+		kept     map[string]any
+	}{
+		{"default redactor", nil, []string{"password", "auth.token"}, map[string]any{"order.id": "o-1"}},
+		{"WithRedactor", []elasticsearch.Option{elasticsearch.WithRedactor(log.NewRedactor("order.id"))},
+			[]string{"password", "auth.token", "order.id"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := estest.New(t)
+			exp := faultExporter(t, srv, tt.opts...)
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp.SpanExporter()))
+			_, sp := tp.Tracer("test").Start(context.Background(), "login", oteltrace.WithAttributes(
+				attribute.String("password", "hunter2"), attribute.String("auth.token", "tok-123"),
+				attribute.String("order.id", "o-1"), attribute.String("correlation.id", "bad id\n{injected}")))
+			sp.End()
+			flush(t, exp)
+			if err := tp.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			docs := srv.Docs(exp.TracesDataStream())
+			if len(docs) != 1 {
+				t.Fatalf("got %d span documents, want 1 (stats %+v)", len(docs), exp.Stats())
+			}
+			src := string(docs[0].Source)
+			for _, secret := range []string{"hunter2", "tok-123", "injected"} {
+				if strings.Contains(src, secret) {
+					t.Errorf("got %q stored in %s, want it left out", secret, src)
+				}
+			}
+			var doc map[string]any
+			if err := json.Unmarshal(docs[0].Source, &doc); err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range tt.redacted {
+				if doc[k] != log.Redacted {
+					t.Errorf("got %s = %#v, want %q", k, doc[k], log.Redacted)
+				}
+			}
+			for k, v := range tt.kept {
+				if doc[k] != v {
+					t.Errorf("got %s = %#v, want %#v", k, doc[k], v)
+				}
+			}
+			if v, ok := doc["correlation.id"]; ok {
+				t.Errorf("got correlation.id %#v for an invalid ID, want none", v)
+			}
+		})
 	}
 }

@@ -45,6 +45,7 @@ type config struct {
 	retention    time.Duration
 	errorHandler otel.ErrorHandler
 	meter        metric.MeterProvider
+	redactor     *log.Redactor
 }
 
 func newConfig(opts []Option) config {
@@ -90,6 +91,9 @@ func newConfig(opts []Option) config {
 	}
 	if c.retention <= 0 {
 		c.retention = 30 * 24 * time.Hour
+	}
+	if c.redactor == nil {
+		c.redactor = log.NewRedactor()
 	}
 	c.service.Fill()
 	return c
@@ -219,3 +223,10 @@ func WithErrorHandler(h otel.ErrorHandler) Option {
 func WithMeterProvider(mp metric.MeterProvider) Option {
 	return optionFunc(func(c *config) { c.meter = mp })
 }
+
+// WithRedactor sets the redaction list applied to span documents: the value
+// of a span or span event attribute whose key it matches is stored as
+// log.Redacted. Log documents arrive redacted by the log handler. Default:
+// log.NewRedactor() (the default key list), also when r is nil;
+// glassbox.Start passes its own (WithRedactKeys and GLASSBOX_REDACT_KEYS).
+func WithRedactor(r *log.Redactor) Option { return optionFunc(func(c *config) { c.redactor = r }) }

@@ -83,7 +83,7 @@ func (x *spanExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnl
 	}
 	sb := spanBufPool.Get().(*spanBuf)
 	for _, sp := range spans {
-		sb.doc = ecs.AppendSpan(sb.doc[:0], sp, &x.e.cfg.service)
+		sb.doc = ecs.AppendSpan(sb.doc[:0], sp, &x.e.cfg.service, x.e.cfg.redactor)
 		sb.doc = append(sb.doc, '\n')
 		sc := sp.SpanContext()
 		tid, sid := sc.TraceID(), sc.SpanID()

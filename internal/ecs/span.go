@@ -10,6 +10,7 @@ import (
 
 	"github.com/glassbox-obs/glassbox/internal/jsonenc"
 	"github.com/glassbox-obs/glassbox/log"
+	"github.com/glassbox-obs/glassbox/trace"
 )
 
 // reserved are the fields AppendSpan writes itself and Elasticsearch's
@@ -47,7 +48,12 @@ const CorrelationKey = "correlation.id"
 // error.* (from the status and the first "exception" event),
 // correlation.id, otel.scope.*, span.events, span.links, then every span
 // attribute at the top level under its own dotted name.
-func AppendSpan(b []byte, s sdktrace.ReadOnlySpan, svc *log.Service) []byte {
+//
+// The value of a span or event attribute whose key r matches is written as
+// log.Redacted (a nil r redacts nothing). The correlation.id attribute is
+// written only when trace.ValidCorrelationID accepts it; an invalid one is
+// left out.
+func AppendSpan(b []byte, s sdktrace.ReadOnlySpan, svc *log.Service, r *log.Redactor) []byte {
 	name, version, env, host := svc.Name, svc.Version, svc.Environment, svc.HostName
 	if res := s.Resource(); res != nil {
 		for _, kv := range res.Attributes() {
@@ -139,7 +145,9 @@ func AppendSpan(b []byte, s sdktrace.ReadOnlySpan, svc *log.Service) []byte {
 	attrs := s.Attributes()
 	for _, kv := range attrs {
 		if kv.Key == CorrelationKey && kv.Value.Type() == attribute.STRING {
-			b = field(b, "correlation.id", kv.Value.AsString())
+			if id := kv.Value.AsString(); trace.ValidCorrelationID(id) {
+				b = field(b, "correlation.id", id)
+			}
 			break
 		}
 	}
@@ -158,7 +166,7 @@ func AppendSpan(b []byte, s sdktrace.ReadOnlySpan, svc *log.Service) []byte {
 			b = jsonenc.AppendTime(b, ev.Time)
 			if len(ev.Attributes) > 0 {
 				b = append(b, `,"attributes":{`...)
-				b = appendAttrs(b, ev.Attributes, false)
+				b = appendAttrs(b, ev.Attributes, false, r)
 				b = append(b, '}')
 			}
 			b = append(b, '}')
@@ -182,7 +190,7 @@ func AppendSpan(b []byte, s sdktrace.ReadOnlySpan, svc *log.Service) []byte {
 	}
 	if len(attrs) > 0 {
 		b = append(b, ',')
-		b = appendAttrs(b, attrs, true)
+		b = appendAttrs(b, attrs, true, r)
 		if b[len(b)-1] == ',' {
 			b = b[:len(b)-1]
 		}
@@ -216,13 +224,14 @@ func kindName(k oteltrace.SpanKind) string {
 
 // appendAttrs writes `"k":v,...` (no surrounding braces, no trailing comma
 // except when top is set and the last attribute was skipped). At the top
-// level, reserved names move under "attributes.".
-func appendAttrs(b []byte, attrs []attribute.KeyValue, top bool) []byte {
+// level, reserved names move under "attributes.". Values under a key r
+// matches are written as log.Redacted.
+func appendAttrs(b []byte, attrs []attribute.KeyValue, top bool, r *log.Redactor) []byte {
 	first := true
 	for _, kv := range attrs {
 		k := string(kv.Key)
 		if top && k == CorrelationKey && kv.Value.Type() == attribute.STRING {
-			continue // written as correlation.id already
+			continue // written as correlation.id already, or invalid and left out
 		}
 		if !first {
 			b = append(b, ',')
@@ -234,6 +243,10 @@ func appendAttrs(b []byte, attrs []attribute.KeyValue, top bool) []byte {
 		}
 		b = appendKey(b, k)
 		b = append(b, '"', ':')
+		if r.Match(k) {
+			b = jsonenc.AppendString(b, log.Redacted)
+			continue
+		}
 		b = appendValue(b, kv.Value)
 	}
 	return b

@@ -51,7 +51,7 @@ func stub() sdktrace.ReadOnlySpan {
 
 func TestAppendSpan(t *testing.T) {
 	svc := &log.Service{Name: "checkout", HostName: "h", Dataset: "checkout", Namespace: "default"}
-	b := AppendSpan(nil, stub(), svc)
+	b := AppendSpan(nil, stub(), svc, log.NewRedactor())
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	var doc map[string]any
 	if err := dec.Decode(&doc); err != nil {
@@ -79,12 +79,115 @@ func TestAppendSpan(t *testing.T) {
 	}
 }
 
+func spanWith(attrs []attribute.KeyValue, events []sdktrace.Event) sdktrace.ReadOnlySpan {
+	tid, _ := oteltrace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
+	sid, _ := oteltrace.SpanIDFromHex("00f067aa0ba902b7")
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	return tracetest.SpanStub{
+		Name:        "op",
+		SpanContext: oteltrace.NewSpanContext(oteltrace.SpanContextConfig{TraceID: tid, SpanID: sid}),
+		StartTime:   start, EndTime: start.Add(time.Millisecond),
+		Attributes: attrs, Events: events,
+	}.Snapshot()
+}
+
+func decodeSpan(t *testing.T, b []byte) map[string]any {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("not JSON: %v: %s", err, b)
+	}
+	return doc
+}
+
+func TestAppendSpanRedacts(t *testing.T) {
+	attrs := []attribute.KeyValue{
+		attribute.String("password", "hunter2"),
+		attribute.String("db.user.password", "s3cret"),
+		attribute.Int64("apiKey", 1234),
+		attribute.StringSlice("http.request.header.authorization", []string{"Bearer abc"}),
+		attribute.String("_token", "reserved-name-secret"),
+		attribute.String("http.request.method", "GET"),
+	}
+	events := []sdktrace.Event{{Name: "login", Attributes: []attribute.KeyValue{
+		attribute.String("secret", "ev-secret"), attribute.String("user.name", "ann"),
+	}}}
+	svc := &log.Service{Name: "svc"}
+	tests := []struct {
+		name     string
+		r        *log.Redactor
+		redacted []string
+		kept     map[string]any
+	}{
+		{"default list", log.NewRedactor(), []string{"password", "db.user.password", "apiKey", "http.request.header.authorization", "_token"},
+			map[string]any{"http.request.method": "GET"}},
+		{"extra name", log.NewRedactor("http.request.method"), []string{"password", "http.request.method"}, nil},
+		{"nil redacts nothing", nil, nil, map[string]any{"password": "hunter2", "apiKey": float64(1234)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := AppendSpan(nil, spanWith(attrs, events), svc, tt.r)
+			doc := decodeSpan(t, b)
+			for _, k := range tt.redacted {
+				if doc[k] != log.Redacted {
+					t.Errorf("got %s = %#v, want %q", k, doc[k], log.Redacted)
+				}
+			}
+			for k, v := range tt.kept {
+				if doc[k] != v {
+					t.Errorf("got %s = %#v, want %#v", k, doc[k], v)
+				}
+			}
+			if tt.r != nil {
+				for _, secret := range []string{"hunter2", "s3cret", "1234", "Bearer abc", "reserved-name-secret", "ev-secret"} {
+					if strings.Contains(string(b), secret) {
+						t.Errorf("got %q in the document, want it redacted: %s", secret, b)
+					}
+				}
+				if !strings.Contains(string(b), `"user.name":"ann"`) {
+					t.Errorf("got no event attribute user.name in %s, want it kept", b)
+				}
+			}
+		})
+	}
+}
+
+func TestAppendSpanCorrelationID(t *testing.T) {
+	tests := []struct {
+		name string
+		attr attribute.KeyValue
+		want any // nil: no correlation.id field
+	}{
+		{"valid", attribute.String(CorrelationKey, "req-42"), "req-42"},
+		{"with a space", attribute.String(CorrelationKey, "req 42"), nil},
+		{"with a quote and newline", attribute.String(CorrelationKey, "a\"b\nc"), nil},
+		{"empty", attribute.String(CorrelationKey, ""), nil},
+		{"too long", attribute.String(CorrelationKey, strings.Repeat("a", 4096)), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := AppendSpan(nil, spanWith([]attribute.KeyValue{tt.attr}, nil), &log.Service{Name: "svc"}, log.NewRedactor())
+			doc := decodeSpan(t, b)
+			if doc["correlation.id"] != tt.want {
+				t.Errorf("got correlation.id %#v, want %#v", doc["correlation.id"], tt.want)
+			}
+			if tt.want == nil {
+				for k := range doc {
+					if strings.Contains(k, "correlation") {
+						t.Errorf("got field %s = %#v, want no correlation field for an invalid ID", k, doc[k])
+					}
+				}
+			}
+		})
+	}
+}
+
 func BenchmarkAppendSpan(b *testing.B) {
 	s := stub()
 	svc := &log.Service{Name: "checkout", Dataset: "checkout", Namespace: "default"}
 	buf := make([]byte, 0, 4096)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		buf = AppendSpan(buf[:0], s, svc)
+		buf = AppendSpan(buf[:0], s, svc, log.NewRedactor())
 	}
 }
