@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
@@ -31,11 +32,44 @@ func (c *Config) Redactor() *log.Redactor { return c.redactor }
 func (c *Config) CorrelationMetadataKeys() []string { return c.corrMD }
 
 // RequestMetadataKeys returns the WithRequestHeaders names as lowercase
-// gRPC metadata keys.
-func (c *Config) RequestMetadataKeys() []string {
-	out := make([]string, len(c.headers))
-	for i, h := range c.headers {
-		out[i] = h.mdName
+// gRPC metadata keys. The slice must not be modified.
+func (c *Config) RequestMetadataKeys() []string { return c.mdKeys }
+
+// AppendRequestMetadata appends to dst the span attributes
+// rpc.grpc.request.metadata.<key> of the WithRequestHeaders keys that md
+// holds, with the values CapturedValues returns, as long as dst has fewer
+// than limit attributes.
+func (c *Config) AppendRequestMetadata(dst []attribute.KeyValue, md propagation.ValuesGetter, limit int) []attribute.KeyValue {
+	for i := range c.headers {
+		if len(dst) >= limit {
+			break
+		}
+		hc := &c.headers[i]
+		if vals := md.Values(hc.mdName); len(vals) > 0 {
+			dst = append(dst, attribute.StringSlice(hc.mdAttrKey, c.CapturedValues(hc.mdName, vals)))
+		}
+	}
+	return dst
+}
+
+// maxHeaderValues caps the values captured per header.
+const maxHeaderValues = 8
+
+// CapturedValues returns the values of a captured request header or
+// metadata key as they are recorded: at most 8, each "[REDACTED]" when name
+// is on the redaction list, else sanitised and cut to 1 KiB.
+func (c *Config) CapturedValues(name string, vals []string) []string {
+	if len(vals) > maxHeaderValues {
+		vals = vals[:maxHeaderValues]
+	}
+	out := make([]string, len(vals))
+	redact := c.redactor.Match(name)
+	for i, v := range vals {
+		if redact {
+			out[i] = log.Redacted
+		} else {
+			out[i] = sanitize(v, maxValueLen)
+		}
 	}
 	return out
 }

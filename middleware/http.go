@@ -2,7 +2,6 @@ package middleware
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -13,11 +12,11 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
+	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/trace"
 )
 
@@ -114,30 +113,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := httpStatePool.Get().(*httpState)
 	st.c = c
 	st.start = time.Now()
-	ctx := r.Context()
-	carrier := headerCarrier(r.Header)
-
-	ex := trace.ExtractCorrelationID(carrier, c.corrHeaders)
-	st.rejected = ex.Rejected
-	opts := append(st.opts[:0], serverKind)
-	if c.PeerTrusted(r.RemoteAddr) {
-		ctx = c.prop.Extract(ctx, carrier)
-		if vals := r.Header["Baggage"]; len(vals) > 0 && !BaggageWithinLimits(vals) {
-			ctx = baggage.ContextWithoutBaggage(ctx)
-		}
-		if ex.ID != "" {
-			if cur, ok := trace.CorrelationID(ctx); !ok || cur != ex.ID {
-				ctx = trace.WithCorrelationID(ctx, ex.ID)
-			}
-		}
-	} else {
-		// Public endpoint, untrusted peer: the caller's trace becomes a
-		// link, its baggage and correlation ID are dropped.
-		opts = append(opts, oteltrace.WithNewRoot())
-		if sc := oteltrace.SpanContextFromContext(c.prop.Extract(context.Background(), carrier)); sc.IsValid() {
-			opts = append(opts, oteltrace.WithLinks(oteltrace.Link{SpanContext: sc}))
-		}
-	}
+	ctx, in := c.Inbound(r.Context(), headerCarrier(r.Header), r.RemoteAddr)
+	st.rejected = in.Rejected
+	opts := in.AppendSpanOptions(append(st.opts[:0], serverKind))
 
 	method, known := normMethod(r.Method)
 	st.method = method
@@ -227,13 +205,88 @@ func (st *httpState) finish() {
 		}
 	}
 
+	// Each request-controlled value is sanitised (and the query redacted)
+	// once, for both the span and the records.
+	r := st.r
+	path := sanitize(r.URL.Path, maxPathLen)
+	clientIP := sanitize(c.clientIP(r), maxValueLen)
+	var ua, query string
+	if v := r.Header.Get("User-Agent"); v != "" {
+		ua = sanitize(v, maxValueLen)
+	}
+	if r.URL.RawQuery != "" {
+		query = c.redactQuery(r.URL.RawQuery)
+	}
+	panicked := p != nil && !abort
+	var rp RecoveredPanic
+	if panicked {
+		rp = NewRecoveredPanic(p, stack)
+	}
+
+	logger := c.Logger()
+	ctx := st.ctx
+	level := c.statusLevel(status)
+	if panicked {
+		level = slog.LevelError
+	}
+	var la []slog.Attr // the access-log record's attributes; nil when disabled
+	if logger.Enabled(ctx, level) {
+		la = append(st.logAttrs[:0],
+			slog.String("http.request.method", st.method),
+			slog.String("url.path", path),
+			slog.Int("http.response.status_code", status),
+			slog.Int64("http.response.body.bytes", st.w.bytes),
+			slog.Duration("event.duration", dur),
+			clientField(clientIP),
+		)
+		if route != "" {
+			la = append(la, slog.String("http.route", route))
+		}
+		if query != "" {
+			la = append(la, slog.String("url.query", query))
+		}
+		if ua != "" {
+			la = append(la, slog.String("user_agent.original", ua))
+		}
+	}
+
 	span := st.span
-	clientIP := sanitize(c.clientIP(st.r), maxValueLen)
-	attrs := st.requestAttrs(clientIP)
-	attrs = append(attrs,
+	attrs := append(st.attrs[:0],
+		semconv.HTTPRequestMethodKey.String(st.method),
+		semconv.URLPathKey.String(path),
+		semconv.URLSchemeKey.String(scheme(r)),
+		semconv.NetworkProtocolVersionKey.String(protoVersion(r)),
+		semconv.ClientAddressKey.String(clientIP),
 		semconv.HTTPResponseStatusCodeKey.Int(status),
 		attribute.String(AttrCorrelationID, st.req.CorrelationID),
 	)
+	if st.method == "_OTHER" {
+		attrs = append(attrs, semconv.HTTPRequestMethodOriginalKey.String(sanitize(r.Method, maxValueLen)))
+	}
+	if host, port := splitHostPort(r.Host); host != "" {
+		attrs = append(attrs, semconv.ServerAddressKey.String(sanitize(host, maxValueLen)))
+		if port > 0 {
+			attrs = append(attrs, semconv.ServerPortKey.Int(port))
+		}
+	}
+	if ua != "" {
+		attrs = append(attrs, semconv.UserAgentOriginalKey.String(ua))
+	}
+	if query != "" {
+		attrs = append(attrs, semconv.URLQueryKey.String(query))
+	}
+	for i := range c.headers {
+		hc := &c.headers[i]
+		vals := r.Header.Values(hc.name)
+		if len(vals) == 0 {
+			continue
+		}
+		captured := c.CapturedValues(hc.name, vals)
+		attrs = append(attrs, attribute.StringSlice(hc.attrKey, captured))
+		if la != nil && len(la) < len(st.logAttrs) {
+			la = append(la, slog.String(hc.attrKey, strings.Join(captured, ", ")))
+		}
+	}
 	if st.rejected > 0 {
 		attrs = append(attrs, attribute.Int(AttrCorrelationIDRejected, st.rejected))
 	}
@@ -245,17 +298,10 @@ func (st *httpState) finish() {
 		}
 		span.SetName(name + " " + route)
 	}
-	var panicMsg, panicType string
 	switch {
-	case p != nil && !abort:
-		panicMsg, panicType = sanitize(fmt.Sprint(p), 4096), fmt.Sprintf("%T", p)
-		attrs = append(attrs, semconv.ErrorTypeKey.String(panicType))
-		span.AddEvent(semconv.ExceptionEventName, oteltrace.WithAttributes(
-			semconv.ExceptionTypeKey.String(panicType),
-			semconv.ExceptionMessageKey.String(panicMsg),
-			semconv.ExceptionStacktraceKey.String(string(stack)),
-		))
-		span.SetStatus(codes.Error, "panic: "+panicMsg)
+	case panicked:
+		attrs = append(attrs, semconv.ErrorTypeKey.String(rp.Type))
+		rp.RecordOnSpan(span)
 	case abort:
 		attrs = append(attrs, semconv.ErrorTypeKey.String("http.ErrAbortHandler"))
 		span.SetStatus(codes.Error, "handler aborted")
@@ -266,55 +312,13 @@ func (st *httpState) finish() {
 	span.SetAttributes(attrs...)
 	span.End()
 
-	logger := c.Logger()
-	ctx := st.ctx
-	if p != nil && !abort && logger.Enabled(ctx, slog.LevelError) {
-		la := append(st.logAttrs[:0],
-			slog.String("error.message", panicMsg),
-			slog.String("error.type", panicType),
-			slog.String("error.stack_trace", string(stack)),
+	if panicked {
+		c.LogPanic(ctx, &rp, eventID,
 			slog.String("http.request.method", st.method),
-			slog.String("url.path", sanitize(st.r.URL.Path, maxPathLen)),
+			slog.String("url.path", path),
 		)
-		if eventID != "" {
-			la = append(la, slog.String(AttrErrorID, sanitize(eventID, 64)))
-		}
-		rec := slog.NewRecord(time.Now(), slog.LevelError, "panic recovered", 0)
-		rec.AddAttrs(la...)
-		_ = logger.Handler().Handle(ctx, rec)
 	}
-
-	level := c.statusLevel(status)
-	if p != nil && !abort {
-		level = slog.LevelError
-	}
-	if logger.Enabled(ctx, level) {
-		r := st.r
-		la := append(st.logAttrs[:0],
-			slog.String("http.request.method", st.method),
-			slog.String("url.path", sanitize(r.URL.Path, maxPathLen)),
-			slog.Int("http.response.status_code", status),
-			slog.Int64("http.response.body.bytes", st.w.bytes),
-			slog.Duration("event.duration", dur),
-			clientField(clientIP),
-		)
-		if route != "" {
-			la = append(la, slog.String("http.route", route))
-		}
-		if r.URL.RawQuery != "" {
-			la = append(la, slog.String("url.query", c.redactQuery(r.URL.RawQuery)))
-		}
-		if ua := r.Header.Get("User-Agent"); ua != "" {
-			la = append(la, slog.String("user_agent.original", sanitize(ua, maxValueLen)))
-		}
-		for _, hc := range c.headers {
-			if len(la) == len(st.logAttrs) {
-				break
-			}
-			if vals := r.Header.Values(hc.name); len(vals) > 0 {
-				la = append(la, slog.String(hc.attrKey, strings.Join(c.headerValues(hc.name, vals), ", ")))
-			}
-		}
+	if la != nil {
 		if st.rejected > 0 && len(la) < len(st.logAttrs) {
 			la = append(la, slog.Int(AttrCorrelationIDRejected, st.rejected))
 		}
@@ -341,93 +345,41 @@ func clientField(addr string) slog.Attr {
 	return slog.String("client.address", addr)
 }
 
-// requestAttrs appends the request's semantic-convention attributes to
-// st.attrs[:0].
-func (st *httpState) requestAttrs(clientIP string) []attribute.KeyValue {
-	c, r := st.c, st.r
-	attrs := append(st.attrs[:0],
-		semconv.HTTPRequestMethodKey.String(st.method),
-		semconv.URLPathKey.String(sanitize(r.URL.Path, maxPathLen)),
-		semconv.URLSchemeKey.String(scheme(r)),
-		semconv.NetworkProtocolVersionKey.String(protoVersion(r)),
-		semconv.ClientAddressKey.String(clientIP),
-	)
-	if st.method == "_OTHER" {
-		attrs = append(attrs, semconv.HTTPRequestMethodOriginalKey.String(sanitize(r.Method, maxValueLen)))
-	}
-	if host, port := splitHostPort(r.Host); host != "" {
-		attrs = append(attrs, semconv.ServerAddressKey.String(sanitize(host, maxValueLen)))
-		if port > 0 {
-			attrs = append(attrs, semconv.ServerPortKey.Int(port))
-		}
-	}
-	if ua := r.Header.Get("User-Agent"); ua != "" {
-		attrs = append(attrs, semconv.UserAgentOriginalKey.String(sanitize(ua, maxValueLen)))
-	}
-	if r.URL.RawQuery != "" {
-		attrs = append(attrs, semconv.URLQueryKey.String(c.redactQuery(r.URL.RawQuery)))
-	}
-	for _, hc := range c.headers {
-		if vals := r.Header.Values(hc.name); len(vals) > 0 {
-			attrs = append(attrs, attribute.StringSlice(hc.attrKey, c.headerValues(hc.name, vals)))
-		}
-	}
-	return attrs
-}
-
-// maxHeaderValues caps the values captured per header.
-const maxHeaderValues = 8
-
-func (c *Config) headerValues(name string, vals []string) []string {
-	if len(vals) > maxHeaderValues {
-		vals = vals[:maxHeaderValues]
-	}
-	out := make([]string, len(vals))
-	redact := c.redactor.Match(name)
-	for i, v := range vals {
-		if redact {
-			out[i] = "[REDACTED]"
-		} else {
-			out[i] = sanitize(v, maxValueLen)
-		}
-	}
-	return out
-}
-
 // redactQuery replaces the values of query parameters whose names are on
-// the redaction list, then sanitises the result.
+// the redaction list, then sanitises the result. It reads the query once
+// and copies it only when a value is redacted.
 func (c *Config) redactQuery(q string) string {
-	if c.redactor == nil || !c.queryNeedsRedaction(q) {
+	if c.redactor == nil {
 		return sanitize(q, maxValueLen)
 	}
-	var b strings.Builder
-	b.Grow(len(q))
-	for rest := q; rest != ""; {
-		var pair string
-		pair, rest, _ = strings.Cut(rest, "&")
-		if b.Len() > 0 {
-			b.WriteByte('&')
+	var b []byte // nil until the first redaction
+	for start := 0; start <= len(q); {
+		end := strings.IndexByte(q[start:], '&')
+		if end < 0 {
+			end = len(q)
+		} else {
+			end += start
 		}
-		key, _, hasVal := strings.Cut(pair, "=")
-		if hasVal && c.redactor.Match(unescapeKey(key)) {
-			b.WriteString(key)
-			b.WriteString("=[REDACTED]")
-			continue
-		}
-		b.WriteString(pair)
-	}
-	return sanitize(b.String(), maxValueLen)
-}
-
-func (c *Config) queryNeedsRedaction(q string) bool {
-	for rest := q; rest != ""; {
-		var pair string
-		pair, rest, _ = strings.Cut(rest, "&")
+		pair := q[start:end]
 		if key, _, hasVal := strings.Cut(pair, "="); hasVal && c.redactor.Match(unescapeKey(key)) {
-			return true
+			if b == nil {
+				b = append(make([]byte, 0, len(q)+len(log.Redacted)), q[:start]...)
+			}
+			b = append(b, key...)
+			b = append(b, '=')
+			b = append(b, log.Redacted...)
+		} else if b != nil {
+			b = append(b, pair...)
 		}
+		if end < len(q) && b != nil {
+			b = append(b, '&')
+		}
+		start = end + 1
 	}
-	return false
+	if b == nil {
+		return sanitize(q, maxValueLen)
+	}
+	return sanitize(string(b), maxValueLen)
 }
 
 func unescapeKey(k string) string {

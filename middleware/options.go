@@ -47,15 +47,17 @@ type Config struct {
 	skipServices   []string
 	filter         func(*Request) bool
 	headers        []headerCapture
+	mdKeys         []string // headers[i].mdName
 	statusLevel    func(status int) slog.Level
 	codeLevel      func(code uint32) slog.Level
 	redactSet      bool
 }
 
 type headerCapture struct {
-	name    string // canonical HTTP name
-	mdName  string // lowercase
-	attrKey string // http.request.header.<lowercase>
+	name      string // canonical HTTP name
+	mdName    string // lowercase
+	attrKey   string // http.request.header.<lowercase>
+	mdAttrKey string // rpc.grpc.request.metadata.<lowercase>
 }
 
 // NewConfig builds the configuration from opts. It is for package grpcmw;
@@ -91,6 +93,10 @@ func newConfig(opts []Option) *Config {
 	for i, h := range c.corrHeaders {
 		c.corrHeaders[i] = textproto.CanonicalMIMEHeaderKey(h)
 		c.corrMD[i] = strings.ToLower(h)
+	}
+	c.mdKeys = make([]string, len(c.headers))
+	for i, h := range c.headers {
+		c.mdKeys[i] = h.mdName
 	}
 	return c
 }
@@ -269,9 +275,10 @@ func WithRequestHeaders(names ...string) Option {
 			}
 			low := strings.ToLower(n)
 			c.headers = append(c.headers, headerCapture{
-				name:    textproto.CanonicalMIMEHeaderKey(n),
-				mdName:  low,
-				attrKey: "http.request.header." + low,
+				name:      textproto.CanonicalMIMEHeaderKey(n),
+				mdName:    low,
+				attrKey:   "http.request.header." + low,
+				mdAttrKey: "rpc.grpc.request.metadata." + low,
 			})
 		}
 	})

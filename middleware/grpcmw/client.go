@@ -55,6 +55,14 @@ func DialOptions(opts ...middleware.Option) []grpc.DialOption {
 
 var clientKind = oteltrace.WithSpanKind(oteltrace.SpanKindClient)
 
+// spanName is "service/method", as the RPC semantic conventions name spans.
+func spanName(svc, method string) string {
+	if svc == "" {
+		return method
+	}
+	return svc + "/" + method
+}
+
 // clientCall is the interceptors.Reporter of one outgoing call.
 type clientCall struct {
 	c       *middleware.Config

@@ -39,10 +39,13 @@ func (c mdCarrier) Keys() []string {
 
 // incomingCarrier reads the incoming metadata of a server context key by
 // key, without copying the whole metadata map (which
-// metadata.FromIncomingContext does on every call). It is read-only.
+// metadata.FromIncomingContext does on every call). Keys match without
+// regard to case, and without the allocation lowercasing a canonical HTTP
+// name ("X-Correlation-Id") would cost. It is read-only.
 //
-// Once the interceptor has read the correlation ID itself, it sets hide so
-// that the propagator does not search for it again.
+// Once middleware.Config.Inbound has read the correlation ID itself, it
+// sets hide (HideCorrelationKeys) so that the propagator does not search
+// for it again.
 type incomingCarrier struct {
 	ctx  context.Context
 	hide []string // keys reported absent
@@ -52,6 +55,9 @@ var (
 	_ propagation.TextMapCarrier = (*incomingCarrier)(nil)
 	_ propagation.ValuesGetter   = (*incomingCarrier)(nil)
 )
+
+// HideCorrelationKeys makes the carrier report keys absent from now on.
+func (c *incomingCarrier) HideCorrelationKeys(keys []string) { c.hide = keys }
 
 func (c *incomingCarrier) Get(key string) string {
 	vals := c.Values(key)
@@ -67,7 +73,9 @@ func (c *incomingCarrier) Values(key string) []string {
 			return nil
 		}
 	}
-	return metadata.ValueFromIncomingContext(c.ctx, strings.ToLower(key))
+	// An exact match first (gRPC keys are lowercase), then a
+	// case-insensitive one.
+	return metadata.ValueFromIncomingContext(c.ctx, key)
 }
 
 func (c *incomingCarrier) Set(string, string) {}

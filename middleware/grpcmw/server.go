@@ -2,7 +2,6 @@ package grpcmw
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"runtime/debug"
 	"sync"
@@ -11,7 +10,6 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/baggage"
 	otelcodes "go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 	oteltrace "go.opentelemetry.io/otel/trace"
@@ -196,32 +194,13 @@ func (s *server) ServerReporter(ctx context.Context, meta interceptors.CallMeta)
 	cs.start, cs.typ = time.Now(), meta.Typ
 	cs.carrier = incomingCarrier{ctx: ctx}
 	carrier := &cs.carrier
-	ex := trace.ExtractCorrelationID(carrier, c.CorrelationMetadataKeys())
-	cs.rejected = ex.Rejected
-	// Set from ex below; the propagator need not look again.
-	carrier.hide = c.CorrelationMetadataKeys()
-
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 		cs.peer = p.Addr.String()
 	}
+	ctx, in := c.Inbound(ctx, carrier, cs.peer)
+	cs.rejected = in.Rejected
 	var optBuf [4]oteltrace.SpanStartOption
-	sopts := append(optBuf[:0], serverKind)
-	if c.PeerTrusted(cs.peer) {
-		ctx = c.Propagator().Extract(ctx, carrier)
-		if vals := carrier.Values("baggage"); len(vals) > 0 && !middleware.BaggageWithinLimits(vals) {
-			ctx = baggage.ContextWithoutBaggage(ctx)
-		}
-		if ex.ID != "" {
-			if cur, ok := trace.CorrelationID(ctx); !ok || cur != ex.ID {
-				ctx = trace.WithCorrelationID(ctx, ex.ID)
-			}
-		}
-	} else {
-		sopts = append(sopts, oteltrace.WithNewRoot())
-		if sc := oteltrace.SpanContextFromContext(c.Propagator().Extract(context.Background(), carrier)); sc.IsValid() {
-			sopts = append(sopts, oteltrace.WithLinks(oteltrace.Link{SpanContext: sc}))
-		}
-	}
+	sopts := in.AppendSpanOptions(append(optBuf[:0], serverKind))
 	svc, method := middleware.Sanitize(meta.Service, 256), middleware.Sanitize(meta.Method, 256)
 	attrs := append(cs.attrs[:0],
 		semconv.RPCSystemGRPC,
@@ -231,11 +210,8 @@ func (s *server) ServerReporter(ctx context.Context, meta interceptors.CallMeta)
 	if cs.peer != "" {
 		attrs = append(attrs, semconv.NetworkPeerAddressKey.String(middleware.Sanitize(cs.peer, 256)))
 	}
-	for _, k := range c.RequestMetadataKeys() {
-		if vals := carrier.Values(k); len(vals) > 0 && len(attrs) < len(cs.attrs)-6 {
-			attrs = append(attrs, attribute.StringSlice("rpc.grpc.request.metadata."+k, metadataValues(c, k, vals)))
-		}
-	}
+	// Room is left for the attributes PostCall adds.
+	attrs = c.AppendRequestMetadata(attrs, carrier, len(cs.attrs)-6)
 	// The attributes are set when the call ends, in one SetAttributes call
 	// (see the HTTP middleware): samplers see none.
 	cs.nattrs = len(attrs)
@@ -251,30 +227,6 @@ func (s *server) ServerReporter(ctx context.Context, meta interceptors.CallMeta)
 }
 
 var serverKind = oteltrace.WithSpanKind(oteltrace.SpanKindServer)
-
-// spanName is "service/method", as the RPC semantic conventions name spans.
-func spanName(svc, method string) string {
-	if svc == "" {
-		return method
-	}
-	return svc + "/" + method
-}
-
-func metadataValues(c *middleware.Config, key string, vals []string) []string {
-	if len(vals) > 8 {
-		vals = vals[:8]
-	}
-	out := make([]string, len(vals))
-	redact := c.Redactor().Match(key)
-	for i, v := range vals {
-		if redact {
-			out[i] = "[REDACTED]"
-		} else {
-			out[i] = middleware.Sanitize(v, 1024)
-		}
-	}
-	return out
-}
 
 // PostMsgSend is part of interceptors.Reporter; glassbox records nothing
 // per message.
@@ -314,16 +266,11 @@ func (cs *callState) PostCall(err error, dur time.Duration) {
 	if cs.rejected > 0 {
 		attrs = append(attrs, attribute.Int(middleware.AttrCorrelationIDRejected, cs.rejected))
 	}
-	var panicMsg, panicType string
+	var rp middleware.RecoveredPanic
 	if cs.panicked {
-		panicMsg, panicType = middleware.Sanitize(fmt.Sprint(cs.panicVal), 4096), fmt.Sprintf("%T", cs.panicVal)
-		span.AddEvent(semconv.ExceptionEventName, oteltrace.WithAttributes(
-			semconv.ExceptionTypeKey.String(panicType),
-			semconv.ExceptionMessageKey.String(panicMsg),
-			semconv.ExceptionStacktraceKey.String(string(cs.stack)),
-		))
-		attrs = append(attrs, semconv.ErrorTypeKey.String(panicType))
-		span.SetStatus(otelcodes.Error, "panic: "+panicMsg)
+		rp = middleware.NewRecoveredPanic(cs.panicVal, cs.stack)
+		attrs = append(attrs, semconv.ErrorTypeKey.String(rp.Type))
+		rp.RecordOnSpan(span)
 	} else if serverError(code) {
 		attrs = append(attrs, semconv.ErrorTypeKey.String(code.String()))
 		span.SetStatus(otelcodes.Error, middleware.Sanitize(status.Convert(err).Message(), 1024))
@@ -334,21 +281,12 @@ func (cs *callState) PostCall(err error, dur time.Duration) {
 	l := c.Logger()
 	svc, method := middleware.SplitGRPCMethod(cs.req.Method)
 	svc, method = middleware.Sanitize(svc, 256), middleware.Sanitize(method, 256)
-	if cs.panicked && l.Enabled(ctx, slog.LevelError) {
-		la := append(cs.logAttrs[:0],
-			slog.String("error.message", panicMsg),
-			slog.String("error.type", panicType),
-			slog.String("error.stack_trace", string(cs.stack)),
+	if cs.panicked {
+		c.LogPanic(ctx, &rp, eventID,
 			slog.String("rpc.system", "grpc"),
 			slog.String("rpc.service", svc),
 			slog.String("rpc.method", method),
 		)
-		if eventID != "" {
-			la = append(la, slog.String(middleware.AttrErrorID, middleware.Sanitize(eventID, 64)))
-		}
-		rec := slog.NewRecord(time.Now(), slog.LevelError, "panic recovered", 0)
-		rec.AddAttrs(la...)
-		_ = l.Handler().Handle(ctx, rec)
 	}
 	level := c.GRPCCodeLevel(uint32(code))
 	if cs.panicked {

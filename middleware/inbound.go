@@ -1,0 +1,117 @@
+package middleware
+
+import (
+	"context"
+
+	"go.opentelemetry.io/otel/baggage"
+	"go.opentelemetry.io/otel/propagation"
+	oteltrace "go.opentelemetry.io/otel/trace"
+
+	"github.com/glassbox-obs/glassbox/trace"
+)
+
+// Inbound is what Config.Inbound decided about one inbound request or
+// call.
+type Inbound struct {
+	// CorrelationID is the inbound correlation ID adopted: the first valid
+	// value of the correlation headers, sent by a trusted peer. It is ""
+	// when there was none or the peer was not trusted.
+	CorrelationID string
+	// Rejected counts the invalid correlation ID values the request
+	// carried, whether or not the peer was trusted. The values themselves
+	// are never recorded.
+	Rejected int
+	// Trusted reports whether the peer was trusted: the context Inbound
+	// returned then carries the caller's trace context (the parent of the
+	// server span), its baggage (when within the W3C limits) and its
+	// correlation ID.
+	Trusted bool
+	// Link is the caller's span context when the peer was not trusted and
+	// sent a valid one: the server span starts a new trace linked to it.
+	// It is the zero SpanContext otherwise.
+	Link oteltrace.SpanContext
+}
+
+// AppendSpanOptions appends the span start options the server span needs
+// under this decision: none when the peer was trusted, else a new root and
+// the link to the caller's trace, if any.
+func (in *Inbound) AppendSpanOptions(opts []oteltrace.SpanStartOption) []oteltrace.SpanStartOption {
+	if in.Trusted {
+		return opts
+	}
+	opts = append(opts, oteltrace.WithNewRoot())
+	if in.Link.IsValid() {
+		opts = append(opts, oteltrace.WithLinks(oteltrace.Link{SpanContext: in.Link}))
+	}
+	return opts
+}
+
+// correlationHider is implemented by carriers whose lookups cost
+// allocations (gRPC incoming metadata): once Inbound has read the
+// correlation headers itself, it tells the carrier to report them absent,
+// so that the propagator does not look them up again.
+type correlationHider interface {
+	HideCorrelationKeys(keys []string)
+}
+
+// Inbound decides, in one place for HTTP and gRPC, what a server takes from
+// an inbound request whose headers or metadata carrier holds, sent by the
+// peer at address peer ("host:port" or "host" of the connection, never a
+// header):
+//
+//   - the correlation headers are read in order and invalid values counted
+//     (Inbound.Rejected), trusted peer or not;
+//   - from a trusted peer (see PeerTrusted) the propagator's trace context
+//     and baggage are extracted into ctx, baggage beyond the W3C limits is
+//     dropped whole (see BaggageWithinLimits), and the first valid
+//     correlation ID is put in ctx;
+//   - from an untrusted peer ctx is returned unchanged: its correlation ID
+//     and baggage are ignored and its trace context is only reported as
+//     Inbound.Link, for the server span to link to from a new root (see
+//     Inbound.AppendSpanOptions).
+//
+// Header names are looked up in their canonical HTTP form
+// ("X-Correlation-Id"): gRPC metadata carriers must match keys without
+// regard to case. A carrier that also implements
+// propagation.ValuesGetter has every value of a repeated header
+// considered. One that has a method HideCorrelationKeys([]string) is told
+// the correlation headers after they were read, and should report them
+// absent from then on.
+func (c *Config) Inbound(ctx context.Context, carrier propagation.TextMapCarrier, peer string) (context.Context, Inbound) {
+	ex := trace.ExtractCorrelationID(carrier, c.corrHeaders)
+	in := Inbound{Rejected: ex.Rejected, Trusted: c.PeerTrusted(peer)}
+	if h, ok := carrier.(correlationHider); ok {
+		h.HideCorrelationKeys(c.corrHeaders)
+	}
+	if !in.Trusted {
+		// Public endpoint, untrusted peer: the caller's trace becomes a
+		// link, its baggage and correlation ID are dropped.
+		in.Link = oteltrace.SpanContextFromContext(c.prop.Extract(context.Background(), carrier))
+		if !in.Link.IsValid() {
+			in.Link = oteltrace.SpanContext{}
+		}
+		return ctx, in
+	}
+	ctx = c.prop.Extract(ctx, carrier)
+	if !baggageWithinLimits(carrier) {
+		ctx = baggage.ContextWithoutBaggage(ctx)
+	}
+	if ex.ID != "" {
+		in.CorrelationID = ex.ID
+		if cur, ok := trace.CorrelationID(ctx); !ok || cur != ex.ID {
+			ctx = trace.WithCorrelationID(ctx, ex.ID)
+		}
+	}
+	return ctx, in
+}
+
+// baggageWithinLimits applies BaggageWithinLimits to the carrier's
+// baggage header, if it has one.
+func baggageWithinLimits(carrier propagation.TextMapCarrier) bool {
+	if vg, ok := carrier.(propagation.ValuesGetter); ok {
+		vals := vg.Values("baggage")
+		return len(vals) == 0 || BaggageWithinLimits(vals)
+	}
+	v := carrier.Get("baggage")
+	return v == "" || BaggageWithinLimits([]string{v})
+}
