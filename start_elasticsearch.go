@@ -165,6 +165,6 @@ func setupElasticsearch(ctx context.Context, b *builder) error {
 	b.onShutdown(bsp.Shutdown)
 	b.sinks = append(b.sinks, exp.LogSink())
 	b.spanProcessors = append(b.spanProcessors, bsp)
-	b.onStats(func(st *Stats) { v := exp.Stats(); st.Elasticsearch = &v })
+	b.onStats(func(st *Stats) { st.Elasticsearch, st.Enabled.Elasticsearch = exp.Stats(), true })
 	return nil
 }

@@ -180,7 +180,7 @@ func TestElasticsearchSpanDocumentsRedacted(t *testing.T) {
 	)
 	span.End()
 	esShutdown(t, tel)
-	if st := tel.Stats().Elasticsearch; st == nil || st.Delivered != 1 {
+	if st := tel.Stats(); !st.Enabled.Elasticsearch || st.Elasticsearch.Delivered != 1 {
 		t.Errorf("got Stats().Elasticsearch %+v, want 1 delivered", st)
 	}
 

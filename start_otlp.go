@@ -186,7 +186,7 @@ func setupOTLP(ctx context.Context, b *builder) error {
 		}
 		p := otlp.NewSpanProcessor(exp, opts...)
 		b.spanProcessors = append(b.spanProcessors, p)
-		b.onStats(func(st *Stats) { v := p.Stats(); st.OTLPSpans = &v })
+		b.onStats(func(st *Stats) { st.OTLPSpans, st.Enabled.OTLPSpans = p.Stats(), true })
 		// The TracerProvider shuts p down; this covers a failed Start.
 		b.onShutdown(p.Shutdown)
 	}
@@ -207,7 +207,7 @@ func setupOTLP(ctx context.Context, b *builder) error {
 		}
 		s := otlp.NewSink(exp, opts...)
 		b.sinks = append(b.sinks, s)
-		b.onStats(func(st *Stats) { v := s.Stats(); st.OTLPLogs = &v })
+		b.onStats(func(st *Stats) { st.OTLPLogs, st.Enabled.OTLPLogs = s.Stats(), true })
 		// The log handler shuts s down; this covers a failed Start.
 		b.onShutdown(s.Shutdown)
 	}

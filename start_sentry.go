@@ -104,7 +104,7 @@ func setupSentry(_ context.Context, b *builder) error {
 	}
 	b.observers = append(b.observers, rep)
 	b.sinks = append(b.sinks, rep)
-	b.onStats(func(st *Stats) { v := rep.Stats(); st.Sentry = &v })
+	b.onStats(func(st *Stats) { st.Sentry, st.Enabled.Sentry = rep.Stats(), true })
 	b.onShutdown(rep.Shutdown)
 	return nil
 }

@@ -8,16 +8,24 @@ import (
 
 // Stats are the delivery counters of the configured exporters, so that
 // every record is accounted for: produced = delivered + dropped (by reason)
-// + in flight. See each exporter's Stats type for the fields.
+// + in flight. See each exporter's Stats type for the fields. The counters
+// of an exporter that is not configured stay zero; Enabled tells which are.
 type Stats struct {
-	// Elasticsearch counts log and span documents; nil when not configured.
-	Elasticsearch *elasticsearch.Stats
-	// OTLPSpans counts spans exported over OTLP; nil when not configured.
-	OTLPSpans *otlp.Stats
-	// OTLPLogs counts log records exported over OTLP; nil when not configured.
-	OTLPLogs *otlp.Stats
-	// Sentry counts error events; nil when not configured.
-	Sentry *sentry.Stats
+	// Elasticsearch counts log and span documents.
+	Elasticsearch elasticsearch.Stats
+	// OTLPSpans counts spans exported over OTLP.
+	OTLPSpans otlp.Stats
+	// OTLPLogs counts log records exported over OTLP.
+	OTLPLogs otlp.Stats
+	// Sentry counts error events.
+	Sentry sentry.Stats
+	// Enabled tells which exporters are configured.
+	Enabled Exporters
+}
+
+// Exporters names the exporters Start configured.
+type Exporters struct {
+	Elasticsearch, OTLPSpans, OTLPLogs, Sentry bool
 }
 
 // onStats registers f to fill its part of Telemetry.Stats.
