@@ -19,15 +19,47 @@ import (
 	"github.com/glassbox-obs/glassbox/middleware"
 )
 
+// syncBuffer is the log output of a fixture: safe for concurrent use, and
+// it signals when a text was written (see written).
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	waiters []bufWaiter
+}
+
+type bufWaiter struct {
+	text string
+	ch   chan struct{}
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.b.Write(p)
+	n, err := s.b.Write(p)
+	kept := s.waiters[:0]
+	for _, w := range s.waiters {
+		if bytes.Contains(s.b.Bytes(), []byte(w.text)) {
+			close(w.ch)
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	s.waiters = kept
+	return n, err
+}
+
+// written returns a channel that is closed once the buffer holds text
+// (at once if it already does).
+func (s *syncBuffer) written(text string) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := make(chan struct{})
+	if bytes.Contains(s.b.Bytes(), []byte(text)) {
+		close(ch)
+	} else {
+		s.waiters = append(s.waiters, bufWaiter{text: text, ch: ch})
+	}
+	return ch
 }
 
 func (s *syncBuffer) String() string {
