@@ -145,18 +145,16 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serveSkipped serves a filtered request: no span, no access log, but the
 // handler still gets a correlation ID and the response still carries it.
+// What it takes from the request is decided by Config.Inbound, as for
+// instrumented requests: from a trusted peer its correlation ID, else its
+// trace ID, else a new ID.
 func (h *handler) serveSkipped(w http.ResponseWriter, r *http.Request) {
 	c := h.c
-	ctx := r.Context()
-	id, ok := trace.CorrelationID(ctx)
+	id, ok := trace.CorrelationID(r.Context())
 	if !ok {
-		if c.PeerTrusted(r.RemoteAddr) {
-			id = trace.ExtractCorrelationID(headerCarrier(r.Header), c.corrHeaders).ID
-		}
-		if id == "" {
-			id = trace.NewCorrelationID()
-		}
-		r = r.WithContext(trace.WithCorrelationID(ctx, id))
+		ctx, _ := c.Inbound(r.Context(), headerCarrier(r.Header), r.RemoteAddr)
+		ctx, id = trace.EnsureCorrelationID(ctx)
+		r = r.WithContext(ctx)
 	}
 	w.Header()[c.corrHeaders[0]] = []string{id}
 	h.next.ServeHTTP(w, r)

@@ -3,6 +3,7 @@ package middleware_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -150,5 +151,51 @@ func TestConfigInboundHidesCorrelationKeys(t *testing.T) {
 	}
 	if id, _ := trace.CorrelationID(ctx); id != "hidden-then-set" || in.CorrelationID != "hidden-then-set" {
 		t.Errorf("correlation ID: got ctx %q, Inbound %q; want hidden-then-set", id, in.CorrelationID)
+	}
+}
+
+// Skipped paths make the same trust decision: a trusted caller's
+// correlation ID (or trace ID) is used, an untrusted caller's never.
+func TestHTTPSkippedPathTrust(t *testing.T) {
+	public := []middleware.Option{middleware.WithPublicEndpoint(), middleware.WithTrustedPeers("10.0.0.0/8")}
+	tests := []struct {
+		name    string
+		remote  string
+		headers map[string]string
+		want    string // "" means a new valid ID
+	}{
+		{"trusted, correlation header", "10.0.0.1:1", map[string]string{"X-Correlation-ID": "probe-1", "traceparent": traceparent}, "probe-1"},
+		{"trusted, traceparent only", "10.0.0.1:1", map[string]string{"traceparent": traceparent}, remoteTraceID},
+		{"untrusted, correlation header", "203.0.113.9:1", map[string]string{"X-Correlation-ID": "probe-1", "traceparent": traceparent}, ""},
+		{"trusted, invalid header", "10.0.0.1:1", map[string]string{"X-Correlation-ID": "bad\nid"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			var seen string
+			h := middleware.HTTP(f.opts(public...)...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				seen, _ = trace.CorrelationID(r.Context())
+			}))
+			req := httptest.NewRequest("GET", "/healthz", nil)
+			req.RemoteAddr = tt.remote
+			for k, v := range tt.headers {
+				req.Header.Set(k, v)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			got := rec.Header().Get("X-Correlation-ID")
+			if got != seen {
+				t.Errorf("response ID %q, handler saw %q; want the same", got, seen)
+			}
+			switch {
+			case tt.want != "" && got != tt.want:
+				t.Errorf("correlation ID: got %q, want %q", got, tt.want)
+			case tt.want == "" && (!trace.ValidCorrelationID(got) || got == "probe-1" || got == remoteTraceID):
+				t.Errorf("correlation ID: got %q, want a new one", got)
+			}
+			if n := len(f.exp.GetSpans()); n != 0 {
+				t.Errorf("skipped path: got %d spans, want none", n)
+			}
+		})
 	}
 }
