@@ -451,7 +451,7 @@ func TestTextFormat(t *testing.T) {
 	var buf bytes.Buffer
 	ctx := trace.WithCorrelationID(context.Background(), "c-42")
 	l := slog.New(gblog.NewHandler(gblog.WithSink(gblog.NewWriterSink(&buf, gblog.FormatText))))
-	l.ErrorContext(ctx, "payment\nfailed", "user", "ann lee", "evil", "\x1b[31mred", "err", newStackErr("declined"), slog.Group("card", "brand", "visa"))
+	l.ErrorContext(ctx, "payment\nfailed", "user", "ann lee", "evil", "\x1b[31mred", "c1", "\u009b31m", "bidi", "abc\u202edcba\u2066", "sep", "a\u2028b\rc", "err", newStackErr("declined"), slog.Group("card", "brand", "visa"))
 	out := buf.String()
 	first, rest, _ := strings.Cut(out, "\n")
 	for _, want := range []string{"ERROR", `"payment\nfailed"`, `user="ann lee"`, "correlation.id=c-42", "card.brand=visa", "error.message=declined"} {
@@ -459,8 +459,10 @@ func TestTextFormat(t *testing.T) {
 			t.Errorf("text line %q lacks %q", first, want)
 		}
 	}
-	if strings.Contains(out, "\x1b") {
-		t.Errorf("raw escape in text output: %q", out)
+	for _, bad := range []string{"\x1b", "\u009b", "\u202e", "\u2066", "\u2028", "\r"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("raw %q in text output: %q", bad, out)
+		}
 	}
 	if !strings.Contains(rest, "TestTextFormat") {
 		t.Errorf("stack trace not rendered below the line: %q", rest)

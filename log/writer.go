@@ -11,6 +11,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
+
+	"github.com/glassbox-obs/glassbox/internal/textsafe"
 )
 
 // Format is how a WriterSink renders documents.
@@ -180,13 +183,15 @@ func appendTextField(dst []byte, key string, raw json.RawMessage) []byte {
 	return append(dst, raw...)
 }
 
-// appendTextValue writes s, quoted with Go syntax when it would be
-// ambiguous or unsafe on a terminal (spaces, quotes, control characters,
-// non-printing runes).
+// appendTextValue writes s, quoted with Go syntax (%+q: ASCII only, every
+// other rune escaped) when it would be ambiguous or unsafe on a terminal.
 func appendTextValue(dst []byte, s string, quoteSpaces bool) []byte {
 	needQuote := s == "" && quoteSpaces
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r == '"' || r == '\u2028' || r == '\u2029' || r == 0xfffd ||
+		// Controls (C0 and C1: U+009B starts a terminal escape), bidi
+		// overrides, line separators and undecodable bytes (RuneError)
+		// are never written raw to a terminal.
+		if r == utf8.RuneError || r == '"' || textsafe.UnsafeRune(r) ||
 			(quoteSpaces && (r == ' ' || r == '=')) {
 			needQuote = true
 			break
