@@ -132,7 +132,12 @@ func (b *builder) finish() *Telemetry {
 	}
 	h := log.NewHandler(hopts...)
 
-	tpOpts := append([]sdktrace.TracerProviderOption{sdktrace.WithResource(b.resource)}, b.tpOptions...)
+	tpOpts := append([]sdktrace.TracerProviderOption{
+		sdktrace.WithResource(b.resource),
+		// First, so that every exporter sees correlation.id on every span
+		// started inside a request, not only on the middleware's.
+		sdktrace.WithSpanProcessor(trace.CorrelationSpanProcessor{}),
+	}, b.tpOptions...)
 	switch len(b.spanProcessors) {
 	case 0:
 	case 1:

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/trace"
@@ -210,5 +212,28 @@ func TestNilWriterWithoutSinksWritesNothingToStdout(t *testing.T) {
 	out, _ := io.ReadAll(r)
 	if len(out) != 0 {
 		t.Errorf("stdout got %q, want nothing", out)
+	}
+}
+
+func TestEverySpanInARequestCarriesTheCorrelationID(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tel, _ := startT(t, env(), WithSpanProcessor(sdktrace.NewSimpleSpanProcessor(exp)))
+	ctx := trace.WithCorrelationID(context.Background(), "order-7781")
+	ctx, parent := tel.TracerProvider().Tracer("app").Start(ctx, "handler")
+	_, child := tel.TracerProvider().Tracer("db").Start(ctx, "SELECT orders")
+	child.End()
+	parent.End()
+	spans := exp.GetSpans()
+	if len(spans) != 2 {
+		t.Fatalf("got %d spans, want 2", len(spans))
+	}
+	for _, s := range spans {
+		found := false
+		for _, a := range s.Attributes {
+			found = found || (a.Key == "correlation.id" && a.Value.AsString() == "order-7781")
+		}
+		if !found {
+			t.Errorf("span %q lacks correlation.id=order-7781: %v", s.Name, s.Attributes)
+		}
 	}
 }
