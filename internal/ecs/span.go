@@ -285,41 +285,25 @@ func appendValue(b []byte, v attribute.Value) []byte {
 	case attribute.STRING:
 		return jsonenc.AppendString(b, v.AsString())
 	case attribute.BOOLSLICE:
-		b = append(b, '[')
-		for i, x := range v.AsBoolSlice() {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonenc.AppendBool(b, x)
-		}
-		return append(b, ']')
+		return appendArray(b, v.AsBoolSlice(), jsonenc.AppendBool)
 	case attribute.INT64SLICE:
-		b = append(b, '[')
-		for i, x := range v.AsInt64Slice() {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonenc.AppendInt(b, x)
-		}
-		return append(b, ']')
+		return appendArray(b, v.AsInt64Slice(), jsonenc.AppendInt)
 	case attribute.FLOAT64SLICE:
-		b = append(b, '[')
-		for i, x := range v.AsFloat64Slice() {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonenc.AppendFloat(b, x)
-		}
-		return append(b, ']')
+		return appendArray(b, v.AsFloat64Slice(), jsonenc.AppendFloat)
 	case attribute.STRINGSLICE:
-		b = append(b, '[')
-		for i, x := range v.AsStringSlice() {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonenc.AppendString(b, x)
-		}
-		return append(b, ']')
+		return appendArray(b, v.AsStringSlice(), jsonenc.AppendString)
 	}
 	return jsonenc.AppendString(b, v.Emit())
+}
+
+// appendArray writes xs as a JSON array, each element with appendOne.
+func appendArray[T any](b []byte, xs []T, appendOne func([]byte, T) []byte) []byte {
+	b = append(b, '[')
+	for i, x := range xs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendOne(b, x)
+	}
+	return append(b, ']')
 }

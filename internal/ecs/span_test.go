@@ -37,6 +37,9 @@ func stub() sdktrace.ReadOnlySpan {
 			attribute.String("a..b", "empty segment"),
 			attribute.String(".lead", "leading dot"),
 			attribute.StringSlice("tags", []string{"x", "y"}),
+			attribute.BoolSlice("flags", []bool{true, false}),
+			attribute.Int64Slice("ids", []int64{-1, 42}),
+			attribute.Float64Slice("weights", []float64{0.5, 1e21}),
 			attribute.Float64("ratio", 0.5),
 			attribute.String("_id", "mongo"),
 		},
@@ -74,8 +77,10 @@ func TestAppendSpan(t *testing.T) {
 	if strings.Count(string(b), `"correlation.id"`) != 1 {
 		t.Errorf("correlation.id written more than once: %s", b)
 	}
-	if tags, _ := doc["tags"].([]any); len(tags) != 2 {
-		t.Errorf("got tags %v, want [x y]", doc["tags"])
+	for key, want := range map[string]string{"tags": `["x","y"]`, "flags": `[true,false]`, "ids": `[-1,42]`, "weights": `[0.5,1e+21]`} {
+		if got, _ := json.Marshal(doc[key]); string(got) != want {
+			t.Errorf("got %s = %s, want %s", key, got, want)
+		}
 	}
 }
 
