@@ -170,64 +170,59 @@ func listen(t testing.TB) net.Listener {
 // /v1/traces and /v1/logs. It stops when the test ends.
 func NewHTTP(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	var cfg serverConfig
-	for _, o := range opts {
-		o.apply(&cfg)
-	}
-	s := newServer()
-	ln := listen(t)
-	scheme := "http"
-	if tc := cfg.tlsConfig(); tc != nil {
+	s, ln, scheme, tc := setup(t, opts)
+	if tc != nil {
 		ln = tls.NewListener(ln, tc)
-		scheme = "https"
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/traces", func(w http.ResponseWriter, r *http.Request) { s.serveHTTP(w, r, Traces) })
 	mux.HandleFunc("/v1/logs", func(w http.ResponseWriter, r *http.Request) { s.serveHTTP(w, r, Logs) })
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = hs.Serve(ln)
-	}()
-	s.addr = ln.Addr().String()
-	s.endpoint = scheme + "://" + s.addr
-	s.stop = func() {
-		_ = hs.Close()
-		<-done
-	}
-	t.Cleanup(s.Close)
-	return s
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	return s.start(t, ln, scheme, hs.Serve, func() { _ = hs.Close() })
 }
 
 // NewGRPC starts an OTLP/gRPC collector (trace and logs services, gzip
 // accepted). It stops when the test ends.
 func NewGRPC(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	var cfg serverConfig
-	for _, o := range opts {
-		o.apply(&cfg)
-	}
-	s := newServer()
-	ln := listen(t)
-	scheme := "http"
+	s, ln, scheme, tc := setup(t, opts)
 	gopts := []grpc.ServerOption{grpc.StatsHandler(compressionRecorder{})}
-	if tc := cfg.tlsConfig(); tc != nil {
+	if tc != nil {
 		gopts = append(gopts, grpc.Creds(credentials.NewTLS(tc)))
-		scheme = "https"
 	}
 	gs := grpc.NewServer(gopts...)
 	coltracepb.RegisterTraceServiceServer(gs, traceService{s: s})
 	collogspb.RegisterLogsServiceServer(gs, logsService{s: s})
+	return s.start(t, ln, scheme, gs.Serve, gs.Stop)
+}
+
+// setup applies opts and opens the loopback listener; tc is the server's
+// TLS configuration, nil for plaintext.
+func setup(t testing.TB, opts []Option) (s *Server, ln net.Listener, scheme string, tc *tls.Config) {
+	t.Helper()
+	var cfg serverConfig
+	for _, o := range opts {
+		o.apply(&cfg)
+	}
+	scheme = "http"
+	if tc = cfg.tlsConfig(); tc != nil {
+		scheme = "https"
+	}
+	return newServer(), listen(t), scheme, tc
+}
+
+// start serves ln in the background and makes Close (run at test cleanup)
+// stop the server and wait for it.
+func (s *Server) start(t testing.TB, ln net.Listener, scheme string, serve func(net.Listener) error, stop func()) *Server {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = gs.Serve(ln)
+		_ = serve(ln)
 	}()
 	s.addr = ln.Addr().String()
 	s.endpoint = scheme + "://" + s.addr
 	s.stop = func() {
-		gs.Stop()
+		stop()
 		<-done
 	}
 	t.Cleanup(s.Close)
