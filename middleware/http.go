@@ -24,7 +24,7 @@ import (
 const (
 	// AttrCorrelationID is the span attribute and log field of the
 	// correlation ID.
-	AttrCorrelationID = "correlation.id"
+	AttrCorrelationID = trace.CorrelationAttribute
 	// AttrCorrelationIDRejected counts inbound correlation ID values that
 	// were invalid and therefore ignored (never recorded). It is set only
 	// when non-zero.
