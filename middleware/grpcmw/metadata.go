@@ -49,6 +49,11 @@ func (c mdCarrier) Keys() []string {
 type incomingCarrier struct {
 	ctx  context.Context
 	hide []string // keys reported absent
+	// The last lookup: the propagator and the baggage limit check both
+	// read "baggage", and a miss walks the whole context chain and then
+	// the whole metadata map.
+	lastKey  string
+	lastVals []string
 }
 
 var (
@@ -73,9 +78,14 @@ func (c *incomingCarrier) Values(key string) []string {
 			return nil
 		}
 	}
+	if key == c.lastKey && key != "" {
+		return c.lastVals
+	}
 	// An exact match first (gRPC keys are lowercase), then a
 	// case-insensitive one.
-	return metadata.ValueFromIncomingContext(c.ctx, key)
+	vals := metadata.ValueFromIncomingContext(c.ctx, key)
+	c.lastKey, c.lastVals = key, vals
+	return vals
 }
 
 func (c *incomingCarrier) Set(string, string) {}

@@ -28,6 +28,7 @@ import (
 // reporter core drives it, and its recovery interceptor runs inside.
 type server struct {
 	c         *middleware.Config
+	peers     peerCache
 	report    grpc.UnaryServerInterceptor
 	reportS   grpc.StreamServerInterceptor
 	recUnary  grpc.UnaryServerInterceptor
@@ -136,9 +137,9 @@ type callState struct {
 	recoverStream grpc.StreamHandler
 	ctx           context.Context
 	span          oteltrace.Span
-	start         time.Time
 	typ           interceptors.GRPCType
-	peer          string
+	peer          string // sanitised
+	svc, method   string // sanitised
 	rejected      int
 	carrier       incomingCarrier
 	panicked      bool
@@ -191,24 +192,25 @@ func (s *server) ServerReporter(ctx context.Context, meta interceptors.CallMeta)
 		cs = getState(s, "/"+meta.Service+"/"+meta.Method)
 		ctx = context.WithValue(ctx, stateKey{}, cs)
 	}
-	cs.start, cs.typ = time.Now(), meta.Typ
+	cs.typ = meta.Typ
 	cs.carrier = incomingCarrier{ctx: ctx}
 	carrier := &cs.carrier
+	var rawPeer string
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
-		cs.peer = p.Addr.String()
+		rawPeer, cs.peer = s.peers.lookup(p.Addr)
 	}
-	ctx, in := c.Inbound(ctx, carrier, cs.peer)
+	ctx, in := c.Inbound(ctx, carrier, rawPeer)
 	cs.rejected = in.Rejected
 	var optBuf [4]oteltrace.SpanStartOption
 	sopts := in.AppendSpanOptions(append(optBuf[:0], serverKind))
-	svc, method := middleware.Sanitize(meta.Service, 256), middleware.Sanitize(meta.Method, 256)
+	cs.svc, cs.method = middleware.Sanitize(meta.Service, 256), middleware.Sanitize(meta.Method, 256)
 	attrs := append(cs.attrs[:0],
 		semconv.RPCSystemGRPC,
-		semconv.RPCServiceKey.String(svc),
-		semconv.RPCMethodKey.String(method),
+		semconv.RPCServiceKey.String(cs.svc),
+		semconv.RPCMethodKey.String(cs.method),
 	)
 	if cs.peer != "" {
-		attrs = append(attrs, semconv.NetworkPeerAddressKey.String(middleware.Sanitize(cs.peer, 256)))
+		attrs = append(attrs, semconv.NetworkPeerAddressKey.String(cs.peer))
 	}
 	// Room is left for the attributes PostCall adds.
 	attrs = c.AppendRequestMetadata(attrs, carrier, len(cs.attrs)-6)
@@ -217,6 +219,8 @@ func (s *server) ServerReporter(ctx context.Context, meta interceptors.CallMeta)
 	cs.nattrs = len(attrs)
 	ctx, span := c.Tracer().Start(ctx, middleware.Sanitize(cs.fullMethod[min(1, len(cs.fullMethod)):], 512), sopts...)
 	ctx, id := trace.EnsureCorrelationID(ctx)
+	// A new map each call: a ServerTransportStream may keep the one it is
+	// given (grpc-go's transports copy it, test doubles often do not).
 	_ = grpc.SetHeader(ctx, metadata.MD{c.CorrelationMetadataKeys()[0]: []string{id}})
 	cs.req = middleware.Request{Protocol: "grpc", Method: cs.fullMethod, Route: cs.fullMethod, CorrelationID: id}
 	for _, o := range c.Observers() {
@@ -279,8 +283,7 @@ func (cs *callState) PostCall(err error, dur time.Duration) {
 	span.End()
 
 	l := c.Logger()
-	svc, method := middleware.SplitGRPCMethod(cs.req.Method)
-	svc, method = middleware.Sanitize(svc, 256), middleware.Sanitize(method, 256)
+	svc, method := cs.svc, cs.method
 	if cs.panicked {
 		c.LogPanic(ctx, &rp, eventID,
 			slog.String("rpc.system", "grpc"),
@@ -304,7 +307,7 @@ func (cs *callState) PostCall(err error, dur time.Duration) {
 			la = append(la, slog.String("rpc.grpc.method_type", string(cs.typ)))
 		}
 		if cs.peer != "" {
-			la = append(la, slog.String("client.address", middleware.Sanitize(cs.peer, 256)))
+			la = append(la, slog.String("client.address", cs.peer))
 		}
 		if err != nil && !cs.panicked {
 			la = append(la, slog.String("error.message", middleware.Sanitize(status.Convert(err).Message(), 4096)))
