@@ -31,6 +31,14 @@ func (c *Config) Redactor() *log.Redactor { return c.redactor }
 // metadata keys, in order of preference. The slice must not be modified.
 func (c *Config) CorrelationMetadataKeys() []string { return c.corrMD }
 
+// ForeignCorrelationKeys returns, as lowercase gRPC metadata keys, the
+// default correlation headers the propagator writes although
+// WithCorrelationHeaders left them out: a client removes them after
+// injecting, so that only the configured header carries the correlation
+// ID. It is empty with the default headers. The slice must not be
+// modified.
+func (c *Config) ForeignCorrelationKeys() []string { return c.foreignCorrMD }
+
 // RequestMetadataKeys returns the WithRequestHeaders names as lowercase
 // gRPC metadata keys. The slice must not be modified.
 func (c *Config) RequestMetadataKeys() []string { return c.mdKeys }

@@ -146,7 +146,7 @@ func TestConfigInboundHidesCorrelationKeys(t *testing.T) {
 	c := middleware.NewConfig(middleware.WithCorrelationHeaders("X-Corr", "X-Req"))
 	carrier := &hidingCarrier{HeaderCarrier: propagation.HeaderCarrier(http.Header{"X-Req": {"hidden-then-set"}})}
 	ctx, in := c.Inbound(context.Background(), carrier, "10.0.0.1:1")
-	if got, want := strings.Join(carrier.hidden, ","), "X-Corr,X-Req"; got != want {
+	if got, want := strings.Join(carrier.hidden, ","), "X-Corr,X-Req,X-Correlation-Id,X-Request-Id"; got != want {
 		t.Errorf("hidden keys: got %q, want %q", got, want)
 	}
 	if id, _ := trace.CorrelationID(ctx); id != "hidden-then-set" || in.CorrelationID != "hidden-then-set" {
@@ -197,5 +197,67 @@ func TestHTTPSkippedPathTrust(t *testing.T) {
 				t.Errorf("skipped path: got %d spans, want none", n)
 			}
 		})
+	}
+}
+
+// Only the configured correlation headers are read: the default ones are
+// ignored once WithCorrelationHeaders leaves them out, although the default
+// propagator knows them too.
+func TestCustomCorrelationHeadersIgnoreDefaultOnes(t *testing.T) {
+	tests := []struct {
+		name    string
+		headers map[string]string
+		want    string // "" means a new valid ID
+	}{
+		{"default headers only", map[string]string{"X-Request-ID": "chosen-by-caller", "X-Correlation-ID": "also-chosen"}, ""},
+		{"configured header", map[string]string{"X-Trace-Token": "tok-1", "X-Request-ID": "chosen-by-caller"}, "tok-1"},
+		{"invalid configured header", map[string]string{"X-Trace-Token": "bad\nvalue", "X-Correlation-ID": "also-chosen"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			var seen string
+			h := middleware.HTTP(f.opts(middleware.WithCorrelationHeaders("X-Trace-Token"))...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				seen, _ = trace.CorrelationID(r.Context())
+			}))
+			req := httptest.NewRequest("GET", "/orders", nil)
+			for k, v := range tt.headers {
+				req.Header.Set(k, v)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			got := rec.Header().Get("X-Trace-Token")
+			if got != seen {
+				t.Errorf("response X-Trace-Token %q, handler saw %q; want the same", got, seen)
+			}
+			switch {
+			case tt.want != "" && got != tt.want:
+				t.Errorf("correlation ID: got %q, want %q", got, tt.want)
+			case tt.want == "" && (!trace.ValidCorrelationID(got) || got == "chosen-by-caller" || got == "also-chosen"):
+				t.Errorf("correlation ID: got %q, want a new one", got)
+			}
+			for _, h := range []string{"X-Correlation-Id", "X-Request-Id"} {
+				if v := rec.Header().Get(h); v != "" {
+					t.Errorf("response header %s = %q, want none", h, v)
+				}
+			}
+			if v, _ := attrOf(f.span(t).Attributes, "correlation.id"); v.AsString() != got {
+				t.Errorf("span correlation.id: got %q, want %q", v.AsString(), got)
+			}
+		})
+	}
+}
+
+// The same holds for a carrier other than the HTTP middleware's, such as
+// another protocol's integration would pass to Config.Inbound.
+func TestConfigInboundCustomHeadersPlainCarrier(t *testing.T) {
+	c := middleware.NewConfig(middleware.WithCorrelationHeaders("X-Trace-Token"))
+	carrier := propagation.MapCarrier{"X-Request-ID": "chosen-by-caller", "traceparent": traceparent}
+	ctx, in := c.Inbound(context.Background(), carrier, "10.0.0.1:1")
+	if id, ok := trace.CorrelationID(ctx); ok || in.CorrelationID != "" {
+		t.Errorf("correlation ID: got ctx %q, Inbound %q; want none", id, in.CorrelationID)
+	}
+	if got := oteltrace.SpanContextFromContext(ctx).TraceID().String(); got != remoteTraceID {
+		t.Errorf("trace context: got trace %s, want %s (only correlation headers are hidden)", got, remoteTraceID)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/textproto"
+	"slices"
 	"strings"
 
 	"go.opentelemetry.io/otel"
@@ -39,6 +40,9 @@ type Config struct {
 	redactor       *log.Redactor
 	corrHeaders    []string // canonical HTTP names; [0] is echoed and injected
 	corrMD         []string // the same, lowercase, for gRPC metadata
+	foreignCorr    []string // default correlation headers the propagator uses but WithCorrelationHeaders left out
+	hideCorr       []string // corrHeaders + foreignCorr: kept from the propagator
+	foreignCorrMD  []string // foreignCorr, lowercase
 	public         bool
 	trustedPeers   []netip.Prefix
 	trustedProxies []netip.Prefix
@@ -94,11 +98,35 @@ func newConfig(opts []Option) *Config {
 		c.corrHeaders[i] = textproto.CanonicalMIMEHeaderKey(h)
 		c.corrMD[i] = strings.ToLower(h)
 	}
+	c.foreignCorr = foreignCorrelationHeaders(c.prop, c.corrHeaders)
+	c.hideCorr = append(append([]string(nil), c.corrHeaders...), c.foreignCorr...)
+	for _, h := range c.foreignCorr {
+		c.foreignCorrMD = append(c.foreignCorrMD, strings.ToLower(h))
+	}
 	c.mdKeys = make([]string, len(c.headers))
 	for i, h := range c.headers {
 		c.mdKeys[i] = h.mdName
 	}
 	return c
+}
+
+// foreignCorrelationHeaders returns the default correlation headers
+// (trace.DefaultHeaders) that prop reads and writes although they are not
+// among the configured ones: the middleware alone decides the correlation
+// ID, from the configured headers, so these are kept from the propagator.
+// It is empty with the default headers, the common case, which costs
+// nothing per request.
+func foreignCorrelationHeaders(prop propagation.TextMapPropagator, configured []string) []string {
+	var out []string
+	for _, d := range trace.DefaultHeaders() {
+		if slices.ContainsFunc(configured, func(h string) bool { return strings.EqualFold(h, d) }) {
+			continue
+		}
+		if slices.ContainsFunc(prop.Fields(), func(f string) bool { return strings.EqualFold(f, d) }) {
+			out = append(out, textproto.CanonicalMIMEHeaderKey(d))
+		}
+	}
+	return out
 }
 
 // Logger returns the configured logger, or slog.Default() at the time of
@@ -117,11 +145,13 @@ func WithTracerProvider(tp oteltrace.TracerProvider) Option {
 	return optionFunc(func(c *Config) { c.tp = tp })
 }
 
-// WithPropagator sets the propagator used to read and write trace context,
-// baggage and correlation IDs on requests. Default: trace.Propagator()
-// (W3C tracecontext, W3C baggage and the correlation headers). The
-// correlation ID itself is always read and written through the headers of
-// WithCorrelationHeaders, whatever the propagator.
+// WithPropagator sets the propagator used to read and write trace context
+// and baggage on requests. Default: trace.Propagator() (W3C tracecontext,
+// W3C baggage and the correlation headers). The correlation ID itself is
+// always read and written through the headers of WithCorrelationHeaders
+// only, whatever the propagator: default correlation headers that the
+// propagator handles but WithCorrelationHeaders leaves out are neither read
+// from requests nor sent on outgoing ones.
 func WithPropagator(p propagation.TextMapPropagator) Option {
 	return optionFunc(func(c *Config) { c.prop = p })
 }
@@ -154,7 +184,8 @@ func WithRedactor(r *log.Redactor) Option {
 
 // WithCorrelationHeaders sets the headers an inbound correlation ID is read
 // from, in order of preference; the first one is echoed on responses and
-// set on outgoing requests (lowercased as gRPC metadata keys). Default:
+// set on outgoing requests (lowercased as gRPC metadata keys). Headers not
+// listed are ignored, the default ones included. Default:
 // X-Correlation-ID, X-Request-ID.
 func WithCorrelationHeaders(headers ...string) Option {
 	return optionFunc(func(c *Config) {

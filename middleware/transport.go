@@ -73,6 +73,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		r2.Header = make(http.Header)
 	}
 	c.prop.Inject(ctx, headerCarrier(r2.Header))
+	for _, h := range c.foreignCorr {
+		delete(r2.Header, h)
+	}
 	if id, ok := trace.CorrelationID(ctx); ok {
 		r2.Header[c.corrHeaders[0]] = []string{id}
 	}

@@ -109,3 +109,30 @@ func TestTransportErrors(t *testing.T) {
 	}
 	_ = httptest.NewRecorder
 }
+
+// With custom correlation headers the client sends the ID under the first
+// of them only, not also under the default header the propagator knows.
+func TestTransportCustomCorrelationHeader(t *testing.T) {
+	f := newFixture(t)
+	var got http.Header
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Clone() }))
+	client := &http.Client{Transport: middleware.Transport(nil, f.opts(middleware.WithCorrelationHeaders("X-Trace-Token"))...)}
+	ctx := trace.WithCorrelationID(context.Background(), "corr-7")
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if v := got.Get("X-Trace-Token"); v != "corr-7" {
+		t.Errorf("X-Trace-Token: got %q, want corr-7", v)
+	}
+	for _, h := range []string{"X-Correlation-Id", "X-Request-Id"} {
+		if v, ok := got[h]; ok {
+			t.Errorf("outgoing %s = %q, want none", h, v)
+		}
+	}
+	if got.Get("Traceparent") == "" {
+		t.Error("outgoing traceparent missing")
+	}
+}
