@@ -26,6 +26,15 @@ func TestHTTPQueryRedaction(t *testing.T) {
 		{"empty value", "token=&a=1", "token=[REDACTED]&a=1"},
 		{"value with '='", "secret=a=b=c", "secret=[REDACTED]"},
 		{"control characters sanitised", "q=a\x1bb&token=x", "q=a\uFFFDb&token=[REDACTED]"},
+		{"nested key", "user[password]=s1&user[name]=bob", "user[password]=[REDACTED]&user[name]=bob"},
+		{"escaped nested key", "user%5Bpassword%5D=s1&a=1", "user%5Bpassword%5D=[REDACTED]&a=1"},
+		{"deeply nested key", "a%5Bb%5D%5Bapi_key%5D=k", "a%5Bb%5D%5Bapi_key%5D=[REDACTED]"},
+		{"bad escape matched raw", "%zz_token=t&b=%zz", "%zz_token=[REDACTED]&b=%zz"},
+		{"presigned AWS v2", "AWSAccessKeyId=AKIA&Expires=1&Signature=abc", "AWSAccessKeyId=[REDACTED]&Expires=1&Signature=[REDACTED]"},
+		{"presigned Azure SAS", "sv=2020&sig=abc", "sv=2020&sig=[REDACTED]"},
+		{"presigned GCS", "x-goog-signature=abc&X-Goog-Date=1", "x-goog-signature=[REDACTED]&X-Goog-Date=1"},
+		{"presigned AWS v4", "X-Amz-Credential=AKIA%2F1&X-Amz-Signature=abc", "X-Amz-Credential=[REDACTED]&X-Amz-Signature=[REDACTED]"},
+		{"presigned keys match whole", "signature_version=2&sigma=1&design=x", "signature_version=2&sigma=1&design=x"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
