@@ -3,6 +3,7 @@ package grpcmw
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
@@ -37,8 +38,10 @@ func UnaryClientInterceptor(opts ...middleware.Option) grpc.UnaryClientIntercept
 }
 
 // StreamClientInterceptor is UnaryClientInterceptor for streams. The span
-// ends when the stream ends: RecvMsg returns an error (io.EOF included),
-// or creating the stream failed.
+// ends, and the record is written, once, when the stream ends: RecvMsg
+// returns an error (io.EOF included), creating the stream failed, or the
+// stream's context is done (the way a caller abandons a stream; the code
+// is then Canceled or DeadlineExceeded).
 func StreamClientInterceptor(opts ...middleware.Option) grpc.StreamClientInterceptor {
 	return interceptors.StreamClientInterceptor(&client{c: middleware.NewConfig(opts...)})
 }
@@ -72,7 +75,10 @@ type clientCall struct {
 	method  string
 	typ     interceptors.GRPCType
 	started time.Time
-	done    bool
+	done    atomic.Bool
+	// stop unregisters the stream's context.AfterFunc; nil for unary
+	// calls.
+	stop func() bool
 }
 
 // ClientReporter starts the client span and writes the outgoing metadata.
@@ -100,7 +106,19 @@ func (cl *client) ClientReporter(ctx context.Context, meta interceptors.CallMeta
 		md[c.CorrelationMetadataKeys()[0]] = []string{id}
 	}
 	ctx = metadata.NewOutgoingContext(ctx, md)
-	return &clientCall{c: c, ctx: ctx, span: span, svc: svc, method: method, typ: meta.Typ, started: time.Now()}, ctx
+	cc := &clientCall{c: c, ctx: ctx, span: span, svc: svc, method: method, typ: meta.Typ, started: time.Now()}
+	if meta.Typ != interceptors.Unary {
+		// A stream ends from go-grpc-middleware's wrapper only when
+		// RecvMsg fails; a caller that abandons the stream by ending its
+		// context calls RecvMsg no more. PostCall unregisters this.
+		cc.stop = context.AfterFunc(ctx, cc.abandoned)
+	}
+	return cc, ctx
+}
+
+// abandoned ends a stream whose context is done.
+func (cc *clientCall) abandoned() {
+	cc.PostCall(status.FromContextError(cc.ctx.Err()).Err(), time.Since(cc.started))
 }
 
 // PostMsgSend is part of interceptors.Reporter; nothing is recorded per
@@ -111,12 +129,16 @@ func (cc *clientCall) PostMsgSend(any, error, time.Duration) {}
 // message.
 func (cc *clientCall) PostMsgReceive(any, error, time.Duration) {}
 
-// PostCall ends the span and writes the call's record.
+// PostCall ends the span and writes the call's record, the first time it
+// is called: from the call's goroutine or from the stream's
+// context.AfterFunc, whichever comes first.
 func (cc *clientCall) PostCall(err error, dur time.Duration) {
-	if cc.done {
+	if cc.done.Swap(true) {
 		return
 	}
-	cc.done = true
+	if cc.stop != nil {
+		cc.stop()
+	}
 	code := status.Code(err)
 	span := cc.span
 	span.SetAttributes(semconv.RPCGRPCStatusCodeKey.Int(int(code)))

@@ -3,11 +3,14 @@ package grpcmw_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	otelcodes "go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	oteltrace "go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -26,7 +29,9 @@ func TestClientStreamSpanEndsWithTheStream(t *testing.T) {
 		}
 		return status.Error(codes.ResourceExhausted, "quota")
 	}})
-	st, err := conn.NewStream(context.Background(), &grpc.StreamDesc{ServerStreams: true}, "/test.Echo/Stream")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, "/test.Echo/Stream")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,9 +47,18 @@ func TestClientStreamSpanEndsWithTheStream(t *testing.T) {
 	if err := st.RecvMsg(new(wrapperspb.StringValue)); status.Code(err) != codes.ResourceExhausted {
 		t.Fatalf("end of stream: got %v, want ResourceExhausted", err)
 	}
+	// Cancelling the context of a stream that has ended does not end it
+	// again; a later call on the connection shows the client is settled.
+	cancel()
+	if err := st.RecvMsg(new(wrapperspb.StringValue)); status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("RecvMsg after the end: got %v, want ResourceExhausted", err)
+	}
+	if _, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{}); err != nil {
+		t.Fatal(err)
+	}
 	var client int
 	for _, s := range exp.GetSpans() {
-		if s.SpanKind.String() != "client" {
+		if s.SpanKind.String() != "client" || s.Name != "test.Echo/Stream" {
 			continue
 		}
 		client++
@@ -55,7 +69,7 @@ func TestClientStreamSpanEndsWithTheStream(t *testing.T) {
 	if client != 1 {
 		t.Errorf("got %d client spans, want 1", client)
 	}
-	recs := recordsWith(t, cli.logs, "outgoing call completed")
+	recs := streamRecords(t, cli.logs)
 	if len(recs) != 1 || recs[0]["log.level"] != "warn" || recs[0]["rpc.grpc.method_type"] != "server_stream" {
 		t.Errorf("client record: got %v", recs)
 	}
@@ -93,4 +107,111 @@ func TestClientKeepsOutgoingMetadataAndCustomHeader(t *testing.T) {
 	if v := hdr.Get("x-trace-tag"); len(v) != 1 || v[0] != "tag-9" {
 		t.Errorf("response header x-trace-tag: got %v, want [tag-9]", v)
 	}
+}
+
+// clientSpans returns the ended client spans named name once there are at
+// least n, or all of them when the deadline passes first.
+func clientSpans(exp *tracetest.InMemoryExporter, name string, n int) tracetest.SpanStubs {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var out tracetest.SpanStubs
+		for _, s := range exp.GetSpans() {
+			if s.SpanKind == oteltrace.SpanKindClient && s.Name == name {
+				out = append(out, s)
+			}
+		}
+		if len(out) >= n || time.Now().After(deadline) {
+			return out
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A server-streaming call is abandoned by ending its context without
+// another RecvMsg: the client span ends then, once, with the context's
+// code, and the call gets its record.
+func TestClientStreamAbandoned(t *testing.T) {
+	tests := []struct {
+		name     string
+		ctx      func() (context.Context, context.CancelFunc)
+		recvOne  bool // receive the first message before abandoning
+		recvLast bool // call RecvMsg again after abandoning
+		abandon  bool // cancel after the first message
+		want     codes.Code
+	}{
+		{"cancel after one message", func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) }, true, false, true, codes.Canceled},
+		{"cancel then RecvMsg", func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) }, true, true, true, codes.Canceled},
+		{"deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 50*time.Millisecond)
+		}, false, false, false, codes.DeadlineExceeded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			exp := tracetest.NewInMemoryExporter()
+			srv := newTelemetry(t, exp, "srv")
+			cli := newTelemetry(t, exp, "cli")
+			conn := bufServer(t, srv.opts(), cli.opts(), echoFuncs{stream: func(ss grpc.ServerStream) error {
+				if err := ss.SendMsg(wrapperspb.String("one")); err != nil {
+					return err
+				}
+				<-ss.Context().Done() // until the client goes away
+				return ss.Context().Err()
+			}})
+			// The connection is up before the call's clock starts.
+			if _, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{}); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := tt.ctx()
+			defer cancel()
+			st, err := conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, "/test.Echo/Stream")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := st.CloseSend(); err != nil {
+				t.Fatal(err)
+			}
+			if tt.recvOne {
+				if err := st.RecvMsg(new(wrapperspb.StringValue)); err != nil {
+					t.Fatalf("first message: %v", err)
+				}
+			}
+			if tt.abandon {
+				cancel()
+			}
+			if tt.recvLast {
+				if err := st.RecvMsg(new(wrapperspb.StringValue)); status.Code(err) != tt.want {
+					t.Fatalf("RecvMsg after cancel: got %v, want %v", err, tt.want)
+				}
+			}
+			spans := clientSpans(exp, "test.Echo/Stream", 1)
+			if len(spans) != 1 {
+				t.Fatalf("got %d ended client spans, want 1", len(spans))
+			}
+			s := spans[0]
+			if s.Name != "test.Echo/Stream" || s.Status.Code != otelcodes.Error ||
+				attr(s, "rpc.grpc.status_code") != itoa(int(tt.want)) || attr(s, "error.type") != tt.want.String() {
+				t.Errorf("client span %q: status %v, code %s, error.type %s; want Error, %d, %v",
+					s.Name, s.Status.Code, attr(s, "rpc.grpc.status_code"), attr(s, "error.type"), tt.want, tt.want)
+			}
+			recs := streamRecords(t, cli.logs)
+			if len(recs) != 1 {
+				t.Fatalf("got %d client records, want 1:\n%s", len(recs), cli.logs.String())
+			}
+			if recs[0]["rpc.grpc.status_code"] != float64(tt.want) || recs[0]["rpc.grpc.method_type"] != "server_stream" {
+				t.Errorf("client record: got %v", recs[0])
+			}
+		})
+	}
+}
+
+// streamRecords returns the client records of test.Echo/Stream calls.
+func streamRecords(t *testing.T, buf *syncBuffer) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, r := range recordsWith(t, buf, "outgoing call completed") {
+		if r["rpc.method"] == "Stream" {
+			out = append(out, r)
+		}
+	}
+	return out
 }
