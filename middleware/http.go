@@ -169,13 +169,8 @@ func (st *httpState) finish() {
 	var stack []byte
 	if p != nil && !abort {
 		stack = debug.Stack()
-		if !st.w.wroteHeader && !st.w.hijacked {
-			h := st.w.Header()
-			h.Del("Content-Length")
-			h.Set("Content-Type", "text/plain; charset=utf-8")
-			h.Set("X-Content-Type-Options", "nosniff")
-			st.w.WriteHeader(http.StatusInternalServerError)
-			_, _ = st.w.WriteString("Internal Server Error\n")
+		if !st.w.wroteHeader {
+			st.w.internalError(c.corrHeaders[0], st.req.CorrelationID)
 		}
 	}
 	dur := time.Since(st.start)

@@ -119,3 +119,19 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // Unwrap returns the wrapped writer, for http.ResponseController.
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.rw }
+
+// internalError answers 500 in place of a response the handler did not
+// start (it panicked). The headers the handler set are dropped, since they
+// describe the response it meant to send (Content-Encoding, Cache-Control,
+// Set-Cookie, ETag, Content-Length...): only the correlation header
+// (name, canonical) is kept, with id. Content-Type and
+// X-Content-Type-Options are those of http.Error.
+func (w *responseWriter) internalError(name, id string) {
+	h := w.Header()
+	clear(h)
+	h[name] = []string{id}
+	h["Content-Type"] = []string{"text/plain; charset=utf-8"}
+	h["X-Content-Type-Options"] = []string{"nosniff"}
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = w.WriteString("Internal Server Error\n")
+}
