@@ -44,9 +44,20 @@ const (
 //     server span named after the method and r.Pattern ("GET /users/{id}")
 //     with the OTel HTTP semantic-convention attributes, status Error on 5xx;
 //   - calls the observers (Begin before, End after the handler);
-//   - recovers panics: 500 if nothing was written yet, an exception event on
-//     the span, an error record with the stack (and error.id);
-//     http.ErrAbortHandler is re-panicked as net/http expects;
+//   - recovers panics: an exception event on the span, an error record
+//     with the stack (and error.id), error.type on the access record. If
+//     nothing was written yet, the response is a 500 with only the
+//     correlation header kept of those the handler set. If the response
+//     had started, it cannot be completed: once all is recorded the
+//     middleware panics with http.ErrAbortHandler, so that net/http cuts
+//     the response (closes the connection, resets the HTTP/2 stream)
+//     without logging a stack, and the client sees the failure instead of
+//     a truncated body that ends cleanly;
+//   - re-panics http.ErrAbortHandler as net/http expects, recording the
+//     request as failed: span status Error and error.type
+//     "http.ErrAbortHandler" on the span and the access record (at Warn at
+//     least). The status code recorded is the one written, if any: an abort
+//     before any write sends none, and none is recorded (Outcome.Status 0);
 //   - writes one access-log record at the end.
 //
 // The middleware is safe for concurrent use.
@@ -161,23 +172,37 @@ func (h *handler) serveSkipped(w http.ResponseWriter, r *http.Request) {
 }
 
 // finish runs deferred: it recovers a panic, ends the span, tells the
-// observers and writes the records.
+// observers and writes the records. When the handler panicked after its
+// response started, or aborted with http.ErrAbortHandler, finish panics
+// with http.ErrAbortHandler once all is recorded, so that net/http aborts
+// the response instead of ending it as if it were complete.
 func (st *httpState) finish() {
 	p := recover()
 	c := st.c
 	abort := p == http.ErrAbortHandler
+	panicked := p != nil && !abort
+	rethrow := abort
 	var stack []byte
-	if p != nil && !abort {
+	if panicked {
 		stack = debug.Stack()
 		if !st.w.wroteHeader {
 			st.w.internalError(c.corrHeaders[0], st.req.CorrelationID)
+		} else if !st.w.hijacked {
+			// A started response cannot be completed: the client must
+			// see it cut (net/http closes the connection or resets the
+			// HTTP/2 stream), not a truncated body that ends cleanly. A
+			// hijacked connection is the handler's: net/http would do
+			// nothing with the panic.
+			rethrow = true
 		}
 	}
 	dur := time.Since(st.start)
 	status := st.w.status
-	if status == 0 {
+	if status == 0 && !abort {
 		status = http.StatusOK // what net/http sends when nothing was written
 	}
+	// An abort before any write sends no status at all: status stays 0 and
+	// is not recorded.
 	route := st.r.Pattern
 	if route != "" {
 		route = sanitize(patternPath(route), maxPathLen)
@@ -210,28 +235,48 @@ func (st *httpState) finish() {
 	if r.URL.RawQuery != "" {
 		query = c.redactQuery(r.URL.RawQuery)
 	}
-	panicked := p != nil && !abort
 	var rp RecoveredPanic
-	if panicked {
+	var errType string // error.type of the span and the access record
+	switch {
+	case panicked:
 		rp = NewRecoveredPanic(p, stack)
+		errType = rp.Type
+	case abort:
+		errType = "http.ErrAbortHandler"
+	case status >= 500:
+		errType = strconv.Itoa(status)
 	}
 
 	logger := c.Logger()
 	ctx := st.ctx
-	level := c.statusLevel(status)
-	if panicked {
+	var level slog.Level
+	switch {
+	case panicked:
 		level = slog.LevelError
+	case abort:
+		// Not a success, whatever was written: the response was cut.
+		level = slog.LevelWarn
+		if status != 0 {
+			level = max(level, c.statusLevel(status))
+		}
+	default:
+		level = c.statusLevel(status)
 	}
 	var la []slog.Attr // the access-log record's attributes; nil when disabled
 	if logger.Enabled(ctx, level) {
 		la = append(st.logAttrs[:0],
 			slog.String("http.request.method", st.method),
 			slog.String("url.path", path),
-			slog.Int("http.response.status_code", status),
 			slog.Int64("http.response.body.bytes", st.w.bytes),
 			slog.Duration("event.duration", dur),
 			clientField(clientIP),
 		)
+		if status != 0 {
+			la = append(la, slog.Int("http.response.status_code", status))
+		}
+		if errType != "" {
+			la = append(la, slog.String("error.type", errType))
+		}
 		if route != "" {
 			la = append(la, slog.String("http.route", route))
 		}
@@ -250,9 +295,11 @@ func (st *httpState) finish() {
 		semconv.URLSchemeKey.String(scheme(r)),
 		semconv.NetworkProtocolVersionKey.String(protoVersion(r)),
 		semconv.ClientAddressKey.String(clientIP),
-		semconv.HTTPResponseStatusCodeKey.Int(status),
 		attribute.String(AttrCorrelationID, st.req.CorrelationID),
 	)
+	if status != 0 {
+		attrs = append(attrs, semconv.HTTPResponseStatusCodeKey.Int(status))
+	}
 	if st.method == "_OTHER" {
 		attrs = append(attrs, semconv.HTTPRequestMethodOriginalKey.String(sanitize(r.Method, maxValueLen)))
 	}
@@ -291,15 +338,15 @@ func (st *httpState) finish() {
 		}
 		span.SetName(name + " " + route)
 	}
+	if errType != "" {
+		attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
+	}
 	switch {
 	case panicked:
-		attrs = append(attrs, semconv.ErrorTypeKey.String(rp.Type))
 		rp.RecordOnSpan(span)
 	case abort:
-		attrs = append(attrs, semconv.ErrorTypeKey.String("http.ErrAbortHandler"))
 		span.SetStatus(codes.Error, "handler aborted")
 	case status >= 500:
-		attrs = append(attrs, semconv.ErrorTypeKey.String(strconv.Itoa(status)))
 		span.SetStatus(codes.Error, "")
 	}
 	span.SetAttributes(attrs...)
@@ -323,8 +370,8 @@ func (st *httpState) finish() {
 		_ = logger.Handler().Handle(ctx, rec)
 	}
 	st.release()
-	if abort {
-		panic(p)
+	if rethrow {
+		panic(http.ErrAbortHandler)
 	}
 }
 

@@ -1,9 +1,17 @@
 package middleware_test
 
 import (
+	"bytes"
+	"errors"
 	"io"
+	stdlog "log"
 	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
+
+	"go.opentelemetry.io/otel/codes"
 
 	"github.com/glassbox-obs/glassbox/middleware"
 )
@@ -57,5 +65,149 @@ func TestHTTPPanicBeforeWriteDropsHandlerHeaders(t *testing.T) {
 		if got := resp.Header.Get(name); got != want {
 			t.Errorf("header %s: got %q, want %q", name, got, want)
 		}
+	}
+}
+
+// lockedBuffer is net/http's error log in a test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A handler that panics once its response has started cannot send a 500:
+// the client must see the response cut (an error reading the body, over
+// HTTP/1.1 and HTTP/2), not a truncated JSON document that ends cleanly.
+// Everything is still recorded, and net/http prints no stack of its own.
+func TestHTTPPanicAfterWriteAbortsResponse(t *testing.T) {
+	for _, proto := range []string{"HTTP/1.1", "HTTP/2.0"} {
+		t.Run(proto, func(t *testing.T) {
+			f := newFixture(t)
+			obs := &recordingObserver{eventID: "ev-cut"}
+			h := middleware.HTTP(f.opts(middleware.WithObservers(obs))...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = io.WriteString(w, `{"items":[1,2,3`)
+				if err := http.NewResponseController(w).Flush(); err != nil {
+					t.Errorf("flush: %v", err)
+				}
+				panic("boom mid-body")
+			}))
+			srv := httptest.NewUnstartedServer(h)
+			errLog := &lockedBuffer{}
+			srv.Config.ErrorLog = stdlog.New(errLog, "", 0)
+			if proto == "HTTP/2.0" {
+				srv.EnableHTTP2 = true
+				srv.StartTLS()
+			} else {
+				srv.Start()
+			}
+			t.Cleanup(srv.Close)
+
+			resp, err := srv.Client().Get(srv.URL)
+			if err != nil {
+				t.Fatalf("the header was sent, want a response: %v", err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.Proto != proto {
+				t.Errorf("protocol: got %s, want %s", resp.Proto, proto)
+			}
+			if err == nil {
+				t.Errorf("reading the body: got %q and no error, want the response cut", body)
+			}
+			if resp.StatusCode != 200 || string(body) != `{"items":[1,2,3` {
+				t.Errorf("response: got %d %q, want 200 and the part written", resp.StatusCode, body)
+			}
+			// The records are written before the middleware re-panics,
+			// which is before net/http cuts the response.
+			if strings.Contains(errLog.String(), "panic") {
+				t.Errorf("net/http logged the panic:\n%s", errLog.String())
+			}
+			span := f.span(t)
+			if span.Status.Code != codes.Error || len(span.Events) == 0 || span.Events[0].Name != "exception" {
+				t.Errorf("span: got status %v events %v, want Error and an exception event", span.Status, span.Events)
+			}
+			er := f.record(t, "panic recovered")
+			if st, _ := er["error.stack_trace"].(string); !strings.Contains(st, "TestHTTPPanicAfterWriteAbortsResponse") || er["error.id"] != "ev-cut" {
+				t.Errorf("error record: got error.id %v stack %q, want ev-cut and the panicking function", er["error.id"], trunc(st))
+			}
+			acc := f.record(t, "request completed")
+			if acc["log.level"] != "error" || acc["http.response.status_code"] != float64(200) || acc["error.type"] != "string" {
+				t.Errorf("access log: got level %v status %v error.type %v, want error 200 string", acc["log.level"], acc["http.response.status_code"], acc["error.type"])
+			}
+			obs.mu.Lock()
+			defer obs.mu.Unlock()
+			if len(obs.ends) != 1 || obs.ends[0].Panic != "boom mid-body" || obs.ends[0].Status != 200 {
+				t.Errorf("observer outcomes: got %+v, want the panic with status 200", obs.ends)
+			}
+		})
+	}
+}
+
+// http.ErrAbortHandler is re-panicked for net/http, and the request is
+// recorded as the failure it is: span status Error and error.type, an
+// access record at Warn at least with error.type, and the status code only
+// when one was written (an abort before any write sends none).
+func TestHTTPErrAbortHandlerRecorded(t *testing.T) {
+	tests := []struct {
+		name       string
+		handler    http.HandlerFunc
+		wantStatus int // 0: none recorded
+		wantLevel  string
+	}{
+		{"before any write", func(w http.ResponseWriter, r *http.Request) {
+			panic(http.ErrAbortHandler)
+		}, 0, "warn"},
+		{"after 200", func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, "partial")
+			panic(http.ErrAbortHandler)
+		}, 200, "warn"},
+		{"after 503", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			panic(http.ErrAbortHandler)
+		}, 503, "error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			obs := &recordingObserver{}
+			h := middleware.HTTP(f.opts(middleware.WithObservers(obs))...)(tt.handler)
+			if p := serveRecover(h, httptest.NewRecorder(), httptest.NewRequest("GET", "/download", nil)); p != http.ErrAbortHandler {
+				t.Fatalf("panic out of the middleware: got %v, want http.ErrAbortHandler", p)
+			}
+			span := f.span(t)
+			if span.Status.Code != codes.Error {
+				t.Errorf("span status: got %v, want Error", span.Status)
+			}
+			if v, _ := attrOf(span.Attributes, "error.type"); v.AsString() != "http.ErrAbortHandler" {
+				t.Errorf("span error.type: got %q, want http.ErrAbortHandler", v.AsString())
+			}
+			v, ok := attrOf(span.Attributes, "http.response.status_code")
+			if got := int(v.AsInt64()); ok != (tt.wantStatus != 0) || got != tt.wantStatus {
+				t.Errorf("span status code: got %d (set %v), want %d", got, ok, tt.wantStatus)
+			}
+			acc := f.record(t, "request completed")
+			if acc["log.level"] != tt.wantLevel || acc["error.type"] != "http.ErrAbortHandler" {
+				t.Errorf("access log: got level %v error.type %v, want %s http.ErrAbortHandler", acc["log.level"], acc["error.type"], tt.wantLevel)
+			}
+			code, ok := acc["http.response.status_code"]
+			if tt.wantStatus == 0 && ok || tt.wantStatus != 0 && code != float64(tt.wantStatus) {
+				t.Errorf("access log status code: got %v, want %d (0: none)", code, tt.wantStatus)
+			}
+			if len(obs.ends) != 1 || obs.ends[0].Status != tt.wantStatus || !errors.Is(obs.ends[0].Err, http.ErrAbortHandler) {
+				t.Errorf("observer outcomes: got %+v, want status %d and Err http.ErrAbortHandler", obs.ends, tt.wantStatus)
+			}
+		})
 	}
 }

@@ -214,15 +214,19 @@ func TestHTTPPanic(t *testing.T) {
 		handler    http.HandlerFunc
 		wantStatus int
 		wantBody   string
+		wantType   string
+		// wantAbort: the middleware panics with http.ErrAbortHandler after
+		// recording, for net/http to cut the started response.
+		wantAbort bool
 	}{
 		{"before header", func(w http.ResponseWriter, r *http.Request) {
 			panic("boom before")
-		}, 500, "Internal Server Error\n"},
+		}, 500, "Internal Server Error\n", "string", false},
 		{"after header", func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusAccepted)
 			_, _ = io.WriteString(w, "partial")
 			panic(errors.New("boom after"))
-		}, 202, "partial"},
+		}, 202, "partial", "*errors.errorString", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -230,8 +234,10 @@ func TestHTTPPanic(t *testing.T) {
 			obs := &recordingObserver{eventID: "ev-0123456789abcdef", logs: f.logs}
 			h := middleware.HTTP(f.opts(middleware.WithObservers(obs))...)(tt.handler)
 			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, httptest.NewRequest("POST", "/p", nil))
-
+			p := serveRecover(h, rec, httptest.NewRequest("POST", "/p", nil))
+			if tt.wantAbort && p != http.ErrAbortHandler || !tt.wantAbort && p != nil {
+				t.Errorf("panic out of the middleware: got %v, want abort %v", p, tt.wantAbort)
+			}
 			if rec.Code != tt.wantStatus || rec.Body.String() != tt.wantBody {
 				t.Errorf("response: got %d %q, want %d %q", rec.Code, rec.Body.String(), tt.wantStatus, tt.wantBody)
 			}
@@ -271,11 +277,21 @@ func TestHTTPPanic(t *testing.T) {
 				t.Errorf("error.stack_trace does not show the panicking function: %q", trunc(st))
 			}
 			acc := f.record(t, "request completed")
-			if acc["log.level"] != "error" || acc["error.id"] != obs.eventID {
-				t.Errorf("access log: got level %v error.id %v, want error %s", acc["log.level"], acc["error.id"], obs.eventID)
+			if acc["log.level"] != "error" || acc["error.id"] != obs.eventID || acc["error.type"] != tt.wantType {
+				t.Errorf("access log: got level %v error.id %v error.type %v, want error %s %s", acc["log.level"], acc["error.id"], acc["error.type"], obs.eventID, tt.wantType)
+			}
+			if got := acc["http.response.status_code"]; got != float64(tt.wantStatus) {
+				t.Errorf("access log status: got %v, want %d", got, tt.wantStatus)
 			}
 		})
 	}
+}
+
+// serveRecover serves req and returns what panicked out of h, or nil.
+func serveRecover(h http.Handler, w http.ResponseWriter, req *http.Request) (p any) {
+	defer func() { p = recover() }()
+	h.ServeHTTP(w, req)
+	return nil
 }
 
 func TestHTTPErrAbortHandlerRepanics(t *testing.T) {
