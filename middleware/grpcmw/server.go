@@ -138,7 +138,7 @@ type callState struct {
 	ctx           context.Context
 	span          oteltrace.Span
 	typ           interceptors.GRPCType
-	peer          string // sanitised
+	peer          peerInfo
 	svc, method   string // sanitised
 	rejected      int
 	carrier       incomingCarrier
@@ -147,7 +147,7 @@ type callState struct {
 	stack         []byte
 	req           middleware.Request
 	out           middleware.Outcome
-	attrs         [16]attribute.KeyValue
+	attrs         [17]attribute.KeyValue
 	nattrs        int
 	logAttrs      [14]slog.Attr
 }
@@ -195,11 +195,10 @@ func (s *server) ServerReporter(ctx context.Context, meta interceptors.CallMeta)
 	cs.typ = meta.Typ
 	cs.carrier = incomingCarrier{ctx: ctx}
 	carrier := &cs.carrier
-	var rawPeer string
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
-		rawPeer, cs.peer = s.peers.lookup(p.Addr)
+		cs.peer = s.peers.lookup(p.Addr)
 	}
-	ctx, in := c.Inbound(ctx, carrier, rawPeer)
+	ctx, in := c.Inbound(ctx, carrier, cs.peer.raw)
 	cs.rejected = in.Rejected
 	var optBuf [4]oteltrace.SpanStartOption
 	sopts := in.AppendSpanOptions(append(optBuf[:0], serverKind))
@@ -209,8 +208,12 @@ func (s *server) ServerReporter(ctx context.Context, meta interceptors.CallMeta)
 		semconv.RPCServiceKey.String(cs.svc),
 		semconv.RPCMethodKey.String(cs.method),
 	)
-	if cs.peer != "" {
-		attrs = append(attrs, semconv.NetworkPeerAddressKey.String(cs.peer))
+	// The RPC semantic conventions: the peer's host and port apart.
+	if cs.peer.host != "" {
+		attrs = append(attrs, semconv.NetworkPeerAddressKey.String(cs.peer.host))
+	}
+	if cs.peer.port > 0 {
+		attrs = append(attrs, semconv.NetworkPeerPortKey.Int(cs.peer.port))
 	}
 	// Room is left for the attributes PostCall adds.
 	attrs = c.AppendRequestMetadata(attrs, carrier, len(cs.attrs)-6)
@@ -306,8 +309,12 @@ func (cs *callState) PostCall(err error, dur time.Duration) {
 		if cs.typ != interceptors.Unary {
 			la = append(la, slog.String("rpc.grpc.method_type", string(cs.typ)))
 		}
-		if cs.peer != "" {
-			la = append(la, slog.String("client.address", cs.peer))
+		// The HTTP middleware's keys: client.ip holds an IP address
+		// (ECS type ip), client.address anything else.
+		if cs.peer.ip {
+			la = append(la, slog.String("client.ip", cs.peer.host))
+		} else if cs.peer.host != "" {
+			la = append(la, slog.String("client.address", cs.peer.host))
 		}
 		if err != nil && !cs.panicked {
 			la = append(la, slog.String("error.message", middleware.Sanitize(status.Convert(err).Message(), 4096)))
