@@ -24,7 +24,8 @@ const (
 // package's logging interceptor (for example its payload logging) in
 // addition to glassbox's access-log record. Its field names are mapped to
 // ECS and OTel names (grpc.service -> rpc.service, grpc.code ->
-// rpc.grpc.status_code, ...), string values sanitised, and its "finished
+// rpc.grpc.status_code, peer.address -> client.ip or client.address
+// without the port, ...), string values sanitised, and its "finished
 // call" message becomes "request completed".
 //
 //	logging.UnaryServerInterceptor(grpcmw.Logger(opts...))
@@ -70,7 +71,14 @@ func mapField(k string, v any) (slog.Attr, bool) {
 	case "grpc.method":
 		return slog.String("rpc.method", str(v)), true
 	case "peer.address":
-		return slog.String("client.address", str(v)), true
+		// "host:port": the access record's keys and the host alone.
+		s, _ := v.(string)
+		if p := newPeerInfo(s); p.ip {
+			return slog.String("client.ip", p.host), true
+		} else if p.host != "" {
+			return slog.String("client.address", p.host), true
+		}
+		return slog.Attr{}, false
 	case "grpc.code":
 		if s, ok := v.(string); ok {
 			return slog.Int("rpc.grpc.status_code", int(codeByName(s))), true

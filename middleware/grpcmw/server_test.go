@@ -454,3 +454,35 @@ func TestGoGRPCMiddlewareLoggingThroughGlassbox(t *testing.T) {
 		t.Errorf("record: got %v", r)
 	}
 }
+
+// go-grpc-middleware's logging interceptor logs peer.address as
+// "host:port"; through Logger it has the access record's keys: client.ip
+// with the host alone, or client.address for an address that is not IP.
+func TestLoggerAdapterPeerAddress(t *testing.T) {
+	tests := []struct {
+		addr, key, want string
+	}{
+		{"127.0.0.1:38738", "client.ip", "127.0.0.1"},
+		{"[2001:db8::1]:443", "client.ip", "2001:db8::1"},
+		{"bufconn", "client.address", "bufconn"},
+		{"/run/app.sock", "client.address", "/run/app.sock"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.addr, func(t *testing.T) {
+			tel := newTelemetry(t, tracetest.NewInMemoryExporter(), "srv")
+			grpcmwLogger(tel).Log(context.Background(), 0, "finished call", "peer.address", tt.addr)
+			recs := recordsWith(t, tel.logs, "request completed")
+			if len(recs) != 1 {
+				t.Fatalf("got %d records, want 1", len(recs))
+			}
+			if got := recs[0][tt.key]; got != tt.want {
+				t.Errorf("%s: got %v, want %s", tt.key, got, tt.want)
+			}
+			for _, k := range []string{"client.ip", "client.address", "peer.address"} {
+				if v, ok := recs[0][k]; ok && k != tt.key {
+					t.Errorf("%s: got %v, want none", k, v)
+				}
+			}
+		})
+	}
+}
