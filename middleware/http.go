@@ -60,6 +60,13 @@ const (
 //     before any write sends none, and none is recorded (Outcome.Status 0);
 //   - writes one access-log record at the end.
 //
+// Requests skipped by WithSkipPaths or WithFilter (health checks) get no
+// span, no access record and no observer calls, but they still get a
+// correlation ID, echoed on the response, and panic recovery as above: a
+// 500 if nothing was written (else the response is cut), the error record
+// with the stack, and the observers are told (Begin, then End with the
+// panic), so a panicking health check is not silent.
+//
 // The middleware is safe for concurrent use.
 func HTTP(opts ...Option) func(http.Handler) http.Handler {
 	c := newConfig(opts)
@@ -158,9 +165,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // handler still gets a correlation ID and the response still carries it.
 // What it takes from the request is decided by Config.Inbound, as for
 // instrumented requests: from a trusted peer its correlation ID, else its
-// trace ID, else a new ID.
+// trace ID, else a new ID. Panics are recovered as for instrumented
+// requests (see recoverSkipped); the writer wrapper that tells whether the
+// response started is pooled, and a deferred recover costs next to nothing
+// when nothing panics.
 func (h *handler) serveSkipped(w http.ResponseWriter, r *http.Request) {
 	c := h.c
+	start := time.Now()
 	id, ok := trace.CorrelationID(r.Context())
 	if !ok {
 		ctx, _ := c.Inbound(r.Context(), headerCarrier(r.Header), r.RemoteAddr)
@@ -168,7 +179,69 @@ func (h *handler) serveSkipped(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(ctx)
 	}
 	w.Header()[c.corrHeaders[0]] = []string{id}
-	h.next.ServeHTTP(w, r)
+	rw := skippedWriterPool.Get().(*responseWriter)
+	rw.reset(w)
+	defer h.recoverSkipped(rw, r, id, start)
+	h.next.ServeHTTP(rw, r)
+}
+
+var skippedWriterPool = sync.Pool{New: func() any { return new(responseWriter) }}
+
+// recoverSkipped runs deferred for a skipped request. Filters skip the
+// span and the access record, not the recovery: a panic gets the 500 (if
+// nothing was written), the error record with the stack, and is reported
+// to the observers, which are begun for it then (they are not called for
+// skipped requests otherwise). As in finish, a started response is cut
+// with http.ErrAbortHandler, which is itself re-panicked unrecorded (an
+// abort is deliberate, and the request was filtered out).
+func (h *handler) recoverSkipped(w *responseWriter, r *http.Request, id string, start time.Time) {
+	p := recover()
+	if p == nil || p == http.ErrAbortHandler {
+		*w = responseWriter{}
+		skippedWriterPool.Put(w)
+		if p != nil {
+			panic(p)
+		}
+		return
+	}
+	c := h.c
+	stack := debug.Stack()
+	rethrow := false
+	if !w.wroteHeader {
+		w.internalError(c.corrHeaders[0], id)
+	} else {
+		rethrow = !w.hijacked
+	}
+	status := w.status
+	*w = responseWriter{}
+	skippedWriterPool.Put(w)
+
+	method, _ := normMethod(r.Method)
+	ctx := r.Context()
+	var eventID string
+	if len(c.observers) > 0 {
+		req := Request{Protocol: "http", HTTP: r, Method: method, CorrelationID: id}
+		for _, o := range c.observers {
+			ctx = o.Begin(ctx, &req)
+		}
+		if r.Pattern != "" {
+			req.Route = sanitize(patternPath(r.Pattern), maxPathLen)
+		}
+		out := Outcome{Status: status, Panic: p, Stack: stack, Duration: time.Since(start)}
+		for i := len(c.observers) - 1; i >= 0; i-- {
+			if eid := c.observers[i].End(ctx, &req, &out); eid != "" && eventID == "" {
+				eventID = eid
+			}
+		}
+	}
+	rp := NewRecoveredPanic(p, stack)
+	c.LogPanic(ctx, &rp, eventID,
+		slog.String("http.request.method", method),
+		slog.String("url.path", sanitize(r.URL.Path, maxPathLen)),
+	)
+	if rethrow {
+		panic(http.ErrAbortHandler)
+	}
 }
 
 // finish runs deferred: it recovers a panic, ends the span, tells the

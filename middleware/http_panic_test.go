@@ -211,3 +211,97 @@ func TestHTTPErrAbortHandlerRecorded(t *testing.T) {
 		})
 	}
 }
+
+// Filters skip the span and the access record, not the recovery: a
+// panicking health check still answers 500 with its correlation ID (or is
+// cut once started), writes the error record with the stack, and is
+// reported to the observers. Without a panic the observers are not called.
+func TestHTTPSkippedRequestPanic(t *testing.T) {
+	tests := []struct {
+		name      string
+		path      string
+		handler   http.HandlerFunc
+		wantCode  int
+		wantBody  string
+		wantPanic any // what comes out of the middleware
+		wantRec   bool
+	}{
+		{"no panic", "/healthz", func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, "ok")
+		}, 200, "ok", nil, false},
+		{"before write", "/healthz", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "max-age=60")
+			panic("health boom")
+		}, 500, "Internal Server Error\n", nil, true},
+		{"filtered by WithFilter", "/synthetic", func(w http.ResponseWriter, r *http.Request) {
+			panic("health boom")
+		}, 500, "Internal Server Error\n", nil, true},
+		{"after write", "/readyz", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, "not rea")
+			panic("health boom")
+		}, 503, "not rea", http.ErrAbortHandler, true},
+		{"ErrAbortHandler", "/livez", func(w http.ResponseWriter, r *http.Request) {
+			panic(http.ErrAbortHandler)
+		}, 200, "", http.ErrAbortHandler, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			obs := &recordingObserver{eventID: "ev-health"}
+			h := middleware.HTTP(f.opts(
+				middleware.WithObservers(obs),
+				middleware.WithFilter(func(r *middleware.Request) bool { return r.HTTP.URL.Path != "/synthetic" }),
+			)...)(tt.handler)
+			rec := httptest.NewRecorder()
+			p := serveRecover(h, rec, httptest.NewRequest("GET", tt.path, nil))
+			if p != tt.wantPanic {
+				t.Errorf("panic out of the middleware: got %v, want %v", p, tt.wantPanic)
+			}
+			if rec.Code != tt.wantCode || rec.Body.String() != tt.wantBody {
+				t.Errorf("response: got %d %q, want %d %q", rec.Code, rec.Body.String(), tt.wantCode, tt.wantBody)
+			}
+			id := rec.Header().Get("X-Correlation-ID")
+			if len(id) != 32 {
+				t.Errorf("X-Correlation-ID: got %q, want a new ID", id)
+			}
+			if cc := rec.Header().Get("Cache-Control"); cc != "" {
+				t.Errorf("Cache-Control of the 500: got %q, want none", cc)
+			}
+			if n := len(f.exp.GetSpans()); n != 0 {
+				t.Errorf("got %d spans, want none for a skipped request", n)
+			}
+			for _, r := range f.records(t) {
+				if r["message"] == "request completed" {
+					t.Errorf("access record for a skipped request: %v", r)
+				}
+			}
+			if !tt.wantRec {
+				if n := len(f.records(t)); n != 0 {
+					t.Errorf("got %d records, want none", n)
+				}
+				if obs.begins != 0 || len(obs.ends) != 0 {
+					t.Errorf("observers: got %d Begin %d End, want none", obs.begins, len(obs.ends))
+				}
+				return
+			}
+			er := f.record(t, "panic recovered")
+			if st, _ := er["error.stack_trace"].(string); !strings.Contains(st, "TestHTTPSkippedRequestPanic") {
+				t.Errorf("error.stack_trace does not show the panicking function: %q", trunc(st))
+			}
+			if er["error.message"] != "health boom" || er["url.path"] != tt.path || er["correlation.id"] != id || er["error.id"] != "ev-health" {
+				t.Errorf("error record: got message %v path %v correlation.id %v error.id %v, want health boom %s %s ev-health",
+					er["error.message"], er["url.path"], er["correlation.id"], er["error.id"], tt.path, id)
+			}
+			if obs.begins != 1 || len(obs.ends) != 1 {
+				t.Fatalf("observers: got %d Begin %d End, want 1 and 1", obs.begins, len(obs.ends))
+			}
+			if out := obs.ends[0]; out.Panic != "health boom" || len(out.Stack) == 0 || out.Status != tt.wantCode {
+				t.Errorf("outcome: got panic %v, %d stack bytes, status %d; want health boom, a stack, %d", out.Panic, len(out.Stack), out.Status, tt.wantCode)
+			}
+			if req := obs.reqs[0]; req.CorrelationID != id || req.Method != "GET" || req.HTTP == nil {
+				t.Errorf("observed request: got %+v, want GET with correlation ID %s", req, id)
+			}
+		})
+	}
+}
