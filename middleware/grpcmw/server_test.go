@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/baggage"
 	otelcodes "go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	oteltrace "go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -60,65 +61,172 @@ func (o *observer) End(ctx context.Context, req *middleware.Request, out *middle
 	return ""
 }
 
+// codeServer serves test.Echo/Unary failing with the code its request
+// names ("5" is NotFound; "plain" a plain error), and returns a client
+// connection; the server is built with opts, the client with cli's.
+func codeServer(t *testing.T, srv, cli *telemetry, opts ...middleware.Option) *grpc.ClientConn {
+	t.Helper()
+	return bufServer(t, srv.opts(opts...), cli.opts(opts...), echoFuncs{unary: func(ctx context.Context, in *wrapperspb.StringValue) (*wrapperspb.StringValue, error) {
+		if in.GetValue() == "plain" {
+			return nil, errors.New("plain")
+		}
+		n, err := strconv.Atoi(in.GetValue())
+		if err != nil {
+			return nil, err
+		}
+		return in, status.Error(codes.Code(n), "failed with "+codes.Code(n).String())
+	}})
+}
+
+// recordOf returns the one record with message msg and correlation ID id.
+func recordOf(t *testing.T, buf *syncBuffer, msg, id string) map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, r := range recordsWith(t, buf, msg) {
+		if r["correlation.id"] == id {
+			out = append(out, r)
+		}
+	}
+	if len(out) != 1 {
+		t.Fatalf("got %d %q records with correlation.id %s, want 1:\n%s", len(out), msg, id, buf.String())
+	}
+	return out[0]
+}
+
+// Every code through a real call: the access record's level (the default
+// mapping, DefaultGRPCCodeLevel), the status code on record and span, the
+// span's Error status for the codes the RPC semantic conventions count as
+// server errors, and the correlation ID in the header metadata. The
+// client's record is Debug when OK, else at the same level.
 func TestUnaryServerCodes(t *testing.T) {
 	tests := []struct {
-		name      string
-		err       error
-		wantCode  codes.Code
+		code      codes.Code
 		wantLevel string
 		spanErr   bool
 	}{
-		{"ok", nil, codes.OK, "info", false},
-		{"not found", status.Error(codes.NotFound, "no such thing"), codes.NotFound, "info", false},
-		{"invalid argument", status.Error(codes.InvalidArgument, "bad"), codes.InvalidArgument, "info", false},
-		{"deadline", status.Error(codes.DeadlineExceeded, "slow"), codes.DeadlineExceeded, "warn", true},
-		{"permission", status.Error(codes.PermissionDenied, "no"), codes.PermissionDenied, "warn", false},
-		{"internal", status.Error(codes.Internal, "broken"), codes.Internal, "error", true},
-		{"unavailable", status.Error(codes.Unavailable, "down"), codes.Unavailable, "error", true},
-		{"plain error", errors.New("plain"), codes.Unknown, "error", true},
+		{codes.OK, "info", false},
+		{codes.Canceled, "info", false},
+		{codes.Unknown, "error", true},
+		{codes.InvalidArgument, "info", false},
+		{codes.DeadlineExceeded, "warn", true},
+		{codes.NotFound, "info", false},
+		{codes.AlreadyExists, "info", false},
+		{codes.PermissionDenied, "warn", false},
+		{codes.ResourceExhausted, "warn", false},
+		{codes.FailedPrecondition, "warn", false},
+		{codes.Aborted, "warn", false},
+		{codes.OutOfRange, "warn", false}, // DefaultGRPCCodeLevel: Warn
+		{codes.Unimplemented, "error", true},
+		{codes.Internal, "error", true},
+		{codes.Unavailable, "error", true},
+		{codes.DataLoss, "error", true},
+		{codes.Unauthenticated, "info", false},
+	}
+	if len(tests) != 17 {
+		t.Fatalf("got %d codes in the table, want all 17", len(tests))
+	}
+	exp := tracetest.NewInMemoryExporter()
+	srv := newTelemetry(t, exp, "srv")
+	cli := newTelemetry(t, exp, "cli")
+	conn := codeServer(t, srv, cli)
+	run := func(t *testing.T, req string, wantCode codes.Code, wantLevel string, spanErr bool) {
+		id := "corr-grpc-" + req
+		var hdr metadata.MD
+		_, err := callUnary(trace.WithCorrelationID(context.Background(), id), conn, req, grpc.Header(&hdr))
+		if status.Code(err) != wantCode {
+			t.Fatalf("code: got %v, want %v", status.Code(err), wantCode)
+		}
+		if got := hdr.Get("x-correlation-id"); len(got) != 1 || got[0] != id {
+			t.Errorf("header metadata x-correlation-id: got %v, want [%s]", got, id)
+		}
+		r := recordOf(t, srv.logs, "request completed", id)
+		if r["log.level"] != wantLevel || r["rpc.grpc.status_code"] != float64(wantCode) || r["rpc.service"] != "test.Echo" || r["rpc.method"] != "Unary" {
+			t.Errorf("access record: got %v, want level %s, code %d", r, wantLevel, wantCode)
+		}
+		if msg, ok := r["error.message"]; (wantCode != codes.OK) != ok {
+			t.Errorf("access record error.message: got %v (present %v), want one for a failed call only", msg, ok)
+		}
+		var found int
+		for _, s := range exp.GetSpans() {
+			if s.SpanKind != oteltrace.SpanKindServer || attr(s, "correlation.id") != id {
+				continue
+			}
+			found++
+			if s.Name != "test.Echo/Unary" || attr(s, "rpc.system") != "grpc" || attr(s, "rpc.grpc.status_code") != itoa(int(wantCode)) {
+				t.Errorf("server span: name %q attrs %v", s.Name, s.Attributes)
+			}
+			if got := s.Status.Code == otelcodes.Error; got != spanErr {
+				t.Errorf("server span Error: got %v, want %v", got, spanErr)
+			}
+		}
+		if found != 1 {
+			t.Errorf("got %d server spans, want 1", found)
+		}
+		cr := recordOf(t, cli.logs, "outgoing call completed", id)
+		wantClient := wantLevel
+		if wantCode == codes.OK {
+			wantClient = "debug"
+		}
+		if cr["log.level"] != wantClient || cr["rpc.grpc.status_code"] != float64(wantCode) {
+			t.Errorf("client record: got level %v code %v, want %s %d", cr["log.level"], cr["rpc.grpc.status_code"], wantClient, wantCode)
+		}
+	}
+	for _, tt := range tests {
+		t.Run(tt.code.String(), func(t *testing.T) {
+			if got := middleware.DefaultGRPCCodeLevel(uint32(tt.code)).String(); !strings.EqualFold(got, tt.wantLevel) {
+				t.Errorf("DefaultGRPCCodeLevel(%v): got %s, want %s", tt.code, got, tt.wantLevel)
+			}
+			run(t, itoa(int(tt.code)), tt.code, tt.wantLevel, tt.spanErr)
+		})
+	}
+	t.Run("plain error", func(t *testing.T) { run(t, "plain", codes.Unknown, "error", true) })
+	// A code grpc-go does not name: Error by default; the conventions'
+	// list of server errors does not hold it.
+	t.Run("code beyond the known", func(t *testing.T) { run(t, "42", codes.Code(42), "error", false) })
+}
+
+// WithGRPCCodeLevel replaces the default mapping for the server's access
+// record and the client's record of a failed call.
+func TestWithGRPCCodeLevel(t *testing.T) {
+	level := middleware.WithGRPCCodeLevel(func(code uint32) slog.Level {
+		switch codes.Code(code) {
+		case codes.OK:
+			return slog.LevelDebug
+		case codes.NotFound:
+			return slog.LevelError
+		case codes.Internal:
+			return slog.LevelWarn
+		}
+		return slog.LevelInfo
+	})
+	tests := []struct {
+		name       string
+		opts       []middleware.Option
+		code       codes.Code
+		wantServer string
+		wantClient string
+	}{
+		{"OK", []middleware.Option{level}, codes.OK, "debug", "debug"},
+		{"NotFound", []middleware.Option{level}, codes.NotFound, "error", "error"},
+		{"Internal", []middleware.Option{level}, codes.Internal, "warn", "warn"},
+		{"Unavailable", []middleware.Option{level}, codes.Unavailable, "info", "info"},
+		{"nil keeps the default", []middleware.Option{middleware.WithGRPCCodeLevel(nil)}, codes.NotFound, "info", "info"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			exp := tracetest.NewInMemoryExporter()
 			srv := newTelemetry(t, exp, "srv")
 			cli := newTelemetry(t, exp, "cli")
-			conn := bufServer(t, srv.opts(), cli.opts(), echoFuncs{unary: func(ctx context.Context, in *wrapperspb.StringValue) (*wrapperspb.StringValue, error) {
-				return in, tt.err
-			}})
-			var hdr metadata.MD
-			ctx := trace.WithCorrelationID(context.Background(), "corr-grpc-1")
-			_, err := callUnary(ctx, conn, "x", grpc.Header(&hdr))
-			if status.Code(err) != tt.wantCode {
-				t.Fatalf("code: got %v, want %v", status.Code(err), tt.wantCode)
+			conn := codeServer(t, srv, cli, tt.opts...)
+			id := "corr-level-" + itoa(int(tt.code))
+			if _, err := callUnary(trace.WithCorrelationID(context.Background(), id), conn, itoa(int(tt.code))); status.Code(err) != tt.code {
+				t.Fatalf("code: got %v, want %v", status.Code(err), tt.code)
 			}
-			if got := hdr.Get("x-correlation-id"); len(got) != 1 || got[0] != "corr-grpc-1" {
-				t.Errorf("header metadata x-correlation-id: got %v, want [corr-grpc-1]", got)
+			if got := recordOf(t, srv.logs, "request completed", id)["log.level"]; got != tt.wantServer {
+				t.Errorf("access record level: got %v, want %s", got, tt.wantServer)
 			}
-			acc := recordsWith(t, srv.logs, "request completed")
-			if len(acc) != 1 {
-				t.Fatalf("got %d access records, want 1:\n%s", len(acc), srv.logs.String())
-			}
-			r := acc[0]
-			if r["log.level"] != tt.wantLevel || r["rpc.grpc.status_code"] != float64(tt.wantCode) || r["rpc.service"] != "test.Echo" || r["rpc.method"] != "Unary" || r["correlation.id"] != "corr-grpc-1" {
-				t.Errorf("access record: got %v", r)
-			}
-			for _, s := range exp.GetSpans() {
-				if s.SpanKind.String() != "server" {
-					continue
-				}
-				if s.Name != "test.Echo/Unary" || attr(s, "rpc.system") != "grpc" || attr(s, "rpc.grpc.status_code") != itoa(int(tt.wantCode)) {
-					t.Errorf("server span: name %q attrs %v", s.Name, s.Attributes)
-				}
-				if got := s.Status.Code == otelcodes.Error; got != tt.spanErr {
-					t.Errorf("server span Error: got %v, want %v", got, tt.spanErr)
-				}
-			}
-			clientRecs := recordsWith(t, cli.logs, "outgoing call completed")
-			if len(clientRecs) != 1 {
-				t.Fatalf("got %d client records, want 1", len(clientRecs))
-			}
-			if tt.wantCode == codes.OK && clientRecs[0]["log.level"] != "debug" {
-				t.Errorf("client record level for OK: got %v, want debug", clientRecs[0]["log.level"])
+			if got := recordOf(t, cli.logs, "outgoing call completed", id)["log.level"]; got != tt.wantClient {
+				t.Errorf("client record level: got %v, want %s", got, tt.wantClient)
 			}
 		})
 	}
