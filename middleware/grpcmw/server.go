@@ -57,6 +57,11 @@ func newServer(opts []middleware.Option) *server {
 // interceptor (a panic becomes codes.Internal, an exception event on the
 // span and an error record with the stack). Methods of
 // grpc.health.v1.Health are passed through by default.
+//
+// The peer is network.peer.address (the host) and network.peer.port on
+// the span; the record has the host, without the port, under the HTTP
+// middleware's keys: client.ip for an IP address, else client.address
+// (a unix socket's path, for example).
 func UnaryServerInterceptor(opts ...middleware.Option) grpc.UnaryServerInterceptor {
 	return newServer(opts).unary
 }
