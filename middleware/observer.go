@@ -25,7 +25,10 @@ type Request struct {
 // Outcome is how a request ended.
 type Outcome struct {
 	// Status is the HTTP status code written (200 when the handler wrote
-	// nothing, 500 when it panicked before writing); 0 for gRPC.
+	// nothing, 500 when it panicked before writing); 0 when the handler
+	// aborted with http.ErrAbortHandler before writing (nothing was sent),
+	// and 0 for gRPC. After a panic once the response had started, End is
+	// called and then the middleware panics with http.ErrAbortHandler.
 	Status int
 	// GRPCCode is the gRPC status code (a google.golang.org/grpc/codes.Code
 	// value); 0 (OK) for HTTP.

@@ -176,6 +176,10 @@ func WithObservers(obs ...Observer) Option {
 }
 
 // WithRedactor sets the redaction list for captured headers and query
+// strings. Query keys are matched whole and, when nested ("user[password]",
+// escaped or not), part by part; the presigned-URL keys of the OpenTelemetry
+// conventions (sig, Signature, X-Goog-Signature, AWSAccessKeyId, and
+// X-Amz-Signature, X-Amz-Credential) are always redacted from query
 // strings. A nil Redactor redacts nothing. Default: log.NewRedactor(), the
 // default list.
 func WithRedactor(r *log.Redactor) Option {
@@ -260,7 +264,8 @@ func parsePrefix(s string) (netip.Prefix, error) {
 
 // WithSkipPaths sets the URL paths (exact match) that get no span and no
 // access-log record; their handlers still run, with a correlation ID that
-// is echoed on the response. Default: /healthz, /readyz,
+// is echoed on the response, and keep panic recovery (a 500, the panic
+// record with the stack, observers told). Default: /healthz, /readyz,
 // /livez. WithSkipPaths() with no argument skips nothing by path.
 func WithSkipPaths(paths ...string) Option {
 	return optionFunc(func(c *Config) { c.skipPaths = append([]string(nil), paths...) })
@@ -286,7 +291,8 @@ func WithSkipGRPCMethods(names ...string) Option {
 // WithFilter sets a function that decides, per request, whether it is
 // instrumented (true) or passed through without span and access log
 // (false). It sees Protocol, HTTP (for HTTP) and Method; Route is not known
-// yet. It runs after the skip lists. Default: none.
+// yet. It runs after the skip lists. Filtered HTTP requests keep panic
+// recovery, as WithSkipPaths. Default: none.
 func WithFilter(f func(req *Request) bool) Option {
 	return optionFunc(func(c *Config) { c.filter = f })
 }
