@@ -102,6 +102,9 @@ func (cl *client) ClientReporter(ctx context.Context, meta interceptors.CallMeta
 		md = metadata.MD{}
 	}
 	c.Propagator().Inject(ctx, mdCarrier(md))
+	for _, k := range c.ForeignCorrelationKeys() {
+		delete(md, k)
+	}
 	if id, ok := trace.CorrelationID(ctx); ok {
 		md[c.CorrelationMetadataKeys()[0]] = []string{id}
 	}

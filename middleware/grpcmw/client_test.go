@@ -107,6 +107,38 @@ func TestClientKeepsOutgoingMetadataAndCustomHeader(t *testing.T) {
 	if v := hdr.Get("x-trace-tag"); len(v) != 1 || v[0] != "tag-9" {
 		t.Errorf("response header x-trace-tag: got %v, want [tag-9]", v)
 	}
+	for _, k := range []string{"x-correlation-id", "x-request-id"} {
+		if v := gotMD.Get(k); len(v) != 0 {
+			t.Errorf("client sent %s = %v besides the configured header; want none", k, v)
+		}
+	}
+}
+
+// A server configured with its own correlation header ignores the default
+// ones, although the default propagator knows them.
+func TestServerIgnoresDefaultHeadersLeftOut(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	srv := newTelemetry(t, exp, "srv")
+	headers := middleware.WithCorrelationHeaders("X-Trace-Tag")
+	var gotID string
+	conn := bufServer(t, srv.opts(headers), nil, echoFuncs{unary: func(ctx context.Context, in *wrapperspb.StringValue) (*wrapperspb.StringValue, error) {
+		gotID, _ = trace.CorrelationID(ctx)
+		return in, nil
+	}})
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "x-request-id", "chosen-by-caller", "x-correlation-id", "also-chosen")
+	var hdr metadata.MD
+	if _, err := callUnary(ctx, conn, "x", grpc.Header(&hdr)); err != nil {
+		t.Fatal(err)
+	}
+	if gotID == "chosen-by-caller" || gotID == "also-chosen" || !trace.ValidCorrelationID(gotID) {
+		t.Errorf("server correlation ID: got %q, want a new one", gotID)
+	}
+	if v := hdr.Get("x-trace-tag"); len(v) != 1 || v[0] != gotID {
+		t.Errorf("response header x-trace-tag: got %v, want [%s]", v, gotID)
+	}
+	if v := hdr.Get("x-correlation-id"); len(v) != 0 {
+		t.Errorf("response header x-correlation-id: got %v, want none", v)
+	}
 }
 
 // clientSpans returns the ended client spans named name once there are at
