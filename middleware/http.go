@@ -440,7 +440,7 @@ func (st *httpState) finish() {
 		}
 		rec := slog.NewRecord(time.Now(), level, "request completed", 0)
 		rec.AddAttrs(la...)
-		_ = logger.Handler().Handle(ctx, rec)
+		HandleRecord(ctx, logger.Handler(), rec)
 	}
 	st.release()
 	if rethrow {

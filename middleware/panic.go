@@ -61,5 +61,5 @@ func (c *Config) LogPanic(ctx context.Context, p *RecoveredPanic, eventID string
 	if eventID != "" {
 		rec.AddAttrs(slog.String(AttrErrorID, sanitize(eventID, 64)))
 	}
-	_ = l.Handler().Handle(ctx, rec)
+	HandleRecord(ctx, l.Handler(), rec)
 }

@@ -174,5 +174,5 @@ func (cc *clientCall) PostCall(err error, dur time.Duration) {
 	}
 	rec := slog.NewRecord(time.Now(), level, clientMessage, 0)
 	rec.AddAttrs(attrs...)
-	_ = l.Handler().Handle(cc.ctx, rec)
+	middleware.HandleRecord(cc.ctx, l.Handler(), rec)
 }

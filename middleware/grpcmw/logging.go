@@ -56,7 +56,7 @@ func loggerFor(c *middleware.Config, finished string) logging.Logger {
 		}
 		rec := slog.NewRecord(time.Now(), level, msg, 0)
 		rec.AddAttrs(attrs...)
-		_ = l.Handler().Handle(ctx, rec)
+		middleware.HandleRecord(ctx, l.Handler(), rec)
 	})
 }
 

@@ -332,7 +332,7 @@ func (cs *callState) PostCall(err error, dur time.Duration) {
 		}
 		rec := slog.NewRecord(time.Now(), level, accessMessage, 0)
 		rec.AddAttrs(la...)
-		_ = l.Handler().Handle(ctx, rec)
+		middleware.HandleRecord(ctx, l.Handler(), rec)
 	}
 	cs.release()
 }
