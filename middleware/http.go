@@ -452,7 +452,8 @@ func (st *httpState) finish() {
 // maps client.ip as type ip: anything else would get the document
 // rejected), else client.address (a unix socket, a test's fake address).
 func clientField(addr string) slog.Attr {
-	if parseAddr(addr).IsValid() {
+	// Elasticsearch's ip type takes no IPv6 zone ("fe80::1%eth0").
+	if a := parseAddr(addr); a.IsValid() && a.Zone() == "" {
 		return slog.String("client.ip", addr)
 	}
 	return slog.String("client.address", addr)
