@@ -1,14 +1,12 @@
 package middleware_test
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	stdlog "log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"go.opentelemetry.io/otel/codes"
@@ -68,24 +66,6 @@ func TestHTTPPanicBeforeWriteDropsHandlerHeaders(t *testing.T) {
 	}
 }
 
-// lockedBuffer is net/http's error log in a test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // A handler that panics once its response has started cannot send a 500:
 // the client must see the response cut (an error reading the body, over
 // HTTP/1.1 and HTTP/2), not a truncated JSON document that ends cleanly.
@@ -104,7 +84,7 @@ func TestHTTPPanicAfterWriteAbortsResponse(t *testing.T) {
 				panic("boom mid-body")
 			}))
 			srv := httptest.NewUnstartedServer(h)
-			errLog := &lockedBuffer{}
+			errLog := &syncBuffer{}
 			srv.Config.ErrorLog = stdlog.New(errLog, "", 0)
 			if proto == "HTTP/2.0" {
 				srv.EnableHTTP2 = true
