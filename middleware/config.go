@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"context"
 	"log/slog"
 	"strings"
 
@@ -9,6 +10,7 @@ import (
 	oteltrace "go.opentelemetry.io/otel/trace"
 
 	"github.com/glassbox-obs/glassbox/log"
+	"github.com/glassbox-obs/glassbox/trace"
 )
 
 // The methods below expose a Config to package grpcmw, which shares the
@@ -31,13 +33,16 @@ func (c *Config) Redactor() *log.Redactor { return c.redactor }
 // metadata keys, in order of preference. The slice must not be modified.
 func (c *Config) CorrelationMetadataKeys() []string { return c.corrMD }
 
-// ForeignCorrelationKeys returns, as lowercase gRPC metadata keys, the
-// default correlation headers the propagator writes although
-// WithCorrelationHeaders left them out: a client removes them after
-// injecting, so that only the configured header carries the correlation
-// ID. It is empty with the default headers. The slice must not be
-// modified.
-func (c *Config) ForeignCorrelationKeys() []string { return c.foreignCorrMD }
+// Inject writes the trace context and baggage of ctx into carrier through
+// the propagator, for an outgoing request or call. The correlation ID is
+// not the propagator's to send: the caller writes it under the first of
+// CorrelationMetadataKeys (gRPC) or of the correlation headers (HTTP).
+func (c *Config) Inject(ctx context.Context, carrier propagation.TextMapCarrier) {
+	if c.isolateCorr {
+		ctx = trace.WithoutCorrelationID(ctx)
+	}
+	c.prop.Inject(ctx, carrier)
+}
 
 // RequestMetadataKeys returns the WithRequestHeaders names as lowercase
 // gRPC metadata keys. The slice must not be modified.

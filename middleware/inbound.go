@@ -143,14 +143,26 @@ func (c *Config) Inbound(ctx context.Context, carrier propagation.TextMapCarrier
 		}
 		return ctx, in
 	}
+	pre := ctx
 	ctx = c.prop.Extract(ctx, carrier)
 	if !baggageWithinLimits(carrier) {
 		ctx = baggage.ContextWithoutBaggage(ctx)
 	}
-	if ex.ID != "" {
+	switch {
+	case ex.ID != "":
 		in.CorrelationID = ex.ID
 		if cur, ok := trace.CorrelationID(ctx); !ok || cur != ex.ID {
 			ctx = trace.WithCorrelationID(ctx, ex.ID)
+		}
+	case c.isolateCorr:
+		// A propagator may have found one under a header the
+		// configuration does not list: only the configured ones count.
+		if cur, ok := trace.CorrelationID(ctx); ok {
+			if before, had := trace.CorrelationID(pre); !had {
+				ctx = trace.WithoutCorrelationID(ctx)
+			} else if before != cur {
+				ctx = trace.WithCorrelationID(ctx, before)
+			}
 		}
 	}
 	return ctx, in

@@ -261,3 +261,55 @@ func TestConfigInboundCustomHeadersPlainCarrier(t *testing.T) {
 		t.Errorf("trace context: got trace %s, want %s (only correlation headers are hidden)", got, remoteTraceID)
 	}
 }
+
+// A propagator that carries correlation IDs under a header of its own does
+// not decide the correlation ID either, in or out: only the configured
+// headers do.
+func TestPropagatorWithOtherCorrelationHeader(t *testing.T) {
+	prop := propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, trace.NewCorrelationPropagator("X-Trace-Ref"))
+	for _, name := range []string{"default headers", "custom header"} {
+		t.Run(name, func(t *testing.T) {
+			opts := []middleware.Option{middleware.WithPropagator(prop)}
+			echo := "X-Correlation-Id"
+			if name == "custom header" {
+				opts = append(opts, middleware.WithCorrelationHeaders("X-Corr"))
+				echo = "X-Corr"
+			}
+			f := newFixture(t)
+			var seen string
+			var sent http.Header
+			backend := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sent = r.Header.Clone() }))
+			client := &http.Client{Transport: middleware.Transport(nil, f.opts(opts...)...)}
+			h := middleware.HTTP(f.opts(opts...)...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				seen, _ = trace.CorrelationID(r.Context())
+				req, _ := http.NewRequestWithContext(r.Context(), "GET", backend.URL, nil)
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+			}))
+			req := httptest.NewRequest("GET", "/orders", nil)
+			req.Header.Set("X-Trace-Ref", "from-unlisted-header")
+			req.Header.Set("traceparent", traceparent)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if seen == "from-unlisted-header" || !trace.ValidCorrelationID(seen) {
+				t.Errorf("handler's correlation ID: got %q, want a new one", seen)
+			}
+			if got := rec.Header().Get(echo); got != seen {
+				t.Errorf("response %s: got %q, want %q", echo, got, seen)
+			}
+			if v, ok := sent["X-Trace-Ref"]; ok {
+				t.Errorf("outgoing X-Trace-Ref = %v, want none", v)
+			}
+			if got := sent.Get(echo); got != seen {
+				t.Errorf("outgoing %s: got %q, want %q", echo, got, seen)
+			}
+			if !strings.Contains(sent.Get("Traceparent"), remoteTraceID) {
+				t.Errorf("outgoing traceparent %q is not in the caller's trace %s", sent.Get("Traceparent"), remoteTraceID)
+			}
+		})
+	}
+}

@@ -52,6 +52,11 @@ type Outcome struct {
 // Concurrency: Begin and End are called concurrently for different
 // requests; for one request, Begin happens before End, on the request's
 // goroutine. Neither may block on a backend.
+//
+// Lifetime: req and out belong to the middleware, which reuses them for
+// other requests once End has returned. An observer must not keep the
+// pointers (in the context Begin returns, say): it copies the fields it
+// needs later.
 type Observer interface {
 	// Begin returns the context the handler will run with.
 	Begin(ctx context.Context, req *Request) context.Context

@@ -32,17 +32,21 @@ func (f optionFunc) apply(c *Config) { f(c) }
 // (package grpcmw) build one with NewConfig and read it through its methods.
 // It is read-only and safe for concurrent use.
 type Config struct {
-	tp             oteltrace.TracerProvider
-	tracer         oteltrace.Tracer
-	prop           propagation.TextMapPropagator
-	logger         *slog.Logger
-	observers      []Observer
-	redactor       *log.Redactor
-	corrHeaders    []string // canonical HTTP names; [0] is echoed and injected
-	corrMD         []string // the same, lowercase, for gRPC metadata
-	foreignCorr    []string // default correlation headers the propagator uses but WithCorrelationHeaders left out
-	hideCorr       []string // corrHeaders + foreignCorr: kept from the propagator
-	foreignCorrMD  []string // foreignCorr, lowercase
+	tp          oteltrace.TracerProvider
+	tracer      oteltrace.Tracer
+	prop        propagation.TextMapPropagator
+	logger      *slog.Logger
+	observers   []Observer
+	redactor    *log.Redactor
+	corrHeaders []string // canonical HTTP names; [0] is echoed and injected
+	corrMD      []string // the same, lowercase, for gRPC metadata
+	foreignCorr []string // default correlation headers the propagator uses but WithCorrelationHeaders left out
+	hideCorr    []string // corrHeaders + foreignCorr: kept from the propagator
+	// isolateCorr is set when the propagator reads or writes headers other
+	// than W3C's and the ones hidden from it: it might then carry a
+	// correlation ID under a header the configuration does not list, so
+	// Inbound overrules what it extracted and Inject hides the ID from it.
+	isolateCorr    bool
 	public         bool
 	trustedPeers   []netip.Prefix
 	trustedProxies []netip.Prefix
@@ -100,9 +104,7 @@ func newConfig(opts []Option) *Config {
 	}
 	c.foreignCorr = foreignCorrelationHeaders(c.prop, c.corrHeaders)
 	c.hideCorr = append(append([]string(nil), c.corrHeaders...), c.foreignCorr...)
-	for _, h := range c.foreignCorr {
-		c.foreignCorrMD = append(c.foreignCorrMD, strings.ToLower(h))
-	}
+	c.isolateCorr = len(c.foreignCorr) > 0 || !knownFields(c.prop, c.hideCorr)
 	c.mdKeys = make([]string, len(c.headers))
 	for i, h := range c.headers {
 		c.mdKeys[i] = h.mdName
@@ -127,6 +129,21 @@ func foreignCorrelationHeaders(prop propagation.TextMapPropagator, configured []
 		}
 	}
 	return out
+}
+
+// knownFields reports whether every header prop uses is a W3C one
+// (traceparent, tracestate, baggage) or one of hidden.
+func knownFields(prop propagation.TextMapPropagator, hidden []string) bool {
+	for _, f := range prop.Fields() {
+		switch strings.ToLower(f) {
+		case "traceparent", "tracestate", "baggage":
+			continue
+		}
+		if !slices.ContainsFunc(hidden, func(h string) bool { return strings.EqualFold(h, f) }) {
+			return false
+		}
+	}
+	return true
 }
 
 // Logger returns the configured logger, or slog.Default() at the time of

@@ -72,10 +72,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if r2.Header == nil {
 		r2.Header = make(http.Header)
 	}
-	c.prop.Inject(ctx, headerCarrier(r2.Header))
-	for _, h := range c.foreignCorr {
-		delete(r2.Header, h)
-	}
+	c.Inject(ctx, headerCarrier(r2.Header))
 	if id, ok := trace.CorrelationID(ctx); ok {
 		r2.Header[c.corrHeaders[0]] = []string{id}
 	}

@@ -36,7 +36,21 @@ func CorrelationID(ctx context.Context) (string, bool) {
 		return "", false
 	}
 	id, ok := ctx.Value(correlationKey{}).(string)
-	return id, ok
+	return id, ok && id != ""
+}
+
+// WithoutCorrelationID returns a copy of ctx that carries no correlation
+// ID, whatever ctx carries: CorrelationID reports none, and
+// EnsureCorrelationID makes a new one. Middleware uses it to keep a
+// propagator from deciding the correlation ID.
+func WithoutCorrelationID(ctx context.Context) context.Context {
+	if ctx == nil {
+		return context.Background()
+	}
+	if _, ok := CorrelationID(ctx); !ok {
+		return ctx
+	}
+	return context.WithValue(ctx, correlationKey{}, "")
 }
 
 // ValidCorrelationID reports whether s is an acceptable correlation ID:

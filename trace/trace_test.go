@@ -189,3 +189,30 @@ func TestCorrelationSpanProcessor(t *testing.T) {
 		}
 	}
 }
+
+func TestWithoutCorrelationID(t *testing.T) {
+	ctx := trace.WithCorrelationID(context.Background(), "order-1")
+	ctx2 := trace.WithoutCorrelationID(ctx)
+	if id, ok := trace.CorrelationID(ctx2); ok || id != "" {
+		t.Errorf("after WithoutCorrelationID: got %q, %v; want none", id, ok)
+	}
+	if id, _ := trace.CorrelationID(ctx); id != "order-1" {
+		t.Errorf("parent context changed: got %q, want order-1", id)
+	}
+	if ids := trace.FromContext(ctx2); ids.CorrelationID != "" {
+		t.Errorf("FromContext: got %q, want none", ids.CorrelationID)
+	}
+	ctx3, id := trace.EnsureCorrelationID(ctx2)
+	if id == "" || id == "order-1" || !trace.ValidCorrelationID(id) {
+		t.Errorf("EnsureCorrelationID after WithoutCorrelationID: got %q, want a new valid ID", id)
+	}
+	if got, _ := trace.CorrelationID(ctx3); got != id {
+		t.Errorf("EnsureCorrelationID's context: got %q, want %q", got, id)
+	}
+	if got := trace.WithoutCorrelationID(context.Background()); got != context.Background() {
+		t.Error("WithoutCorrelationID of a context without an ID should return it unchanged")
+	}
+	if got, _ := trace.CorrelationID(trace.WithCorrelationID(ctx2, "order-2")); got != "order-2" {
+		t.Errorf("WithCorrelationID after WithoutCorrelationID: got %q, want order-2", got)
+	}
+}

@@ -101,10 +101,7 @@ func (cl *client) ClientReporter(ctx context.Context, meta interceptors.CallMeta
 	} else {
 		md = metadata.MD{}
 	}
-	c.Propagator().Inject(ctx, mdCarrier(md))
-	for _, k := range c.ForeignCorrelationKeys() {
-		delete(md, k)
-	}
+	c.Inject(ctx, mdCarrier(md))
 	if id, ok := trace.CorrelationID(ctx); ok {
 		md[c.CorrelationMetadataKeys()[0]] = []string{id}
 	}
