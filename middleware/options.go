@@ -166,8 +166,9 @@ func WithTracerProvider(tp oteltrace.TracerProvider) Option {
 // and baggage on requests. Default: trace.Propagator() (W3C tracecontext,
 // W3C baggage and the correlation headers). The correlation ID itself is
 // always read and written through the headers of WithCorrelationHeaders
-// only, whatever the propagator: default correlation headers that the
-// propagator handles but WithCorrelationHeaders leaves out are neither read
+// only, whatever the propagator: a correlation ID the propagator would
+// read or write under another header (a default one that
+// WithCorrelationHeaders leaves out, or one of its own) is neither taken
 // from requests nor sent on outgoing ones.
 func WithPropagator(p propagation.TextMapPropagator) Option {
 	return optionFunc(func(c *Config) { c.prop = p })
