@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -93,15 +94,21 @@ type writerOnly struct{ io.Writer }
 // Flush sends buffered data to the client; see FlushError.
 func (w *responseWriter) Flush() { _ = w.FlushError() }
 
-// FlushError flushes through the wrapped writer, reporting
-// http.ErrNotSupported when nothing below can flush.
+// FlushError flushes through the wrapped writer, reporting an error that
+// wraps http.ErrNotSupported when nothing below can flush. Only a flush
+// that was attempted starts the response (it sends the header): after one
+// that was not supported, nothing was sent and a panic still gets its 500.
 func (w *responseWriter) FlushError() error {
-	w.implicitHeader()
+	var err error
 	if f, ok := w.rw.(http.Flusher); ok {
 		f.Flush()
-		return nil
+	} else {
+		err = http.NewResponseController(w.rw).Flush()
 	}
-	return http.NewResponseController(w.rw).Flush()
+	if !errors.Is(err, http.ErrNotSupported) {
+		w.implicitHeader()
+	}
+	return err
 }
 
 // Hijack takes over the connection when the wrapped writer allows it.

@@ -3,6 +3,7 @@ package middleware_test
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -189,5 +190,65 @@ func TestInvalidStatusCodeBecomes500(t *testing.T) {
 	}
 	if got := f.record(t, "request completed")["http.response.status_code"]; got != float64(500) {
 		t.Errorf("access log status: got %v, want 500", got)
+	}
+}
+
+// noFlushWriter is a ResponseWriter that cannot flush (nor unwrap to one
+// that can), as some wrapping middlewares are.
+type noFlushWriter struct{ w http.ResponseWriter }
+
+func (n noFlushWriter) Header() http.Header         { return n.w.Header() }
+func (n noFlushWriter) Write(p []byte) (int, error) { return n.w.Write(p) }
+func (n noFlushWriter) WriteHeader(code int)        { n.w.WriteHeader(code) }
+
+// A flush the writer below cannot do sends nothing, so it must not count
+// as a started response: a later panic still gets the 500 (not a cut
+// connection), and a later status is the one recorded.
+func TestFailedFlushDoesNotStartResponse(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		skip       bool
+		then       func(w http.ResponseWriter)
+		wantStatus int
+		wantBody   string
+	}{
+		{"panic", false, func(http.ResponseWriter) { panic("after a failed flush") }, 500, "Internal Server Error\n"},
+		{"panic/skipped", true, func(http.ResponseWriter) { panic("after a failed flush") }, 500, "Internal Server Error\n"},
+		{"status", false, func(w http.ResponseWriter) { w.WriteHeader(http.StatusTeapot) }, http.StatusTeapot, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			var opts []middleware.Option
+			path := "/items"
+			if tc.skip {
+				opts = append(opts, middleware.WithSkipPaths("/healthz"))
+				path = "/healthz"
+			}
+			h := middleware.HTTP(f.opts(opts...)...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if err := http.NewResponseController(w).Flush(); !errors.Is(err, http.ErrNotSupported) {
+					t.Errorf("flush: got %v, want http.ErrNotSupported", err)
+				}
+				w.(http.Flusher).Flush()
+				tc.then(w)
+			}))
+			rec := httptest.NewRecorder()
+			func() {
+				defer func() {
+					if p := recover(); p != nil {
+						t.Errorf("ServeHTTP panicked with %v, want a complete response", p)
+					}
+				}()
+				h.ServeHTTP(noFlushWriter{rec}, httptest.NewRequest("GET", path, nil))
+			}()
+			if rec.Code != tc.wantStatus || rec.Body.String() != tc.wantBody {
+				t.Errorf("response: got %d %q, want %d %q", rec.Code, rec.Body.String(), tc.wantStatus, tc.wantBody)
+			}
+			if tc.skip {
+				return
+			}
+			if got := f.record(t, "request completed")["http.response.status_code"]; got != float64(tc.wantStatus) {
+				t.Errorf("access log status: got %v, want %d", got, tc.wantStatus)
+			}
+		})
 	}
 }
