@@ -56,7 +56,13 @@ func newServer(opts []middleware.Option) *server {
 // at a level chosen by status code), then go-grpc-middleware's recovery
 // interceptor (a panic becomes codes.Internal, an exception event on the
 // span and an error record with the stack). Methods of
-// grpc.health.v1.Health are passed through by default.
+// grpc.health.v1.Health are passed through by default (see
+// middleware.WithSkipGRPCMethods and middleware.WithFilter): no span, no
+// access record, no observers, but panics are still recovered, since
+// grpc-go does not recover them and the process would crash. A panic in a
+// skipped call becomes codes.Internal with the correlation ID in the
+// header metadata, an error record "panic recovered" with the stack, and
+// the observers are begun and ended for it.
 //
 // The peer is network.peer.address (the host) and network.peer.port on
 // the span; the record has the host, without the port, under the HTTP
@@ -81,8 +87,9 @@ func ServerOptions(opts ...middleware.Option) []grpc.ServerOption {
 	return []grpc.ServerOption{grpc.ChainUnaryInterceptor(s.unary), grpc.ChainStreamInterceptor(s.stream)}
 }
 
-func (s *server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+func (s *server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 	if s.c.SkipGRPC(info.FullMethod) {
+		defer s.recoverSkipped(ctx, nil, info.FullMethod, time.Now(), &resp, &err)
 		return handler(ctx, req)
 	}
 	cs := getState(s, info.FullMethod)
@@ -92,13 +99,85 @@ func (s *server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 	return s.report(context.WithValue(ctx, stateKey{}, cs), req, info, cs.recoverUnary)
 }
 
-func (s *server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+func (s *server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
 	if s.c.SkipGRPC(info.FullMethod) {
+		defer s.recoverSkipped(nil, ss, info.FullMethod, time.Now(), nil, &err)
 		return handler(srv, ss)
 	}
 	cs := getState(s, info.FullMethod)
 	cs.sinfo, cs.shandler = info, handler
 	return s.reportS(srv, &serverStream{ServerStream: ss, ctx: context.WithValue(ss.Context(), stateKey{}, cs)}, info, cs.recoverStream)
+}
+
+// recoverSkipped runs deferred for a skipped call (ctx is the unary
+// call's context, ss the stream of a streaming one). Skipping drops the
+// span, the access record and the observers, not the recovery: grpc-go
+// does not recover handler panics, so one would crash the server. A panic
+// becomes codes.Internal, as for instrumented calls; see skippedPanic.
+// Without a panic it costs a deferred call and no allocation.
+func (s *server) recoverSkipped(ctx context.Context, ss grpc.ServerStream, fullMethod string, start time.Time, resp *any, err *error) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	stack := debug.Stack()
+	if resp != nil {
+		*resp = nil
+	}
+	*err = s.skippedPanic(ctx, ss, fullMethod, p, stack, start)
+}
+
+// skippedPanic records the panic p of a skipped call and returns the
+// codes.Internal error the client gets, without the panic value. The call
+// gets its correlation ID only now, decided by Config.Inbound as for an
+// instrumented call (a trusted peer's, else its trace ID, else a new
+// one), and sent back in the header metadata if the handler has not sent
+// it yet. The observers are begun and ended for the panic (they are not
+// called for skipped calls otherwise), then the "panic recovered" error
+// record is written with the stack and the RPC fields.
+func (s *server) skippedPanic(ctx context.Context, ss grpc.ServerStream, fullMethod string, p any, stack []byte, start time.Time) error {
+	c := s.c
+	if ss != nil {
+		ctx = ss.Context()
+	}
+	id, ok := trace.CorrelationID(ctx)
+	if !ok {
+		var peerAddr string
+		if pr, ok := peer.FromContext(ctx); ok && pr.Addr != nil {
+			peerAddr = s.peers.lookup(pr.Addr).raw
+		}
+		ctx, _ = c.Inbound(ctx, &incomingCarrier{ctx: ctx}, peerAddr)
+		ctx, id = trace.EnsureCorrelationID(ctx)
+	}
+	md := metadata.MD{c.CorrelationMetadataKeys()[0]: []string{id}}
+	if ss != nil {
+		_ = ss.SetHeader(md)
+	} else {
+		_ = grpc.SetHeader(ctx, md)
+	}
+	err := status.Error(codes.Internal, "internal error")
+
+	var eventID string
+	if obs := c.Observers(); len(obs) > 0 {
+		req := middleware.Request{Protocol: "grpc", Method: fullMethod, Route: fullMethod, CorrelationID: id}
+		for _, o := range obs {
+			ctx = o.Begin(ctx, &req)
+		}
+		out := middleware.Outcome{GRPCCode: uint32(codes.Internal), Err: err, Panic: p, Stack: stack, Duration: time.Since(start)}
+		for i := len(obs) - 1; i >= 0; i-- {
+			if eid := obs[i].End(ctx, &req, &out); eid != "" && eventID == "" {
+				eventID = eid
+			}
+		}
+	}
+	rp := middleware.NewRecoveredPanic(p, stack)
+	svc, method := middleware.SplitGRPCMethod(fullMethod)
+	c.LogPanic(ctx, &rp, eventID,
+		slog.String("rpc.system", "grpc"),
+		slog.String("rpc.service", middleware.Sanitize(svc, 256)),
+		slog.String("rpc.method", middleware.Sanitize(method, 256)),
+	)
+	return err
 }
 
 // serverStream replaces a stream's context.
