@@ -45,7 +45,8 @@ func (c mdCarrier) Keys() []string {
 //
 // Once middleware.Config.Inbound has read the correlation ID itself, it
 // sets hide (HideCorrelationKeys) so that the propagator does not search
-// for it again.
+// for it again; ShowCorrelationKeys undoes that once the propagator is
+// done, so that the WithRequestHeaders capture sees every key.
 type incomingCarrier struct {
 	ctx  context.Context
 	hide []string // keys reported absent
@@ -63,6 +64,10 @@ var (
 
 // HideCorrelationKeys makes the carrier report keys absent from now on.
 func (c *incomingCarrier) HideCorrelationKeys(keys []string) { c.hide = keys }
+
+// ShowCorrelationKeys makes the carrier report the keys hidden by
+// HideCorrelationKeys again.
+func (c *incomingCarrier) ShowCorrelationKeys() { c.hide = nil }
 
 func (c *incomingCarrier) Get(key string) string {
 	vals := c.Values(key)

@@ -299,7 +299,10 @@ func (s *server) ServerReporter(ctx context.Context, meta interceptors.CallMeta)
 	if cs.peer.port > 0 {
 		attrs = append(attrs, semconv.NetworkPeerPortKey.Int(cs.peer.port))
 	}
-	// Room is left for the attributes PostCall adds.
+	// Room is left for the attributes PostCall adds. The propagator is
+	// done with the carrier: the correlation keys Inbound hid from it are
+	// shown again, since WithRequestHeaders may name them (as on HTTP).
+	carrier.ShowCorrelationKeys()
 	attrs = c.AppendRequestMetadata(attrs, carrier, len(cs.attrs)-6)
 	// The attributes are set when the call ends, in one SetAttributes call
 	// (see the HTTP middleware): samplers see none.

@@ -22,7 +22,9 @@ import (
 )
 
 // panickingHealth is a health service whose Check and Watch panic.
-type panickingHealth struct{ healthpb.UnimplementedHealthServer }
+type panickingHealth struct {
+	healthpb.UnimplementedHealthServer
+}
 
 func (panickingHealth) Check(context.Context, *healthpb.HealthCheckRequest) (*healthpb.HealthCheckResponse, error) {
 	panic("health boom")
