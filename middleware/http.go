@@ -67,6 +67,13 @@ const (
 // with the stack, and the observers are told (Begin, then End with the
 // panic), so a panicking health check is not silent.
 //
+// The ResponseWriter the handler gets is made for its request alone. Used
+// after ServeHTTP returned (by a goroutine the handler left running), it
+// records nothing more and passes each call to the server's writer, which
+// answers as net/http does after a handler finished (the HTTP/2 writer
+// panics, the HTTP/1 writer drops the write): the call can never reach the
+// response of another request.
+//
 // The middleware is safe for concurrent use.
 func HTTP(opts ...Option) func(http.Handler) http.Handler {
 	c := newConfig(opts)
@@ -83,10 +90,14 @@ type handler struct {
 	next http.Handler
 }
 
-// httpState is the per-request scratch space, pooled.
+// httpState is the per-request scratch space, pooled. Nothing in it may be
+// reachable by the handler once ServeHTTP returned: a goroutine the handler
+// started may still hold what it was given. The writer wrapper it hands the
+// handler is therefore allocated per request (w points to it), and the
+// request and context it gets are made per request too.
 type httpState struct {
 	c        *Config
-	w        responseWriter
+	w        *responseWriter
 	r        *http.Request
 	ctx      context.Context
 	span     oteltrace.Span
@@ -156,9 +167,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r2 := r.WithContext(ctx)
 	st.req.HTTP = r2
 	st.r, st.ctx, st.span = r2, ctx, span
-	st.w.reset(w)
+	st.w = newResponseWriter(w)
 	defer st.finish()
-	h.next.ServeHTTP(&st.w, r2)
+	h.next.ServeHTTP(st.w, r2)
 }
 
 // serveSkipped serves a filtered request: no span, no access log, but the
@@ -167,8 +178,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // instrumented requests: from a trusted peer its correlation ID, else its
 // trace ID, else a new ID. Panics are recovered as for instrumented
 // requests (see recoverSkipped); the writer wrapper that tells whether the
-// response started is pooled, and a deferred recover costs next to nothing
-// when nothing panics.
+// response started is made per request (the handler may keep it), and a
+// deferred recover costs next to nothing when nothing panics.
 func (h *handler) serveSkipped(w http.ResponseWriter, r *http.Request) {
 	c := h.c
 	start := time.Now()
@@ -179,13 +190,10 @@ func (h *handler) serveSkipped(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(ctx)
 	}
 	w.Header()[c.corrHeaders[0]] = []string{id}
-	rw := skippedWriterPool.Get().(*responseWriter)
-	rw.reset(w)
+	rw := newResponseWriter(w)
 	defer h.recoverSkipped(rw, r, id, start)
 	h.next.ServeHTTP(rw, r)
 }
-
-var skippedWriterPool = sync.Pool{New: func() any { return new(responseWriter) }}
 
 // recoverSkipped runs deferred for a skipped request. Filters skip the
 // span and the access record, not the recovery: a panic gets the 500 (if
@@ -197,8 +205,7 @@ var skippedWriterPool = sync.Pool{New: func() any { return new(responseWriter) }
 func (h *handler) recoverSkipped(w *responseWriter, r *http.Request, id string, start time.Time) {
 	p := recover()
 	if p == nil || p == http.ErrAbortHandler {
-		*w = responseWriter{}
-		skippedWriterPool.Put(w)
+		w.close()
 		if p != nil {
 			panic(p)
 		}
@@ -213,8 +220,7 @@ func (h *handler) recoverSkipped(w *responseWriter, r *http.Request, id string, 
 		rethrow = !w.hijacked
 	}
 	status := w.status
-	*w = responseWriter{}
-	skippedWriterPool.Put(w)
+	w.close()
 
 	method, _ := normMethod(r.Method)
 	ctx := r.Context()
@@ -270,7 +276,10 @@ func (st *httpState) finish() {
 		}
 	}
 	dur := time.Since(st.start)
-	status := st.w.status
+	// The last read of the writer's record: from here on it passes late
+	// calls (a goroutine of the handler's) through without recording them.
+	status, bodyBytes := st.w.status, st.w.bytes
+	st.w.close()
 	if status == 0 && !abort {
 		status = http.StatusOK // what net/http sends when nothing was written
 	}
@@ -340,7 +349,7 @@ func (st *httpState) finish() {
 		la = append(st.logAttrs[:0],
 			slog.String("http.request.method", st.method),
 			slog.String("url.path", path),
-			slog.Int64("http.response.body.bytes", st.w.bytes),
+			slog.Int64("http.response.body.bytes", bodyBytes),
 			slog.Duration("event.duration", dur),
 			clientField(clientIP),
 		)

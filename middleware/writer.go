@@ -6,17 +6,32 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync/atomic"
 )
 
 // responseWriter records the status and the number of body bytes written.
 // It keeps http.Flusher, http.Hijacker and io.ReaderFrom of the writer it
 // wraps and supports http.ResponseController through Unwrap.
+//
+// It is handed to the handler, which may keep it (a goroutine still
+// writing after the handler returned), so it is allocated per request and
+// never reused. Once the middleware has recorded the request (close), it
+// records nothing more and passes every call straight to the writer it
+// wraps: a late call then gets what net/http's own writer does after the
+// handler finished (the HTTP/2 writer panics with "Write called after
+// Handler finished", the HTTP/1 writer discards or refuses the write), and
+// it can only ever reach the response of the request it was made for.
 type responseWriter struct {
 	rw          http.ResponseWriter
 	status      int
 	bytes       int64
 	wroteHeader bool
 	hijacked    bool
+	// closed is set by close once the middleware has read the fields above
+	// for the last time; from then on the methods only pass calls through.
+	// A call racing with close is a data race, as it is with net/http's
+	// own writer.
+	closed atomic.Bool
 }
 
 var (
@@ -25,9 +40,14 @@ var (
 	_ io.ReaderFrom = (*responseWriter)(nil)
 )
 
-func (w *responseWriter) reset(rw http.ResponseWriter) {
-	*w = responseWriter{rw: rw}
+func newResponseWriter(rw http.ResponseWriter) *responseWriter {
+	return &responseWriter{rw: rw}
 }
+
+// close ends the recording: later calls pass through untouched. The
+// middleware calls it once it has read status, bytes, wroteHeader and
+// hijacked for the last time.
+func (w *responseWriter) close() { w.closed.Store(true) }
 
 // Header returns the wrapped writer's header map.
 func (w *responseWriter) Header() http.Header { return w.rw.Header() }
@@ -38,6 +58,9 @@ func (w *responseWriter) WriteHeader(code int) {
 	// Call through first: net/http panics on an invalid code, and the
 	// middleware must then still see that nothing was written.
 	w.rw.WriteHeader(code)
+	if w.closed.Load() {
+		return
+	}
 	if !w.wroteHeader && (code < 100 || code > 199 || code == http.StatusSwitchingProtocols) {
 		w.status = code
 		w.wroteHeader = true
@@ -53,6 +76,9 @@ func (w *responseWriter) implicitHeader() {
 
 // Write writes p and counts it.
 func (w *responseWriter) Write(p []byte) (int, error) {
+	if w.closed.Load() {
+		return w.rw.Write(p)
+	}
 	w.implicitHeader()
 	n, err := w.rw.Write(p)
 	w.bytes += int64(n)
@@ -62,6 +88,9 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 // WriteString writes s without converting it when the wrapped writer
 // supports io.StringWriter.
 func (w *responseWriter) WriteString(s string) (int, error) {
+	if w.closed.Load() {
+		return io.WriteString(w.rw, s)
+	}
 	w.implicitHeader()
 	var n int
 	var err error
@@ -77,7 +106,10 @@ func (w *responseWriter) WriteString(s string) (int, error) {
 // ReadFrom copies from r, using the wrapped writer's io.ReaderFrom (sendfile)
 // when it has one.
 func (w *responseWriter) ReadFrom(r io.Reader) (int64, error) {
-	w.implicitHeader()
+	closed := w.closed.Load()
+	if !closed {
+		w.implicitHeader()
+	}
 	var n int64
 	var err error
 	if rf, ok := w.rw.(io.ReaderFrom); ok {
@@ -85,7 +117,9 @@ func (w *responseWriter) ReadFrom(r io.Reader) (int64, error) {
 	} else {
 		n, err = io.Copy(writerOnly{w.rw}, r)
 	}
-	w.bytes += n
+	if !closed {
+		w.bytes += n
+	}
 	return n, err
 }
 
@@ -99,13 +133,14 @@ func (w *responseWriter) Flush() { _ = w.FlushError() }
 // that was attempted starts the response (it sends the header): after one
 // that was not supported, nothing was sent and a panic still gets its 500.
 func (w *responseWriter) FlushError() error {
+	closed := w.closed.Load()
 	var err error
 	if f, ok := w.rw.(http.Flusher); ok {
 		f.Flush()
 	} else {
 		err = http.NewResponseController(w.rw).Flush()
 	}
-	if !errors.Is(err, http.ErrNotSupported) {
+	if !closed && !errors.Is(err, http.ErrNotSupported) {
 		w.implicitHeader()
 	}
 	return err
@@ -114,7 +149,7 @@ func (w *responseWriter) FlushError() error {
 // Hijack takes over the connection when the wrapped writer allows it.
 func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(w.rw).Hijack()
-	if err == nil {
+	if err == nil && !w.closed.Load() {
 		w.hijacked = true
 		if !w.wroteHeader {
 			w.status = http.StatusSwitchingProtocols
