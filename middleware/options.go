@@ -291,8 +291,10 @@ func WithSkipPaths(paths ...string) Option {
 
 // WithSkipGRPCMethods sets full gRPC method names ("/pkg.Service/Method")
 // or whole services ("pkg.Service") that get no span and no access-log
-// record. Default: grpc.health.v1.Health. WithSkipGRPCMethods() with no
-// argument skips nothing.
+// record. They keep panic recovery: a panic becomes codes.Internal, a
+// "panic recovered" record with the stack, observers told. Default:
+// grpc.health.v1.Health. WithSkipGRPCMethods() with no argument skips
+// nothing.
 func WithSkipGRPCMethods(names ...string) Option {
 	return optionFunc(func(c *Config) {
 		c.skipMethods, c.skipServices = nil, nil
@@ -309,8 +311,8 @@ func WithSkipGRPCMethods(names ...string) Option {
 // WithFilter sets a function that decides, per request, whether it is
 // instrumented (true) or passed through without span and access log
 // (false). It sees Protocol, HTTP (for HTTP) and Method; Route is not known
-// yet. It runs after the skip lists. Filtered HTTP requests keep panic
-// recovery, as WithSkipPaths. Default: none.
+// yet. It runs after the skip lists. Filtered requests and calls keep
+// panic recovery, as WithSkipPaths and WithSkipGRPCMethods. Default: none.
 func WithFilter(f func(req *Request) bool) Option {
 	return optionFunc(func(c *Config) { c.filter = f })
 }
