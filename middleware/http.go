@@ -67,12 +67,14 @@ const (
 // with the stack, and the observers are told (Begin, then End with the
 // panic), so a panicking health check is not silent.
 //
-// The ResponseWriter the handler gets is made for its request alone. Used
-// after ServeHTTP returned (by a goroutine the handler left running), it
-// records nothing more and passes each call to the server's writer, which
-// answers as net/http does after a handler finished (the HTTP/2 writer
-// panics, the HTTP/1 writer drops the write): the call can never reach the
-// response of another request.
+// The ResponseWriter the handler gets is made for its request alone, and
+// it goes inert when the middleware has finished the request: used after
+// that (by a goroutine the handler left running) it writes nothing and
+// reaches nothing, so the call cannot land in another request's response
+// (the server's own writer may by then serve another request). Write,
+// WriteString, ReadFrom, FlushError and Hijack then return an error, and
+// WriteHeader, Flush and changes to Header have no effect. net/http does
+// not allow the use either: its HTTP/2 writer panics.
 //
 // The middleware is safe for concurrent use.
 func HTTP(opts ...Option) func(http.Handler) http.Handler {

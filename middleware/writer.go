@@ -16,11 +16,14 @@ import (
 // It is handed to the handler, which may keep it (a goroutine still
 // writing after the handler returned), so it is allocated per request and
 // never reused. Once the middleware has recorded the request (close), it
-// records nothing more and passes every call straight to the writer it
-// wraps: a late call then gets what net/http's own writer does after the
-// handler finished (the HTTP/2 writer panics with "Write called after
-// Handler finished", the HTTP/1 writer discards or refuses the write), and
-// it can only ever reach the response of the request it was made for.
+// reaches nothing: the writer below may by then serve another request
+// (net/http's HTTP/1 writer puts its buffer back in a pool when the handler
+// returns, so a late write passed to it can end up in the next response
+// of any connection). After close, Write, WriteString and ReadFrom return
+// errAfterHandler and write nothing, WriteHeader and Flush do nothing,
+// FlushError and Hijack return errAfterHandler, Header returns a new map
+// that nothing reads, and Unwrap returns nil (so http.ResponseController
+// reports http.ErrNotSupported).
 type responseWriter struct {
 	rw          http.ResponseWriter
 	status      int
@@ -28,11 +31,15 @@ type responseWriter struct {
 	wroteHeader bool
 	hijacked    bool
 	// closed is set by close once the middleware has read the fields above
-	// for the last time; from then on the methods only pass calls through.
-	// A call racing with close is a data race, as it is with net/http's
-	// own writer.
+	// for the last time; from then on the methods touch neither them nor
+	// rw. A call racing with close (made while ServeHTTP returns) is a
+	// data race, as it is with net/http's own writer.
 	closed atomic.Bool
 }
+
+// errAfterHandler is what a call on the writer returns once the request
+// it was made for is over.
+var errAfterHandler = errors.New("middleware: ResponseWriter used after its handler returned")
 
 var (
 	_ http.Flusher  = (*responseWriter)(nil)
@@ -44,23 +51,28 @@ func newResponseWriter(rw http.ResponseWriter) *responseWriter {
 	return &responseWriter{rw: rw}
 }
 
-// close ends the recording: later calls pass through untouched. The
+// close ends the request for the writer: later calls reach nothing. The
 // middleware calls it once it has read status, bytes, wroteHeader and
-// hijacked for the last time.
+// hijacked for the last time, before ServeHTTP returns.
 func (w *responseWriter) close() { w.closed.Store(true) }
 
 // Header returns the wrapped writer's header map.
-func (w *responseWriter) Header() http.Header { return w.rw.Header() }
+func (w *responseWriter) Header() http.Header {
+	if w.closed.Load() {
+		return http.Header{}
+	}
+	return w.rw.Header()
+}
 
 // WriteHeader records the first final status and passes code on.
 // Informational (1xx) codes other than 101 pass through without counting.
 func (w *responseWriter) WriteHeader(code int) {
-	// Call through first: net/http panics on an invalid code, and the
-	// middleware must then still see that nothing was written.
-	w.rw.WriteHeader(code)
 	if w.closed.Load() {
 		return
 	}
+	// Call through first: net/http panics on an invalid code, and the
+	// middleware must then still see that nothing was written.
+	w.rw.WriteHeader(code)
 	if !w.wroteHeader && (code < 100 || code > 199 || code == http.StatusSwitchingProtocols) {
 		w.status = code
 		w.wroteHeader = true
@@ -77,7 +89,7 @@ func (w *responseWriter) implicitHeader() {
 // Write writes p and counts it.
 func (w *responseWriter) Write(p []byte) (int, error) {
 	if w.closed.Load() {
-		return w.rw.Write(p)
+		return 0, errAfterHandler
 	}
 	w.implicitHeader()
 	n, err := w.rw.Write(p)
@@ -89,7 +101,7 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 // supports io.StringWriter.
 func (w *responseWriter) WriteString(s string) (int, error) {
 	if w.closed.Load() {
-		return io.WriteString(w.rw, s)
+		return 0, errAfterHandler
 	}
 	w.implicitHeader()
 	var n int
@@ -106,10 +118,10 @@ func (w *responseWriter) WriteString(s string) (int, error) {
 // ReadFrom copies from r, using the wrapped writer's io.ReaderFrom (sendfile)
 // when it has one.
 func (w *responseWriter) ReadFrom(r io.Reader) (int64, error) {
-	closed := w.closed.Load()
-	if !closed {
-		w.implicitHeader()
+	if w.closed.Load() {
+		return 0, errAfterHandler
 	}
+	w.implicitHeader()
 	var n int64
 	var err error
 	if rf, ok := w.rw.(io.ReaderFrom); ok {
@@ -117,9 +129,7 @@ func (w *responseWriter) ReadFrom(r io.Reader) (int64, error) {
 	} else {
 		n, err = io.Copy(writerOnly{w.rw}, r)
 	}
-	if !closed {
-		w.bytes += n
-	}
+	w.bytes += n
 	return n, err
 }
 
@@ -133,14 +143,16 @@ func (w *responseWriter) Flush() { _ = w.FlushError() }
 // that was attempted starts the response (it sends the header): after one
 // that was not supported, nothing was sent and a panic still gets its 500.
 func (w *responseWriter) FlushError() error {
-	closed := w.closed.Load()
+	if w.closed.Load() {
+		return errAfterHandler
+	}
 	var err error
 	if f, ok := w.rw.(http.Flusher); ok {
 		f.Flush()
 	} else {
 		err = http.NewResponseController(w.rw).Flush()
 	}
-	if !closed && !errors.Is(err, http.ErrNotSupported) {
+	if !errors.Is(err, http.ErrNotSupported) {
 		w.implicitHeader()
 	}
 	return err
@@ -148,8 +160,11 @@ func (w *responseWriter) FlushError() error {
 
 // Hijack takes over the connection when the wrapped writer allows it.
 func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if w.closed.Load() {
+		return nil, nil, errAfterHandler
+	}
 	conn, brw, err := http.NewResponseController(w.rw).Hijack()
-	if err == nil && !w.closed.Load() {
+	if err == nil {
 		w.hijacked = true
 		if !w.wroteHeader {
 			w.status = http.StatusSwitchingProtocols
@@ -159,8 +174,14 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return conn, brw, err
 }
 
-// Unwrap returns the wrapped writer, for http.ResponseController.
-func (w *responseWriter) Unwrap() http.ResponseWriter { return w.rw }
+// Unwrap returns the wrapped writer, for http.ResponseController; nil
+// once the request is over.
+func (w *responseWriter) Unwrap() http.ResponseWriter {
+	if w.closed.Load() {
+		return nil
+	}
+	return w.rw
+}
 
 // internalError answers 500 in place of a response the handler did not
 // start (it panicked). The headers the handler set are dropped, since they
