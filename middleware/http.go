@@ -73,7 +73,9 @@ const (
 // reaches nothing, so the call cannot land in another request's response
 // (the server's own writer may by then serve another request). Write,
 // WriteString, ReadFrom, FlushError and Hijack then return an error, and
-// WriteHeader, Flush and changes to Header have no effect. net/http does
+// WriteHeader, Flush and changes to Header have no effect; an io.Copy
+// still running stops at its next chunk (a file handed to sendfile is
+// sent whole). net/http does
 // not allow the use either: its HTTP/2 writer panics.
 //
 // The middleware is safe for concurrent use.

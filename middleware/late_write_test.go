@@ -171,3 +171,82 @@ func TestLateWriteRealServer(t *testing.T) {
 		}
 	}
 }
+
+// gateReader gives "a-body-2" at once, then, once open is closed, a secret
+// and EOF: the body of an upstream that stalls mid-stream.
+type gateReader struct {
+	step    int
+	started chan struct{}
+	open    chan struct{}
+}
+
+func (g *gateReader) Read(p []byte) (int, error) {
+	g.step++
+	switch g.step {
+	case 1:
+		return copy(p, "a-body-2"), nil
+	case 2:
+		close(g.started)
+		<-g.open
+		return copy(p, "SECRET-OF-A"), nil
+	}
+	return 0, io.EOF
+}
+
+// A copy that is still running when the handler returns (the handler gave
+// up on a stalled upstream) stops there: the rest of it never reaches the
+// server's writer, which by then serves the next request on the
+// connection.
+func TestInflightCopyStopsWithItsRequest(t *testing.T) {
+	for _, proto := range []string{"HTTP/1.1", "HTTP/2.0"} {
+		for _, skipped := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/skipped=%v", proto, skipped), func(t *testing.T) {
+				f := newFixture(t)
+				g := &gateReader{started: make(chan struct{}), open: make(chan struct{})}
+				copyDone := make(chan struct{})
+				var copyErr error
+				h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.URL.Path == "/a" {
+						_, _ = io.WriteString(w, "a-body-1,")
+						w.(http.Flusher).Flush() // chunked from here on
+						go func() {
+							defer close(copyDone)
+							_, copyErr = io.Copy(w, g)
+						}()
+						<-g.started
+						return
+					}
+					close(g.open)
+					<-copyDone
+					_, _ = io.WriteString(w, "b-body")
+				})
+				var opts []middleware.Option
+				if skipped {
+					opts = append(opts, middleware.WithSkipPaths("/a", "/b"))
+				}
+				srv := httptest.NewUnstartedServer(middleware.HTTP(f.opts(opts...)...)(h))
+				if proto == "HTTP/2.0" {
+					srv.EnableHTTP2 = true
+					srv.StartTLS()
+				} else {
+					srv.Start()
+				}
+				t.Cleanup(srv.Close)
+				for _, want := range []struct{ path, body string }{{"/a", "a-body-1,a-body-2"}, {"/b", "b-body"}} {
+					resp, err := srv.Client().Get(srv.URL + want.path)
+					if err != nil {
+						t.Fatal(err)
+					}
+					b, err := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if err != nil || string(b) != want.body {
+						t.Errorf("%s: got %q, %v; want %q", want.path, b, err, want.body)
+					}
+				}
+				if copyErr == nil || !strings.Contains(copyErr.Error(), "after its handler returned") {
+					t.Errorf("late part of the copy: got error %v, want the writer's refusal", copyErr)
+				}
+			})
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"sync"
 	"sync/atomic"
 )
 
@@ -115,8 +117,12 @@ func (w *responseWriter) WriteString(s string) (int, error) {
 	return n, err
 }
 
-// ReadFrom copies from r, using the wrapped writer's io.ReaderFrom (sendfile)
-// when it has one.
+// ReadFrom copies from r. A file (or a limited section of one) is handed
+// to the wrapped writer's io.ReaderFrom whole, so that net/http can use
+// sendfile. Anything else is copied chunk by chunk, each chunk checked
+// against close: a copy still running when the handler returns (a proxied
+// body, say) stops there with an error instead of writing on into the
+// server's writer, which by then may serve another request.
 func (w *responseWriter) ReadFrom(r io.Reader) (int64, error) {
 	if w.closed.Load() {
 		return 0, errAfterHandler
@@ -124,16 +130,40 @@ func (w *responseWriter) ReadFrom(r io.Reader) (int64, error) {
 	w.implicitHeader()
 	var n int64
 	var err error
-	if rf, ok := w.rw.(io.ReaderFrom); ok {
+	if rf, ok := w.rw.(io.ReaderFrom); ok && isFile(r) {
 		n, err = rf.ReadFrom(r)
 	} else {
-		n, err = io.Copy(writerOnly{w.rw}, r)
+		bp := copyBufs.Get().(*[]byte)
+		n, err = io.CopyBuffer(openWriter{w}, r, *bp)
+		copyBufs.Put(bp)
 	}
 	w.bytes += n
 	return n, err
 }
 
-type writerOnly struct{ io.Writer }
+// copyBufs are ReadFrom's copy buffers, of net/http's size.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// isFile reports whether r is a file or a limited reader of one: the
+// sources net/http sends with sendfile.
+func isFile(r io.Reader) bool {
+	if lr, ok := r.(*io.LimitedReader); ok {
+		r = lr.R
+	}
+	_, ok := r.(*os.File)
+	return ok
+}
+
+// openWriter writes to the wrapped writer while the request is not over.
+// It has no ReadFrom, so io.Copy writes through it chunk by chunk.
+type openWriter struct{ w *responseWriter }
+
+func (o openWriter) Write(p []byte) (int, error) {
+	if o.w.closed.Load() {
+		return 0, errAfterHandler
+	}
+	return o.w.rw.Write(p)
+}
 
 // Flush sends buffered data to the client; see FlushError.
 func (w *responseWriter) Flush() { _ = w.FlushError() }
