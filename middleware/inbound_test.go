@@ -313,3 +313,44 @@ func TestPropagatorWithOtherCorrelationHeader(t *testing.T) {
 		})
 	}
 }
+
+// namelessPropagator names no fields, as OTel's global propagator does
+// when it is taken before one was set, then delegates to what is set
+// later.
+type namelessPropagator struct{ propagation.TextMapPropagator }
+
+func (namelessPropagator) Fields() []string { return nil }
+
+// Such a propagator may carry the correlation ID under any header; only the
+// configured headers still decide it, in and out.
+func TestPropagatorWithoutFields(t *testing.T) {
+	prop := namelessPropagator{trace.Propagator()} // reads and writes X-Correlation-ID
+	opts := []middleware.Option{middleware.WithPropagator(prop), middleware.WithCorrelationHeaders("X-Trace-Id")}
+	f := newFixture(t)
+	var seen string
+	var sent http.Header
+	backend := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sent = r.Header.Clone() }))
+	client := &http.Client{Transport: middleware.Transport(nil, f.opts(opts...)...)}
+	h := middleware.HTTP(f.opts(opts...)...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen, _ = trace.CorrelationID(r.Context())
+		req, _ := http.NewRequestWithContext(r.Context(), "GET", backend.URL, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		resp.Body.Close()
+	}))
+	req := httptest.NewRequest("GET", "/orders", nil)
+	req.Header.Set("X-Correlation-ID", "from-unlisted-header")
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if seen == "from-unlisted-header" || !trace.ValidCorrelationID(seen) {
+		t.Errorf("handler's correlation ID: got %q, want a new one", seen)
+	}
+	if v, ok := sent["X-Correlation-Id"]; ok {
+		t.Errorf("outgoing X-Correlation-Id = %v, want none", v)
+	}
+	if got := sent.Get("X-Trace-Id"); got != seen {
+		t.Errorf("outgoing X-Trace-Id: got %q, want %q", got, seen)
+	}
+}

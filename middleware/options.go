@@ -132,9 +132,15 @@ func foreignCorrelationHeaders(prop propagation.TextMapPropagator, configured []
 }
 
 // knownFields reports whether every header prop uses is a W3C one
-// (traceparent, tracestate, baggage) or one of hidden.
+// (traceparent, tracestate, baggage) or one of hidden. A propagator that
+// names no field is not known: OTel's global propagator, taken before one
+// was set, delegates to whatever is set later.
 func knownFields(prop propagation.TextMapPropagator, hidden []string) bool {
-	for _, f := range prop.Fields() {
+	fields := prop.Fields()
+	if len(fields) == 0 {
+		return false
+	}
+	for _, f := range fields {
 		switch strings.ToLower(f) {
 		case "traceparent", "tracestate", "baggage":
 			continue
