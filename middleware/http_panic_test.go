@@ -3,7 +3,6 @@ package middleware_test
 import (
 	"errors"
 	"io"
-	stdlog "log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -83,16 +82,8 @@ func TestHTTPPanicAfterWriteAbortsResponse(t *testing.T) {
 				}
 				panic("boom mid-body")
 			}))
-			srv := httptest.NewUnstartedServer(h)
 			errLog := &syncBuffer{}
-			srv.Config.ErrorLog = stdlog.New(errLog, "", 0)
-			if proto == "HTTP/2.0" {
-				srv.EnableHTTP2 = true
-				srv.StartTLS()
-			} else {
-				srv.Start()
-			}
-			t.Cleanup(srv.Close)
+			srv := startServer(t, proto, h, errLog)
 
 			resp, err := srv.Client().Get(srv.URL)
 			if err != nil {

@@ -275,26 +275,7 @@ func TestPropagatorWithOtherCorrelationHeader(t *testing.T) {
 				opts = append(opts, middleware.WithCorrelationHeaders("X-Corr"))
 				echo = "X-Corr"
 			}
-			f := newFixture(t)
-			var seen string
-			var sent http.Header
-			backend := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sent = r.Header.Clone() }))
-			client := &http.Client{Transport: middleware.Transport(nil, f.opts(opts...)...)}
-			h := middleware.HTTP(f.opts(opts...)...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				seen, _ = trace.CorrelationID(r.Context())
-				req, _ := http.NewRequestWithContext(r.Context(), "GET", backend.URL, nil)
-				resp, err := client.Do(req)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				resp.Body.Close()
-			}))
-			req := httptest.NewRequest("GET", "/orders", nil)
-			req.Header.Set("X-Trace-Ref", "from-unlisted-header")
-			req.Header.Set("traceparent", traceparent)
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
+			rec, seen, sent := relay(t, opts, map[string]string{"X-Trace-Ref": "from-unlisted-header", "traceparent": traceparent})
 			if seen == "from-unlisted-header" || !trace.ValidCorrelationID(seen) {
 				t.Errorf("handler's correlation ID: got %q, want a new one", seen)
 			}
@@ -326,9 +307,25 @@ func (namelessPropagator) Fields() []string { return nil }
 func TestPropagatorWithoutFields(t *testing.T) {
 	prop := namelessPropagator{trace.Propagator()} // reads and writes X-Correlation-ID
 	opts := []middleware.Option{middleware.WithPropagator(prop), middleware.WithCorrelationHeaders("X-Trace-Id")}
+	_, seen, sent := relay(t, opts, map[string]string{"X-Correlation-ID": "from-unlisted-header"})
+	if seen == "from-unlisted-header" || !trace.ValidCorrelationID(seen) {
+		t.Errorf("handler's correlation ID: got %q, want a new one", seen)
+	}
+	if v, ok := sent["X-Correlation-Id"]; ok {
+		t.Errorf("outgoing X-Correlation-Id = %v, want none", v)
+	}
+	if got := sent.Get("X-Trace-Id"); got != seen {
+		t.Errorf("outgoing X-Trace-Id: got %q, want %q", got, seen)
+	}
+}
+
+// relay serves one request with the given headers through the middleware
+// built with opts, to a handler that calls a backend through the Transport
+// built with the same opts. It returns the response, the correlation ID
+// the handler saw and the headers the backend received.
+func relay(t *testing.T, opts []middleware.Option, headers map[string]string) (rec *httptest.ResponseRecorder, seen string, sent http.Header) {
+	t.Helper()
 	f := newFixture(t)
-	var seen string
-	var sent http.Header
 	backend := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sent = r.Header.Clone() }))
 	client := &http.Client{Transport: middleware.Transport(nil, f.opts(opts...)...)}
 	h := middleware.HTTP(f.opts(opts...)...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -342,15 +339,10 @@ func TestPropagatorWithoutFields(t *testing.T) {
 		resp.Body.Close()
 	}))
 	req := httptest.NewRequest("GET", "/orders", nil)
-	req.Header.Set("X-Correlation-ID", "from-unlisted-header")
-	h.ServeHTTP(httptest.NewRecorder(), req)
-	if seen == "from-unlisted-header" || !trace.ValidCorrelationID(seen) {
-		t.Errorf("handler's correlation ID: got %q, want a new one", seen)
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
-	if v, ok := sent["X-Correlation-Id"]; ok {
-		t.Errorf("outgoing X-Correlation-Id = %v, want none", v)
-	}
-	if got := sent.Get("X-Trace-Id"); got != seen {
-		t.Errorf("outgoing X-Trace-Id: got %q, want %q", got, seen)
-	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec, seen, sent
 }

@@ -3,6 +3,7 @@ package middleware_test
 import (
 	"fmt"
 	"io"
+	stdlog "log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -147,14 +148,7 @@ func TestLateWriteRealServer(t *testing.T) {
 					opts = append(opts, middleware.WithSkipPaths("/a", "/b"))
 				}
 				lh := newLateHandler(lateCalls[0])
-				srv := httptest.NewUnstartedServer(middleware.HTTP(f.opts(opts...)...)(lh))
-				if proto == "HTTP/2.0" {
-					srv.EnableHTTP2 = true
-					srv.StartTLS()
-				} else {
-					srv.Start()
-				}
-				t.Cleanup(srv.Close)
+				srv := startServer(t, proto, middleware.HTTP(f.opts(opts...)...)(lh), nil)
 				for _, want := range []struct{ path, body string }{{"/a", "a-body"}, {"/b", "b-body"}} {
 					resp, err := srv.Client().Get(srv.URL + want.path)
 					if err != nil {
@@ -224,14 +218,7 @@ func TestInflightCopyStopsWithItsRequest(t *testing.T) {
 				if skipped {
 					opts = append(opts, middleware.WithSkipPaths("/a", "/b"))
 				}
-				srv := httptest.NewUnstartedServer(middleware.HTTP(f.opts(opts...)...)(h))
-				if proto == "HTTP/2.0" {
-					srv.EnableHTTP2 = true
-					srv.StartTLS()
-				} else {
-					srv.Start()
-				}
-				t.Cleanup(srv.Close)
+				srv := startServer(t, proto, middleware.HTTP(f.opts(opts...)...)(h), nil)
 				for _, want := range []struct{ path, body string }{{"/a", "a-body-1,a-body-2"}, {"/b", "b-body"}} {
 					resp, err := srv.Client().Get(srv.URL + want.path)
 					if err != nil {
@@ -249,4 +236,23 @@ func TestInflightCopyStopsWithItsRequest(t *testing.T) {
 			})
 		}
 	}
+}
+
+// startServer starts a loopback server for h speaking proto ("HTTP/1.1",
+// or "HTTP/2.0" over TLS), with net/http's error log written to errLog
+// when it is not nil. It stops when the test ends.
+func startServer(t *testing.T, proto string, h http.Handler, errLog io.Writer) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	if errLog != nil {
+		srv.Config.ErrorLog = stdlog.New(errLog, "", 0)
+	}
+	if proto == "HTTP/2.0" {
+		srv.EnableHTTP2 = true
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
+	t.Cleanup(srv.Close)
+	return srv
 }
