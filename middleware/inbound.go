@@ -2,8 +2,6 @@ package middleware
 
 import (
 	"context"
-	"slices"
-	"strings"
 
 	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/propagation"
@@ -56,49 +54,6 @@ type correlationHider interface {
 	HideCorrelationKeys(keys []string)
 }
 
-// hidingCarrier reports some keys absent from a carrier that cannot hide
-// them itself.
-type hidingCarrier struct {
-	propagation.TextMapCarrier
-	vg   propagation.ValuesGetter // nil when the carrier is not one
-	hide []string
-}
-
-func newHidingCarrier(c propagation.TextMapCarrier, hide []string) propagation.TextMapCarrier {
-	hc := &hidingCarrier{TextMapCarrier: c, hide: hide}
-	hc.vg, _ = c.(propagation.ValuesGetter)
-	if hc.vg == nil {
-		return hidingGetter{hc}
-	}
-	return hc
-}
-
-func (c *hidingCarrier) hidden(key string) bool {
-	return slices.ContainsFunc(c.hide, func(h string) bool { return strings.EqualFold(h, key) })
-}
-
-func (c *hidingCarrier) Get(key string) string {
-	if c.hidden(key) {
-		return ""
-	}
-	return c.TextMapCarrier.Get(key)
-}
-
-func (c *hidingCarrier) Values(key string) []string {
-	if c.hidden(key) {
-		return nil
-	}
-	return c.vg.Values(key)
-}
-
-// hidingGetter is a hidingCarrier without Values, for carriers that are
-// not propagation.ValuesGetter.
-type hidingGetter struct{ c *hidingCarrier }
-
-func (g hidingGetter) Get(key string) string { return g.c.Get(key) }
-func (g hidingGetter) Set(key, value string) { g.c.Set(key, value) }
-func (g hidingGetter) Keys() []string        { return g.c.Keys() }
-
 // Inbound decides, in one place for HTTP and gRPC, what a server takes from
 // an inbound request whose headers or metadata carrier holds, sent by the
 // peer at address peer ("host:port" or "host" of the connection, never a
@@ -120,19 +75,15 @@ func (g hidingGetter) Keys() []string        { return g.c.Keys() }
 // regard to case. A carrier that also implements
 // propagation.ValuesGetter has every value of a repeated header
 // considered. One that has a method HideCorrelationKeys([]string) is told
-// the correlation headers after they were read (with the default ones the
-// configuration left out), and should report them absent from then on.
-// Default correlation headers left out of WithCorrelationHeaders are
-// never read, whatever the propagator.
+// the correlation headers after they were read, and should report them
+// absent from then on.
+// Whatever the propagator extracts, only the headers of
+// WithCorrelationHeaders decide the correlation ID.
 func (c *Config) Inbound(ctx context.Context, carrier propagation.TextMapCarrier, peer string) (context.Context, Inbound) {
 	ex := trace.ExtractCorrelationID(carrier, c.corrHeaders)
 	in := Inbound{Rejected: ex.Rejected, Trusted: c.PeerTrusted(peer)}
 	if h, ok := carrier.(correlationHider); ok {
-		h.HideCorrelationKeys(c.hideCorr)
-	} else if len(c.foreignCorr) > 0 {
-		// The propagator would read default correlation headers the
-		// configuration left out.
-		carrier = newHidingCarrier(carrier, c.foreignCorr)
+		h.HideCorrelationKeys(c.corrHeaders)
 	}
 	if !in.Trusted {
 		// Public endpoint, untrusted peer: the caller's trace becomes a

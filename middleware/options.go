@@ -40,11 +40,9 @@ type Config struct {
 	redactor    *log.Redactor
 	corrHeaders []string // canonical HTTP names; [0] is echoed and injected
 	corrMD      []string // the same, lowercase, for gRPC metadata
-	foreignCorr []string // default correlation headers the propagator uses but WithCorrelationHeaders left out
-	hideCorr    []string // corrHeaders + foreignCorr: kept from the propagator
 	// isolateCorr is set when the propagator reads or writes headers other
-	// than W3C's and the ones hidden from it: it might then carry a
-	// correlation ID under a header the configuration does not list, so
+	// than W3C's and the configured correlation ones: it might then carry
+	// a correlation ID under a header the configuration does not list, so
 	// Inbound overrules what it extracted and Inject hides the ID from it.
 	isolateCorr    bool
 	public         bool
@@ -102,9 +100,7 @@ func newConfig(opts []Option) *Config {
 		c.corrHeaders[i] = textproto.CanonicalMIMEHeaderKey(h)
 		c.corrMD[i] = strings.ToLower(h)
 	}
-	c.foreignCorr = foreignCorrelationHeaders(c.prop, c.corrHeaders)
-	c.hideCorr = append(append([]string(nil), c.corrHeaders...), c.foreignCorr...)
-	c.isolateCorr = len(c.foreignCorr) > 0 || !knownFields(c.prop, c.hideCorr)
+	c.isolateCorr = !knownFields(c.prop, c.corrHeaders)
 	c.mdKeys = make([]string, len(c.headers))
 	for i, h := range c.headers {
 		c.mdKeys[i] = h.mdName
@@ -112,30 +108,11 @@ func newConfig(opts []Option) *Config {
 	return c
 }
 
-// foreignCorrelationHeaders returns the default correlation headers
-// (trace.DefaultHeaders) that prop reads and writes although they are not
-// among the configured ones: the middleware alone decides the correlation
-// ID, from the configured headers, so these are kept from the propagator.
-// It is empty with the default headers, the common case, which costs
-// nothing per request.
-func foreignCorrelationHeaders(prop propagation.TextMapPropagator, configured []string) []string {
-	var out []string
-	for _, d := range trace.DefaultHeaders() {
-		if slices.ContainsFunc(configured, func(h string) bool { return strings.EqualFold(h, d) }) {
-			continue
-		}
-		if slices.ContainsFunc(prop.Fields(), func(f string) bool { return strings.EqualFold(f, d) }) {
-			out = append(out, textproto.CanonicalMIMEHeaderKey(d))
-		}
-	}
-	return out
-}
-
 // knownFields reports whether every header prop uses is a W3C one
-// (traceparent, tracestate, baggage) or one of hidden. A propagator that
-// names no field is not known: OTel's global propagator, taken before one
-// was set, delegates to whatever is set later.
-func knownFields(prop propagation.TextMapPropagator, hidden []string) bool {
+// (traceparent, tracestate, baggage) or one of the configured correlation
+// headers. A propagator that names no field is not known: OTel's global
+// propagator, taken before one was set, delegates to whatever is set later.
+func knownFields(prop propagation.TextMapPropagator, configured []string) bool {
 	fields := prop.Fields()
 	if len(fields) == 0 {
 		return false
@@ -145,7 +122,7 @@ func knownFields(prop propagation.TextMapPropagator, hidden []string) bool {
 		case "traceparent", "tracestate", "baggage":
 			continue
 		}
-		if !slices.ContainsFunc(hidden, func(h string) bool { return strings.EqualFold(h, f) }) {
+		if !slices.ContainsFunc(configured, func(h string) bool { return strings.EqualFold(h, f) }) {
 			return false
 		}
 	}
