@@ -165,9 +165,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header()[c.corrHeaders[0]] = []string{id}
 
 	st.req = Request{Protocol: "http", HTTP: r, Method: method, CorrelationID: id}
-	for _, o := range c.observers {
-		ctx = o.Begin(ctx, &st.req)
-	}
+	ctx = c.BeginObservers(ctx, &st.req)
 	r2 := r.WithContext(ctx)
 	st.req.HTTP = r2
 	st.r, st.ctx, st.span = r2, ctx, span
@@ -231,18 +229,12 @@ func (h *handler) recoverSkipped(w *responseWriter, r *http.Request, id string, 
 	var eventID string
 	if len(c.observers) > 0 {
 		req := Request{Protocol: "http", HTTP: r, Method: method, CorrelationID: id}
-		for _, o := range c.observers {
-			ctx = o.Begin(ctx, &req)
-		}
+		ctx = c.BeginObservers(ctx, &req)
 		if r.Pattern != "" {
 			req.Route = sanitize(patternPath(r.Pattern), maxPathLen)
 		}
 		out := Outcome{Status: status, Panic: p, Stack: stack, Duration: time.Since(start)}
-		for i := len(c.observers) - 1; i >= 0; i-- {
-			if eid := c.observers[i].End(ctx, &req, &out); eid != "" && eventID == "" {
-				eventID = eid
-			}
-		}
+		eventID = c.EndObservers(ctx, &req, &out)
 	}
 	rp := NewRecoveredPanic(p, stack)
 	c.LogPanic(ctx, &rp, eventID,
@@ -302,11 +294,7 @@ func (st *httpState) finish() {
 		if abort {
 			st.out.Panic, st.out.Err = nil, http.ErrAbortHandler
 		}
-		for i := len(c.observers) - 1; i >= 0; i-- {
-			if id := c.observers[i].End(st.ctx, &st.req, &st.out); id != "" && eventID == "" {
-				eventID = id
-			}
-		}
+		eventID = c.EndObservers(st.ctx, &st.req, &st.out)
 	}
 
 	// Each request-controlled value is sanitised (and the query redacted)

@@ -66,3 +66,23 @@ type Observer interface {
 	// or "".
 	End(ctx context.Context, req *Request, out *Outcome) (eventID string)
 }
+
+// BeginObservers calls Begin of each observer, in order, and returns the
+// context the handler runs with.
+func (c *Config) BeginObservers(ctx context.Context, req *Request) context.Context {
+	for _, o := range c.observers {
+		ctx = o.Begin(ctx, req)
+	}
+	return ctx
+}
+
+// EndObservers calls End of each observer, in reverse order, and returns
+// the first event ID one of them recorded, or "".
+func (c *Config) EndObservers(ctx context.Context, req *Request, out *Outcome) (eventID string) {
+	for i := len(c.observers) - 1; i >= 0; i-- {
+		if id := c.observers[i].End(ctx, req, out); id != "" && eventID == "" {
+			eventID = id
+		}
+	}
+	return eventID
+}

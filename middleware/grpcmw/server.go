@@ -158,26 +158,26 @@ func (s *server) skippedPanic(ctx context.Context, ss grpc.ServerStream, fullMet
 	err := status.Error(codes.Internal, "internal error")
 
 	var eventID string
-	if obs := c.Observers(); len(obs) > 0 {
+	if len(c.Observers()) > 0 {
 		req := middleware.Request{Protocol: "grpc", Method: fullMethod, Route: fullMethod, CorrelationID: id}
-		for _, o := range obs {
-			ctx = o.Begin(ctx, &req)
-		}
+		ctx = c.BeginObservers(ctx, &req)
 		out := middleware.Outcome{GRPCCode: uint32(codes.Internal), Err: err, Panic: p, Stack: stack, Duration: time.Since(start)}
-		for i := len(obs) - 1; i >= 0; i-- {
-			if eid := obs[i].End(ctx, &req, &out); eid != "" && eventID == "" {
-				eventID = eid
-			}
-		}
+		eventID = c.EndObservers(ctx, &req, &out)
 	}
 	rp := middleware.NewRecoveredPanic(p, stack)
 	svc, method := middleware.SplitGRPCMethod(fullMethod)
-	c.LogPanic(ctx, &rp, eventID,
-		slog.String("rpc.system", "grpc"),
-		slog.String("rpc.service", middleware.Sanitize(svc, 256)),
-		slog.String("rpc.method", middleware.Sanitize(method, 256)),
-	)
+	logPanic(ctx, c, &rp, eventID, middleware.Sanitize(svc, 256), middleware.Sanitize(method, 256))
 	return err
+}
+
+// logPanic writes the "panic recovered" record of a call, with its
+// sanitised service and method.
+func logPanic(ctx context.Context, c *middleware.Config, rp *middleware.RecoveredPanic, eventID, svc, method string) {
+	c.LogPanic(ctx, rp, eventID,
+		slog.String("rpc.system", "grpc"),
+		slog.String("rpc.service", svc),
+		slog.String("rpc.method", method),
+	)
 }
 
 // serverStream replaces a stream's context.
@@ -313,9 +313,7 @@ func (s *server) ServerReporter(ctx context.Context, meta interceptors.CallMeta)
 	// given (grpc-go's transports copy it, test doubles often do not).
 	_ = grpc.SetHeader(ctx, metadata.MD{c.CorrelationMetadataKeys()[0]: []string{id}})
 	cs.req = middleware.Request{Protocol: "grpc", Method: cs.fullMethod, Route: cs.fullMethod, CorrelationID: id}
-	for _, o := range c.Observers() {
-		ctx = o.Begin(ctx, &cs.req)
-	}
+	ctx = c.BeginObservers(ctx, &cs.req)
 	cs.ctx, cs.span = ctx, span
 	return cs, ctx
 }
@@ -340,16 +338,12 @@ func (cs *callState) PostCall(err error, dur time.Duration) {
 	code := status.Code(err)
 
 	var eventID string
-	if obs := c.Observers(); len(obs) > 0 {
+	if len(c.Observers()) > 0 {
 		cs.out = middleware.Outcome{GRPCCode: uint32(code), Err: err, Duration: dur}
 		if cs.panicked {
 			cs.out.Panic, cs.out.Stack = cs.panicVal, cs.stack
 		}
-		for i := len(obs) - 1; i >= 0; i-- {
-			if id := obs[i].End(ctx, &cs.req, &cs.out); id != "" && eventID == "" {
-				eventID = id
-			}
-		}
+		eventID = c.EndObservers(ctx, &cs.req, &cs.out)
 	}
 
 	span := cs.span
@@ -375,11 +369,7 @@ func (cs *callState) PostCall(err error, dur time.Duration) {
 	l := c.Logger()
 	svc, method := cs.svc, cs.method
 	if cs.panicked {
-		c.LogPanic(ctx, &rp, eventID,
-			slog.String("rpc.system", "grpc"),
-			slog.String("rpc.service", svc),
-			slog.String("rpc.method", method),
-		)
+		logPanic(ctx, c, &rp, eventID, svc, method)
 	}
 	level := c.GRPCCodeLevel(uint32(code))
 	if cs.panicked {
