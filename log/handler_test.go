@@ -19,25 +19,12 @@ import (
 
 	gblog "github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/trace"
+
+	"github.com/glassbox-obs/glassbox/internal/testutil"
 )
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]byte(nil), s.b.Bytes()...)
-}
+type syncBuffer = testutil.Buffer
 
 // logOne logs one record through a fresh handler and returns the decoded
 // document and the raw line.

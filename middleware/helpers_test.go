@@ -1,9 +1,7 @@
 package middleware_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -17,56 +15,14 @@ import (
 
 	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/middleware"
+
+	"github.com/glassbox-obs/glassbox/internal/testutil"
 )
 
 // syncBuffer is the log output of a fixture: safe for concurrent use, and
 // it signals when a text was written (see written).
-type syncBuffer struct {
-	mu      sync.Mutex
-	b       bytes.Buffer
-	waiters []bufWaiter
-}
-
-type bufWaiter struct {
-	text string
-	ch   chan struct{}
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n, err := s.b.Write(p)
-	kept := s.waiters[:0]
-	for _, w := range s.waiters {
-		if bytes.Contains(s.b.Bytes(), []byte(w.text)) {
-			close(w.ch)
-		} else {
-			kept = append(kept, w)
-		}
-	}
-	s.waiters = kept
-	return n, err
-}
-
-// written returns a channel that is closed once the buffer holds text
-// (at once if it already does).
-func (s *syncBuffer) written(text string) <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ch := make(chan struct{})
-	if bytes.Contains(s.b.Bytes(), []byte(text)) {
-		close(ch)
-	} else {
-		s.waiters = append(s.waiters, bufWaiter{text: text, ch: ch})
-	}
-	return ch
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer = testutil.Buffer
 
 // fixture captures the spans and log records of the middleware under test.
 type fixture struct {
@@ -96,18 +52,7 @@ func (f *fixture) opts(extra ...middleware.Option) []middleware.Option {
 // records returns the decoded log records.
 func (f *fixture) records(t *testing.T) []map[string]any {
 	t.Helper()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(f.logs.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line is not JSON: %v: %q", err, line)
-		}
-		out = append(out, m)
-	}
-	return out
+	return testutil.JSONLines(t, f.logs.String())
 }
 
 // record returns the only record with the given message.

@@ -110,7 +110,7 @@ func TestHijackThroughWrapper(t *testing.T) {
 	// The hijacked connection answered before the handler returned: wait
 	// for the access-log record.
 	select {
-	case <-f.logs.written("request completed"):
+	case <-f.logs.Written("request completed"):
 	case <-time.After(10 * time.Second):
 		t.Fatal("no access-log record 10s after the hijacked response")
 	}

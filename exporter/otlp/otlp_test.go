@@ -6,10 +6,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +18,8 @@ import (
 	"github.com/glassbox-obs/glassbox/internal/otlptest"
 	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/trace"
+
+	"github.com/glassbox-obs/glassbox/internal/testutil"
 )
 
 func TestSpansAndLogsArrive(t *testing.T) {
@@ -331,24 +331,8 @@ func TestEachSinkFailsAlone(t *testing.T) {
 	waitSettled(t, proc.Stats, sink.Stats)
 }
 
-type safeBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *safeBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *safeBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-var _ io.Writer = (*safeBuffer)(nil)
+// safeBuffer is a bytes.Buffer safe for concurrent writers.
+type safeBuffer = testutil.Buffer
 
 func TestWriteAfterShutdown(t *testing.T) {
 	t.Parallel()

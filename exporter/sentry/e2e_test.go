@@ -3,14 +3,12 @@ package sentry_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -26,33 +24,18 @@ import (
 	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/middleware"
 	"github.com/glassbox-obs/glassbox/middleware/grpcmw"
+
+	"github.com/glassbox-obs/glassbox/internal/testutil"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer = testutil.Buffer
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// records returns the log documents with the given message.
-func (s *syncBuffer) records(t *testing.T, msg string) []map[string]any {
+// recordsOf returns the log documents in buf with the given message.
+func recordsOf(t *testing.T, buf *syncBuffer, msg string) []map[string]any {
 	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(s.b.String()), "\n") {
-		var m map[string]any
-		if line == "" {
-			continue
-		}
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("bad log line %q: %v", line, err)
-		}
+	for _, m := range testutil.JSONLines(t, buf.String()) {
 		if m["message"] == msg {
 			out = append(out, m)
 		}
@@ -145,7 +128,7 @@ func TestHTTPMiddlewareEndToEnd(t *testing.T) {
 		byCorr[c] = append(byCorr[c], ev)
 	}
 	access := map[string]string{}
-	for _, rec := range s.logs.records(t, "request completed") {
+	for _, rec := range recordsOf(t, s.logs, "request completed") {
 		id, _ := rec["error.id"].(string)
 		access[str(rec, "correlation.id")] = id
 	}

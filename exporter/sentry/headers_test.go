@@ -290,7 +290,7 @@ func TestQueryStringMatchesAccessLog(t *testing.T) {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	ev := events(t, s.rep, s.srv, 1)[0]
-	recs := s.logs.records(t, "request completed")
+	recs := recordsOf(t, s.logs, "request completed")
 	if len(recs) != 1 {
 		t.Fatalf("got %d access log records, want 1", len(recs))
 	}
