@@ -2,9 +2,11 @@ package otlp
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net/url"
 	"path"
+	"time"
 
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
@@ -28,63 +30,12 @@ func NewSpanExporter(ctx context.Context, opts ...Option) (sdktrace.SpanExporter
 		exp sdktrace.SpanExporter
 		err error
 	)
-	switch c.protocol {
-	case ProtocolGRPC:
-		var o []otlptracegrpc.Option
-		if c.endpoint != "" {
-			o = append(o, otlptracegrpc.WithEndpointURL(c.endpoint))
-		}
-		if c.headers != nil {
-			o = append(o, otlptracegrpc.WithHeaders(c.headers))
-		}
-		if c.insecure {
-			o = append(o, otlptracegrpc.WithInsecure())
-		}
-		if c.timeout > 0 {
-			o = append(o, otlptracegrpc.WithTimeout(c.timeout))
-		}
-		switch c.compression {
-		case "gzip":
-			o = append(o, otlptracegrpc.WithCompressor("gzip"))
-		case "none":
-			o = append(o, otlptracegrpc.WithCompressor(""))
-		}
-		if c.tlsConfig != nil {
-			o = append(o, otlptracegrpc.WithTLSCredentials(credentials.NewTLS(c.tlsConfig)))
-		}
-		if c.retry != nil {
-			o = append(o, otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig(*c.retry)))
-		}
-		exp, err = otlptracegrpc.New(ctx, o...)
-	default:
+	if c.protocol == ProtocolGRPC {
+		exp, err = otlptracegrpc.New(ctx, exporterOptions(c, traceGRPC)...)
+	} else {
 		var o []otlptracehttp.Option
-		if c.endpoint != "" {
-			u, perr := signalURL(c.endpoint, "/v1/traces")
-			if perr != nil {
-				return nil, perr
-			}
-			o = append(o, otlptracehttp.WithEndpointURL(u))
-		}
-		if c.headers != nil {
-			o = append(o, otlptracehttp.WithHeaders(c.headers))
-		}
-		if c.insecure {
-			o = append(o, otlptracehttp.WithInsecure())
-		}
-		if c.timeout > 0 {
-			o = append(o, otlptracehttp.WithTimeout(c.timeout))
-		}
-		switch c.compression {
-		case "gzip":
-			o = append(o, otlptracehttp.WithCompression(otlptracehttp.GzipCompression))
-		case "none":
-			o = append(o, otlptracehttp.WithCompression(otlptracehttp.NoCompression))
-		}
-		if c.tlsConfig != nil {
-			o = append(o, otlptracehttp.WithTLSClientConfig(c.tlsConfig))
-		}
-		if c.retry != nil {
-			o = append(o, otlptracehttp.WithRetry(otlptracehttp.RetryConfig(*c.retry)))
+		if o, err = httpExporterOptions(c, traceHTTP, "/v1/traces"); err != nil {
+			return nil, err
 		}
 		exp, err = otlptracehttp.New(ctx, o...)
 	}
@@ -107,63 +58,12 @@ func NewLogExporter(ctx context.Context, opts ...Option) (sdklog.Exporter, error
 		exp sdklog.Exporter
 		err error
 	)
-	switch c.protocol {
-	case ProtocolGRPC:
-		var o []otlploggrpc.Option
-		if c.endpoint != "" {
-			o = append(o, otlploggrpc.WithEndpointURL(c.endpoint))
-		}
-		if c.headers != nil {
-			o = append(o, otlploggrpc.WithHeaders(c.headers))
-		}
-		if c.insecure {
-			o = append(o, otlploggrpc.WithInsecure())
-		}
-		if c.timeout > 0 {
-			o = append(o, otlploggrpc.WithTimeout(c.timeout))
-		}
-		switch c.compression {
-		case "gzip":
-			o = append(o, otlploggrpc.WithCompressor("gzip"))
-		case "none":
-			o = append(o, otlploggrpc.WithCompressor(""))
-		}
-		if c.tlsConfig != nil {
-			o = append(o, otlploggrpc.WithTLSCredentials(credentials.NewTLS(c.tlsConfig)))
-		}
-		if c.retry != nil {
-			o = append(o, otlploggrpc.WithRetry(otlploggrpc.RetryConfig(*c.retry)))
-		}
-		exp, err = otlploggrpc.New(ctx, o...)
-	default:
+	if c.protocol == ProtocolGRPC {
+		exp, err = otlploggrpc.New(ctx, exporterOptions(c, logGRPC)...)
+	} else {
 		var o []otlploghttp.Option
-		if c.endpoint != "" {
-			u, perr := signalURL(c.endpoint, "/v1/logs")
-			if perr != nil {
-				return nil, perr
-			}
-			o = append(o, otlploghttp.WithEndpointURL(u))
-		}
-		if c.headers != nil {
-			o = append(o, otlploghttp.WithHeaders(c.headers))
-		}
-		if c.insecure {
-			o = append(o, otlploghttp.WithInsecure())
-		}
-		if c.timeout > 0 {
-			o = append(o, otlploghttp.WithTimeout(c.timeout))
-		}
-		switch c.compression {
-		case "gzip":
-			o = append(o, otlploghttp.WithCompression(otlploghttp.GzipCompression))
-		case "none":
-			o = append(o, otlploghttp.WithCompression(otlploghttp.NoCompression))
-		}
-		if c.tlsConfig != nil {
-			o = append(o, otlploghttp.WithTLSClientConfig(c.tlsConfig))
-		}
-		if c.retry != nil {
-			o = append(o, otlploghttp.WithRetry(otlploghttp.RetryConfig(*c.retry)))
+		if o, err = httpExporterOptions(c, logHTTP, "/v1/logs"); err != nil {
+			return nil, err
 		}
 		exp, err = otlploghttp.New(ctx, o...)
 	}
@@ -171,6 +71,91 @@ func NewLogExporter(ctx context.Context, opts ...Option) (sdklog.Exporter, error
 		return nil, fmt.Errorf("otlp: log exporter: %w", err)
 	}
 	return exp, nil
+}
+
+// optionSet is how one of the SDK's four OTLP exporter packages spells
+// the settings this package has: the same settings, four option types.
+type optionSet[O any] struct {
+	endpointURL func(string) O
+	headers     func(map[string]string) O
+	insecure    func() O
+	timeout     func(time.Duration) O
+	gzip, plain O // compression
+	tls         func(*tls.Config) O
+	retry       func(RetryConfig) O
+}
+
+var (
+	traceGRPC = optionSet[otlptracegrpc.Option]{
+		otlptracegrpc.WithEndpointURL, otlptracegrpc.WithHeaders, otlptracegrpc.WithInsecure, otlptracegrpc.WithTimeout,
+		otlptracegrpc.WithCompressor("gzip"), otlptracegrpc.WithCompressor(""),
+		func(t *tls.Config) otlptracegrpc.Option {
+			return otlptracegrpc.WithTLSCredentials(credentials.NewTLS(t))
+		},
+		func(r RetryConfig) otlptracegrpc.Option { return otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig(r)) },
+	}
+	traceHTTP = optionSet[otlptracehttp.Option]{
+		otlptracehttp.WithEndpointURL, otlptracehttp.WithHeaders, otlptracehttp.WithInsecure, otlptracehttp.WithTimeout,
+		otlptracehttp.WithCompression(otlptracehttp.GzipCompression), otlptracehttp.WithCompression(otlptracehttp.NoCompression),
+		otlptracehttp.WithTLSClientConfig,
+		func(r RetryConfig) otlptracehttp.Option { return otlptracehttp.WithRetry(otlptracehttp.RetryConfig(r)) },
+	}
+	logGRPC = optionSet[otlploggrpc.Option]{
+		otlploggrpc.WithEndpointURL, otlploggrpc.WithHeaders, otlploggrpc.WithInsecure, otlploggrpc.WithTimeout,
+		otlploggrpc.WithCompressor("gzip"), otlploggrpc.WithCompressor(""),
+		func(t *tls.Config) otlploggrpc.Option { return otlploggrpc.WithTLSCredentials(credentials.NewTLS(t)) },
+		func(r RetryConfig) otlploggrpc.Option { return otlploggrpc.WithRetry(otlploggrpc.RetryConfig(r)) },
+	}
+	logHTTP = optionSet[otlploghttp.Option]{
+		otlploghttp.WithEndpointURL, otlploghttp.WithHeaders, otlploghttp.WithInsecure, otlploghttp.WithTimeout,
+		otlploghttp.WithCompression(otlploghttp.GzipCompression), otlploghttp.WithCompression(otlploghttp.NoCompression),
+		otlploghttp.WithTLSClientConfig,
+		func(r RetryConfig) otlploghttp.Option { return otlploghttp.WithRetry(otlploghttp.RetryConfig(r)) },
+	}
+)
+
+// exporterOptions translates c into the options of set, with c.endpoint
+// as the exporter's endpoint URL as it is (gRPC has no per-signal path).
+func exporterOptions[O any](c config, set optionSet[O]) []O {
+	var o []O
+	if c.endpoint != "" {
+		o = append(o, set.endpointURL(c.endpoint))
+	}
+	if c.headers != nil {
+		o = append(o, set.headers(c.headers))
+	}
+	if c.insecure {
+		o = append(o, set.insecure())
+	}
+	if c.timeout > 0 {
+		o = append(o, set.timeout(c.timeout))
+	}
+	switch c.compression {
+	case "gzip":
+		o = append(o, set.gzip)
+	case "none":
+		o = append(o, set.plain)
+	}
+	if c.tlsConfig != nil {
+		o = append(o, set.tls(c.tlsConfig))
+	}
+	if c.retry != nil {
+		o = append(o, set.retry(*c.retry))
+	}
+	return o
+}
+
+// httpExporterOptions is exporterOptions for an HTTP exporter: the
+// endpoint is a base URL the signal's path is appended to.
+func httpExporterOptions[O any](c config, set optionSet[O], signalPath string) ([]O, error) {
+	if c.endpoint != "" {
+		u, err := signalURL(c.endpoint, signalPath)
+		if err != nil {
+			return nil, err
+		}
+		c.endpoint = u
+	}
+	return exporterOptions(c, set), nil
 }
 
 // signalURL appends the signal's path to a base endpoint URL, the way the
