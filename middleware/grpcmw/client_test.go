@@ -141,22 +141,15 @@ func TestServerIgnoresDefaultHeadersLeftOut(t *testing.T) {
 	}
 }
 
-// clientSpans returns the ended client spans named name once there are at
-// least n, or all of them when the deadline passes first.
-func clientSpans(exp *tracetest.InMemoryExporter, name string, n int) tracetest.SpanStubs {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		var out tracetest.SpanStubs
-		for _, s := range exp.GetSpans() {
-			if s.SpanKind == oteltrace.SpanKindClient && s.Name == name {
-				out = append(out, s)
-			}
+// clientSpans returns the ended client spans named name.
+func clientSpans(exp *tracetest.InMemoryExporter, name string) tracetest.SpanStubs {
+	var out tracetest.SpanStubs
+	for _, s := range exp.GetSpans() {
+		if s.SpanKind == oteltrace.SpanKindClient && s.Name == name {
+			out = append(out, s)
 		}
-		if len(out) >= n || time.Now().After(deadline) {
-			return out
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
+	return out
 }
 
 // A server-streaming call is abandoned by ending its context without
@@ -215,7 +208,14 @@ func TestClientStreamAbandoned(t *testing.T) {
 					t.Fatalf("RecvMsg after cancel: got %v, want %v", err, tt.want)
 				}
 			}
-			spans := clientSpans(exp, "test.Echo/Stream", 1)
+			// The call's record is written after its span ended, from the
+			// context's AfterFunc when the stream was abandoned.
+			select {
+			case <-cli.logs.Written(`"rpc.method":"Stream"`):
+			case <-time.After(5 * time.Second):
+				t.Fatalf("no client record 5s after the stream was abandoned:\n%s", cli.logs.String())
+			}
+			spans := clientSpans(exp, "test.Echo/Stream")
 			if len(spans) != 1 {
 				t.Fatalf("got %d ended client spans, want 1", len(spans))
 			}
