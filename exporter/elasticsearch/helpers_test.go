@@ -21,6 +21,8 @@ import (
 	"github.com/glassbox-obs/glassbox/exporter/elasticsearch"
 	"github.com/glassbox-obs/glassbox/internal/estest"
 	"github.com/glassbox-obs/glassbox/log"
+
+	"github.com/glassbox-obs/glassbox/internal/testutil"
 )
 
 func TestMain(m *testing.M) {
@@ -157,16 +159,7 @@ func (tg *target) search(t *testing.T, index string, query string) (int, []map[s
 }
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
+var waitFor = testutil.WaitFor
 
 func flush(t *testing.T, exp *elasticsearch.Exporter) {
 	t.Helper()

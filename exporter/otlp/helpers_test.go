@@ -14,6 +14,7 @@ import (
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 
 	"github.com/glassbox-obs/glassbox/internal/otlptest"
+	"github.com/glassbox-obs/glassbox/internal/testutil"
 	"github.com/glassbox-obs/glassbox/log"
 )
 
@@ -99,13 +100,7 @@ var protocols = []Protocol{ProtocolGRPC, ProtocolHTTPProtobuf}
 // attempt has returned, so the exporters' goroutines are gone.
 func waitSettled(t *testing.T, stats ...func() Stats) {
 	t.Helper()
-	deadline := time.Now().Add(otlptest.WaitTimeout)
 	for _, st := range stats {
-		for st().InFlight != 0 {
-			if time.Now().After(deadline) {
-				t.Fatalf("still in flight after %v: %+v", otlptest.WaitTimeout, st())
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		testutil.WaitFor(t, otlptest.WaitTimeout, "no export in flight", func() bool { return st().InFlight == 0 })
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Buffer is a bytes.Buffer safe for concurrent use. The zero value is
@@ -69,6 +70,20 @@ func (b *Buffer) Bytes() []byte {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]byte(nil), b.b.Bytes()...)
+}
+
+// WaitFor polls cond until it holds, failing t when d passes first. It is
+// for conditions nothing signals (a counter an exporter keeps, say); where
+// a signal exists, wait on it instead.
+func WaitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // JSONLines decodes one JSON object per non-empty line of s, failing t on

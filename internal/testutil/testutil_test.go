@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestBufferWrittenAndConcurrentWrites(t *testing.T) {
@@ -63,4 +65,23 @@ func (f *fatalRecorder) Helper() {}
 func (f *fatalRecorder) Fatalf(string, ...any) {
 	f.failed = true
 	panic("fatal")
+}
+
+func TestWaitFor(t *testing.T) {
+	var n atomic.Int32
+	go func() {
+		for i := 0; i < 3; i++ {
+			n.Add(1)
+		}
+	}()
+	WaitFor(t, 5*time.Second, "three increments", func() bool { return n.Load() == 3 })
+
+	ft := &fatalRecorder{}
+	func() {
+		defer func() { _ = recover() }()
+		WaitFor(ft, 20*time.Millisecond, "never", func() bool { return false })
+	}()
+	if !ft.failed {
+		t.Error("a condition that never holds must fail the test")
+	}
 }
