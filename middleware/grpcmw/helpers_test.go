@@ -20,6 +20,9 @@ import (
 	"github.com/glassbox-obs/glassbox/middleware/grpcmw"
 
 	"github.com/glassbox-obs/glassbox/internal/testutil"
+	"github.com/glassbox-obs/glassbox/trace"
+	"go.opentelemetry.io/otel/baggage"
+	oteltrace "go.opentelemetry.io/otel/trace"
 )
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -142,4 +145,15 @@ func callUnary(ctx context.Context, conn *grpc.ClientConn, msg string, opts ...g
 	out := new(wrapperspb.StringValue)
 	err := conn.Invoke(ctx, "/test.Echo/Unary", wrapperspb.String(msg), out, opts...)
 	return out.GetValue(), err
+}
+
+// callerContext is a caller's context: a parent span on tel's
+// TracerProvider, correlation ID "outside-id" and baggage k=v. End the
+// span when the call is done.
+func callerContext(tel *telemetry) (context.Context, oteltrace.Span) {
+	ctx, parent := tel.tp.Tracer("t").Start(context.Background(), "parent")
+	ctx = trace.WithCorrelationID(ctx, "outside-id")
+	m, _ := baggage.NewMember("k", "v")
+	b, _ := baggage.New(m)
+	return baggage.ContextWithBaggage(ctx, b), parent
 }

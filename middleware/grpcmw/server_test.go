@@ -485,11 +485,7 @@ func TestPublicEndpointGRPC(t *testing.T) {
 		bag = baggage.FromContext(ctx).String()
 		return in, nil
 	}})
-	ctx, parent := cli.tp.Tracer("t").Start(context.Background(), "parent")
-	ctx = trace.WithCorrelationID(ctx, "outside-id")
-	m, _ := baggage.NewMember("k", "v")
-	b, _ := baggage.New(m)
-	ctx = baggage.ContextWithBaggage(ctx, b)
+	ctx, parent := callerContext(cli)
 	if _, err := callUnary(ctx, conn, "x"); err != nil {
 		t.Fatal(err)
 	}

@@ -55,11 +55,7 @@ func TestPublicEndpointTrustedPeerTCP(t *testing.T) {
 			}
 			t.Cleanup(func() { _ = conn.Close() })
 
-			ctx, parent := cli.tp.Tracer("t").Start(context.Background(), "parent")
-			ctx = trace.WithCorrelationID(ctx, "outside-id")
-			m, _ := baggage.NewMember("k", "v")
-			b, _ := baggage.New(m)
-			ctx = baggage.ContextWithBaggage(ctx, b)
+			ctx, parent := callerContext(cli)
 			if _, err := callUnary(ctx, conn, "x"); err != nil {
 				t.Fatal(err)
 			}
