@@ -17,10 +17,9 @@ import (
 
 	oteltrace "go.opentelemetry.io/otel/trace"
 
+	"github.com/glassbox-obs/glassbox/internal/testutil"
 	gblog "github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/trace"
-
-	"github.com/glassbox-obs/glassbox/internal/testutil"
 )
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.

@@ -13,10 +13,9 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/glassbox-obs/glassbox/internal/testutil"
 	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/middleware"
-
-	"github.com/glassbox-obs/glassbox/internal/testutil"
 )
 
 // syncBuffer is the log output of a fixture: safe for concurrent use, and

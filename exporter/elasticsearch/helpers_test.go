@@ -20,9 +20,8 @@ import (
 
 	"github.com/glassbox-obs/glassbox/exporter/elasticsearch"
 	"github.com/glassbox-obs/glassbox/internal/estest"
-	"github.com/glassbox-obs/glassbox/log"
-
 	"github.com/glassbox-obs/glassbox/internal/testutil"
+	"github.com/glassbox-obs/glassbox/log"
 )
 
 func TestMain(m *testing.M) {

@@ -16,10 +16,9 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/glassbox-obs/glassbox/internal/otlptest"
+	"github.com/glassbox-obs/glassbox/internal/testutil"
 	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/trace"
-
-	"github.com/glassbox-obs/glassbox/internal/testutil"
 )
 
 func TestSpansAndLogsArrive(t *testing.T) {

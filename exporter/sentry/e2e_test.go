@@ -21,11 +21,10 @@ import (
 	"github.com/glassbox-obs/glassbox/errors"
 	gbsentry "github.com/glassbox-obs/glassbox/exporter/sentry"
 	"github.com/glassbox-obs/glassbox/internal/sentrytest"
+	"github.com/glassbox-obs/glassbox/internal/testutil"
 	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/middleware"
 	"github.com/glassbox-obs/glassbox/middleware/grpcmw"
-
-	"github.com/glassbox-obs/glassbox/internal/testutil"
 )
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
