@@ -213,6 +213,9 @@ func (s *Server) importObjects(w http.ResponseWriter, r *http.Request, space str
 	s.imports++
 	store := s.spaces[space]
 	known := KnownTypes()
+	for t := range s.disabled {
+		delete(known, t)
+	}
 	inFile := map[string]bool{}
 	for _, o := range objs {
 		if _, ok := known[o.Type]; ok {

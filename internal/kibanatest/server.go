@@ -44,6 +44,8 @@ type Server struct {
 	user   string
 	pass   string
 
+	disabled map[string]bool // types this Kibana lacks
+
 	mu      sync.Mutex
 	spaces  map[string]map[string]*Object // space -> "type/id" -> object
 	imports int
@@ -86,10 +88,21 @@ func WithSpaces(names ...string) Option {
 	}
 }
 
+// WithoutTypes makes the server treat these types as unknown, like a
+// Kibana whose plugin for them is disabled: their objects fail with
+// unsupported_type, and references to them are missing.
+func WithoutTypes(types ...string) Option {
+	return func(s *Server) {
+		for _, t := range types {
+			s.disabled[t] = true
+		}
+	}
+}
+
 // New starts a server on 127.0.0.1 that stops when the test ends.
 func New(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	s := &Server{spaces: map[string]map[string]*Object{"default": {}}}
+	s := &Server{spaces: map[string]map[string]*Object{"default": {}}, disabled: map[string]bool{}}
 	for _, o := range opts {
 		o(s)
 	}

@@ -189,3 +189,14 @@ func TestReferenceToStoredObject(t *testing.T) {
 		t.Error("the search is not stored in space ops")
 	}
 }
+
+func TestWithoutTypes(t *testing.T) {
+	srv := kibanatest.New(t, kibanatest.WithoutTypes("lens"))
+	r := post(t, srv, request{file: lines(dataView, lens, dash)})
+	errs := errorsOf(r)
+	if r.body["successCount"] != 1.0 || len(errs) != 2 ||
+		errs[0]["error"].(map[string]any)["type"] != "unsupported_type" ||
+		errs[1]["error"].(map[string]any)["type"] != "missing_references" {
+		t.Errorf("got %v, want the lens unsupported and the dashboard missing it", r.body)
+	}
+}
