@@ -113,7 +113,9 @@ func (d *Dashboard) JSON() ([]byte, error) {
 // first.
 const GrafanaUID = "glassbox-red"
 
-var promDS = &DatasourceRef{Type: "prometheus", UID: "${datasource}"}
+// promDS references the Prometheus data source the dashboard's
+// datasource variable selects.
+func promDS() *DatasourceRef { return &DatasourceRef{Type: "prometheus", UID: "${datasource}"} }
 
 // svcSel selects the services of the $service variable.
 const svcSel = LabelService + `=~"$service"`
@@ -147,7 +149,7 @@ func GrafanaDashboard(slos []SLO) *Dashboard {
 		Templating: Templating{List: []Variable{
 			{Name: "datasource", Label: "Data source", Type: "datasource", Query: "prometheus"},
 			{
-				Name: "service", Label: "Service", Type: "query", Datasource: promDS,
+				Name: "service", Label: "Service", Type: "query", Datasource: promDS(),
 				Query:   fmt.Sprintf(`label_values({__name__=~"%s_count|%s_count"}, %s)`, HTTPDuration, RPCDuration, LabelService),
 				Refresh: 2, IncludeAll: true, Multi: true, AllValue: ".*", Sort: 1,
 				Description: "service.name of the instrumented services",

@@ -28,11 +28,11 @@ func (l *layout) panel(p Panel, unit string, min, max *float64) {
 	}
 	p.ID = l.next()
 	p.GridPos = GridPos{X: l.x, Y: l.y, W: 8, H: 8}
-	p.Datasource = promDS
+	p.Datasource = promDS()
 	p.FieldConfig = &FieldConfig{Defaults: FieldDefaults{Unit: unit, Min: min, Max: max}, Overrides: []any{}}
 	for i := range p.Targets {
 		p.Targets[i].RefID = string(rune('A' + i))
-		p.Targets[i].Datasource = promDS
+		p.Targets[i].Datasource = promDS()
 		if !p.Targets[i].Instant {
 			p.Targets[i].Range = true
 		}
