@@ -1,7 +1,6 @@
 package middleware
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
+	"github.com/glassbox-obs/glassbox/internal/errtype"
 	"github.com/glassbox-obs/glassbox/trace"
 )
 
@@ -96,7 +96,7 @@ func errorType(err error) string {
 	if ue, ok := err.(*url.Error); ok && ue.Err != nil {
 		err = ue.Err
 	}
-	return fmt.Sprintf("%T", err)
+	return errtype.Name(err)
 }
 
 func defaultPort(scheme string) int {
