@@ -162,10 +162,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// attributes; the standard ones do not use them.
 	w.Header()[c.corrHeaders[0]] = []string{id}
 
-	st.req = Request{Protocol: "http", HTTP: r, Method: method, CorrelationID: id}
-	ctx = c.BeginObservers(ctx, &st.req)
+	// The handler's request exists before the observers begin: what they
+	// keep of req.HTTP is then the request ServeMux sets Pattern on, so a
+	// report made during the request knows its route.
 	r2 := r.WithContext(ctx)
-	st.req.HTTP = r2
+	st.req = Request{Protocol: "http", HTTP: r2, Method: method, CorrelationID: id}
+	if len(c.observers) > 0 {
+		ctx = c.BeginObservers(ctx, &st.req)
+		*r2 = *r2.WithContext(ctx)
+	}
 	st.r, st.ctx, st.span = r2, ctx, span
 	st.w = newResponseWriter(w)
 	defer st.finish()
