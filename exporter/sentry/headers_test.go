@@ -271,3 +271,58 @@ func TestQueryStringMatchesAccessLog(t *testing.T) {
 		t.Errorf("got query_string %q, want %q", got, want)
 	}
 }
+
+// TestCorrelationHeadersShowTheIDInForce: a captured correlation header
+// shows exactly the correlation ID the request ran with, or is left out:
+// never a value the middleware rejected, nor one that lost to another
+// header.
+func TestCorrelationHeadersShowTheIDInForce(t *testing.T) {
+	tests := []struct {
+		name   string
+		header map[string][]string
+		want   map[string]bool // headers present in the event (with the ID in force)
+	}{
+		{"rejected list", map[string][]string{"X-Correlation-ID": {"good-1, HOSTILE x"}}, nil},
+		{"two lines", map[string][]string{"X-Correlation-ID": {"good-1", "good-2"}}, nil},
+		{"invalid first, valid second", map[string][]string{"X-Correlation-ID": {"bad id!"}, "X-Request-ID": {"req-ok"}},
+			map[string]bool{"X-Request-Id": true}},
+		{"both valid", map[string][]string{"X-Correlation-ID": {"corr-a"}, "X-Request-ID": {"req-b"}},
+			map[string]bool{"X-Correlation-Id": true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStack(t)
+			ts := httptest.NewServer(middleware.HTTP(s.mwOpts...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusInternalServerError)
+			})))
+			defer ts.Close()
+			req, _ := http.NewRequest(http.MethodGet, ts.URL+"/x", nil)
+			for k, vs := range tt.header {
+				for _, v := range vs {
+					req.Header.Add(k, v)
+				}
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			inForce := resp.Header.Get("X-Correlation-ID")
+			ev := events(t, s.rep, s.srv, 1)[0]
+			if got := str(ev, "tags", "correlation_id"); got != inForce {
+				t.Errorf("got correlation_id tag %q, want the ID in force %q", got, inForce)
+			}
+			h := headers(ev)
+			for _, k := range []string{"X-Correlation-Id", "X-Request-Id"} {
+				v, ok := h[k]
+				switch {
+				case ok != tt.want[k]:
+					t.Errorf("got header %s present=%v (%q), want present=%v", k, ok, v, tt.want[k])
+				case ok && v != inForce:
+					t.Errorf("got header %s = %q, want the ID in force %q", k, v, inForce)
+				}
+			}
+		})
+	}
+}
