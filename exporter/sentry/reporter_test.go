@@ -281,3 +281,55 @@ func TestOddInputNeverPanics(t *testing.T) {
 		t.Error("oversized record sent whole")
 	}
 }
+
+// TestWithKeepsEveryStack: every error of the chain that carries a stack
+// keeps it in the event, whatever errors.With layers surround it and
+// however the error is reported.
+func TestWithKeepsEveryStack(t *testing.T) {
+	var rootLine, wrapLine int
+	mk := func() error {
+		_, _, rootLine, _ = runtime.Caller(0)
+		root := errors.New("root") // rootLine+1
+		_, _, wrapLine, _ = runtime.Caller(0)
+		return errors.With(errors.With(errors.Wrap(root, "charge"), "order_id", 7), "user", "u1") // wrapLine+1
+	}
+	tests := []struct {
+		name   string
+		report func(rep *gbsentry.Reporter, ctx context.Context, req *middleware.Request, err error)
+	}{
+		{"logged, then 500", func(rep *gbsentry.Reporter, ctx context.Context, req *middleware.Request, err error) {
+			logger(rep).ErrorContext(ctx, "failed", "err", err)
+			rep.End(ctx, req, &middleware.Outcome{Status: 500})
+		}},
+		{"Report", func(rep *gbsentry.Reporter, ctx context.Context, req *middleware.Request, err error) {
+			rep.Report(ctx, err)
+			rep.End(ctx, req, &middleware.Outcome{Status: 200})
+		}},
+		{"panic", func(rep *gbsentry.Reporter, ctx context.Context, req *middleware.Request, err error) {
+			rep.End(ctx, req, &middleware.Outcome{Status: 500, Panic: err, Stack: debug.Stack()})
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := sentrytest.NewServer(t)
+			rep := newReporter(t, srv)
+			req := &middleware.Request{Protocol: "http", Method: "GET", Route: "/charge", CorrelationID: "c1"}
+			ctx := rep.Begin(requestCtx("c1"), req)
+			tt.report(rep, ctx, req, mk())
+			exc := exceptions(t, events(t, rep, srv, 1)[0])
+			if len(exc) != 2 {
+				t.Fatalf("got %d exceptions, want 2 (New, Wrap; With folded away)", len(exc))
+			}
+			for i, want := range []int{rootLine + 1, wrapLine + 1} {
+				fr := frames(exc[i])
+				if len(fr) == 0 {
+					t.Fatalf("exception %d (%v) has no stack", i, exc[i]["value"])
+				}
+				last := fr[len(fr)-1]
+				if got := int(last["lineno"].(float64)); got != want || !strings.HasSuffix(str(last, "abs_path"), "reporter_test.go") {
+					t.Errorf("exception %d: got innermost frame %v:%v, want reporter_test.go:%d", i, last["abs_path"], last["lineno"], want)
+				}
+			}
+		})
+	}
+}
