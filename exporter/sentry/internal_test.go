@@ -112,3 +112,30 @@ func TestKibanaLink(t *testing.T) {
 		t.Errorf("got %q for an invalid ID, want none", got)
 	}
 }
+
+// TestAggregatorShutdown: Shutdown returns the held summaries and stops
+// every window's timer, so that nothing fires (or leaks) afterwards.
+func TestAggregatorShutdown(t *testing.T) {
+	a := newAggregator(time.Hour, func(*summary) { t.Error("a timer fired") })
+	now := time.Now()
+	if d, id, _ := a.admit("k", "id1", now); d != aggSend || id != "id1" {
+		t.Fatalf("first: got %v %s, want send id1", d, id)
+	}
+	d, id, w := a.admit("k", "id2", now)
+	if d != aggHold || id != "id1" || !a.hold(w, &event{EventID: "id2"}, 10) {
+		t.Fatalf("second: got %v %s, want hold for id1", d, id)
+	}
+	if d, id, _ := a.admit("k", "id3", now); d != aggCount || id != "id1" {
+		t.Fatalf("third: got %v %s, want count for id1", d, id)
+	}
+	sums := a.shutdown()
+	if len(sums) != 1 || sums[0].ev.EventID != "id2" || sums[0].count != 2 || sums[0].firstID != "id1" || sums[0].reserved != 10 {
+		t.Fatalf("got summaries %+v, want id2 standing for 2 events after id1", sums)
+	}
+	if w.timer.Stop() {
+		t.Error("the window's timer was still running after shutdown")
+	}
+	if d, id, _ := a.admit("k", "id4", now); d != aggSend || id != "id4" {
+		t.Errorf("after shutdown: got %v %s, want send id4", d, id)
+	}
+}
