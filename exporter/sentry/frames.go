@@ -104,8 +104,8 @@ func inApp(fr *frame) bool {
 	if strings.Contains(path, "/pkg/mod/") || strings.Contains(path, "/vendor/") || moduleVersionPath(path) {
 		return false
 	}
-	main := mainModule()
-	if fr.Module == "main" || main != "" && (fr.Module == main || strings.HasPrefix(fr.Module, main+"/")) {
+	mod := mainModule()
+	if fr.Module == "main" || mod != "" && (fr.Module == mod || strings.HasPrefix(fr.Module, mod+"/")) {
 		return true
 	}
 	if first, _, _ := strings.Cut(fr.Module, "/"); fr.AbsPath == "" && !strings.Contains(first, ".") {
