@@ -69,20 +69,17 @@ func (c *Config) AppendRequestMetadata(dst []attribute.KeyValue, md propagation.
 const maxHeaderValues = 8
 
 // CapturedValues returns the values of a captured request header or
-// metadata key as they are recorded: at most 8, each "[REDACTED]" when name
-// is on the redaction list, else sanitised and cut to 1 KiB.
+// metadata key as they are recorded: at most 8, each as
+// log.Redactor.RedactHeader returns it ("[REDACTED]" when name is on the
+// redaction list; Referer, Origin and Location without user info,
+// fragment and secret query values), cut to 1 KiB.
 func (c *Config) CapturedValues(name string, vals []string) []string {
 	if len(vals) > maxHeaderValues {
 		vals = vals[:maxHeaderValues]
 	}
 	out := make([]string, len(vals))
-	redact := c.redactor.Match(name)
 	for i, v := range vals {
-		if redact {
-			out[i] = log.Redacted
-		} else {
-			out[i] = sanitize(v, maxValueLen)
-		}
+		out[i] = c.redactor.RedactHeader(name, v, maxValueLen)
 	}
 	return out
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -16,7 +15,6 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
-	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/trace"
 )
 
@@ -164,10 +162,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// attributes; the standard ones do not use them.
 	w.Header()[c.corrHeaders[0]] = []string{id}
 
-	st.req = Request{Protocol: "http", HTTP: r, Method: method, CorrelationID: id}
-	ctx = c.BeginObservers(ctx, &st.req)
+	// The handler's request exists before the observers begin: what they
+	// keep of req.HTTP is then the request ServeMux sets Pattern on, so a
+	// report made during the request knows its route.
 	r2 := r.WithContext(ctx)
-	st.req.HTTP = r2
+	st.req = Request{Protocol: "http", HTTP: r2, Method: method, CorrelationID: id}
+	if len(c.observers) > 0 {
+		ctx = c.BeginObservers(ctx, &st.req)
+		*r2 = *r2.WithContext(ctx)
+	}
 	st.r, st.ctx, st.span = r2, ctx, span
 	st.w = newResponseWriter(w)
 	defer st.finish()
@@ -307,7 +310,7 @@ func (st *httpState) finish() {
 		ua = sanitize(v, maxValueLen)
 	}
 	if r.URL.RawQuery != "" {
-		query = c.redactQuery(r.URL.RawQuery)
+		query = c.redactor.RedactQuery(r.URL.RawQuery, maxValueLen)
 	}
 	var rp RecoveredPanic
 	var errType string // error.type of the span and the access record
@@ -458,107 +461,6 @@ func clientField(addr string) slog.Attr {
 		return slog.String("client.ip", addr)
 	}
 	return slog.String("client.address", addr)
-}
-
-// redactQuery replaces the values of query parameters whose names are on
-// the redaction list, or are one of the presigned-URL keys (see
-// presignedKey), then sanitises the result. Keys are matched unescaped
-// ("%74oken" is "token"), and a nested key matches when one of its parts
-// does ("user[password]"). It reads the query once and copies it only when
-// a value is redacted. A nil redactor redacts nothing.
-func (c *Config) redactQuery(q string) string {
-	if c.redactor == nil {
-		return sanitize(q, maxValueLen)
-	}
-	var b []byte // nil until the first redaction
-	for start := 0; start <= len(q); {
-		end := strings.IndexByte(q[start:], '&')
-		if end < 0 {
-			end = len(q)
-		} else {
-			end += start
-		}
-		pair := q[start:end]
-		if key, _, hasVal := strings.Cut(pair, "="); hasVal && c.redactQueryKey(key) {
-			if b == nil {
-				b = append(make([]byte, 0, len(q)+len(log.Redacted)), q[:start]...)
-			}
-			b = append(b, key...)
-			b = append(b, '=')
-			b = append(b, log.Redacted...)
-		} else if b != nil {
-			b = append(b, pair...)
-		}
-		if end < len(q) && b != nil {
-			b = append(b, '&')
-		}
-		start = end + 1
-	}
-	if b == nil {
-		return sanitize(q, maxValueLen)
-	}
-	return sanitize(string(b), maxValueLen)
-}
-
-// redactQueryKey reports whether the value of the raw query key must be
-// redacted.
-func (c *Config) redactQueryKey(raw string) bool {
-	k := unescapeKey(raw)
-	if c.redactor.Match(k) || presignedKey(k) {
-		return true
-	}
-	if strings.IndexByte(k, '[') < 0 {
-		return false
-	}
-	// A nested key as Rails, PHP and qs write it: user[password],
-	// a[b][token]. Each part is a name of its own.
-	for k != "" {
-		i := strings.IndexAny(k, "[]")
-		if i < 0 {
-			i = len(k)
-		}
-		if part := k[:i]; part != "" && (c.redactor.Match(part) || presignedKey(part)) {
-			return true
-		}
-		if i == len(k) {
-			break
-		}
-		k = k[i+1:]
-	}
-	return false
-}
-
-// presignedKey reports whether k is one of the query keys that carry the
-// credentials of a presigned URL, which the OpenTelemetry semantic
-// conventions (url.query, url.full) say to redact by default:
-// AWSAccessKeyId, Signature, sig, X-Goog-Signature; and the AWS SigV4
-// equivalents X-Amz-Signature and X-Amz-Credential. Case is ignored; the
-// key must match whole ("signature_version" does not).
-func presignedKey(k string) bool {
-	switch len(k) {
-	case 3:
-		return strings.EqualFold(k, "sig")
-	case 9:
-		return strings.EqualFold(k, "Signature")
-	case 14:
-		return strings.EqualFold(k, "AWSAccessKeyId")
-	case 15:
-		return strings.EqualFold(k, "X-Amz-Signature")
-	case 16:
-		return strings.EqualFold(k, "X-Goog-Signature") || strings.EqualFold(k, "X-Amz-Credential")
-	}
-	return false
-}
-
-// unescapeKey returns the query key k unescaped, or k itself when it is
-// not a valid escape.
-func unescapeKey(k string) string {
-	if strings.ContainsAny(k, "%+") {
-		if u, err := url.QueryUnescape(k); err == nil {
-			return u
-		}
-	}
-	return k
 }
 
 // normMethod returns the method as the HTTP semantic conventions want it:

@@ -10,7 +10,10 @@ import (
 type Request struct {
 	// Protocol is "http" or "grpc".
 	Protocol string
-	// HTTP is the inbound HTTP request; nil for gRPC.
+	// HTTP is the request the handler gets (its context is the one Begin
+	// returns); nil for gRPC. ServeMux sets its Pattern while routing, so
+	// an observer that keeps this pointer reads the route during the
+	// request from HTTP.Pattern.
 	HTTP *http.Request
 	// Method is the HTTP method, or the full gRPC method ("/pkg.Service/Method").
 	Method string

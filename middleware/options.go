@@ -176,13 +176,14 @@ func WithObservers(obs ...Observer) Option {
 	})
 }
 
-// WithRedactor sets the redaction list for captured headers and query
-// strings. Query keys are matched whole and, when nested ("user[password]",
-// escaped or not), part by part; the presigned-URL keys of the OpenTelemetry
-// conventions (sig, Signature, X-Goog-Signature, AWSAccessKeyId, and
-// X-Amz-Signature, X-Amz-Credential) are always redacted from query
-// strings. A nil Redactor redacts nothing. Default: log.NewRedactor(), the
-// default list.
+// WithRedactor sets the redaction list for captured headers, query
+// strings and URLs, applied by log.Redactor's RedactQuery, RedactURL and
+// RedactHeader (the same code Sentry events go through): query keys are
+// matched whole and, when nested ("user[password]", escaped or not), part
+// by part; the presigned-URL keys of AWS, Google Cloud Storage and Azure
+// (X-Amz-Signature, sig, ...; see log.Redactor.MatchQueryKey) are always
+// redacted; URLs lose their user info and fragment. A nil Redactor redacts
+// no value. Default: log.NewRedactor(), the default list.
 func WithRedactor(r *log.Redactor) Option {
 	return optionFunc(func(c *Config) { c.redactor = r; c.redactSet = true })
 }

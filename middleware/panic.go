@@ -9,6 +9,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 	oteltrace "go.opentelemetry.io/otel/trace"
+
+	"github.com/glassbox-obs/glassbox/internal/errtype"
 )
 
 // maxPanicMessage caps the recorded message of a panic value.
@@ -20,7 +22,9 @@ const maxPanicMessage = 4096
 type RecoveredPanic struct {
 	// Message is fmt.Sprint of the panic value, sanitised and cut to 4 KiB.
 	Message string
-	// Type is the Go type of the panic value ("string", "*errors.errorString").
+	// Type is error.type of the panic value: its Go type ("string"), or for
+	// an error the type of the first error in its chain that is not an
+	// attribute carrier (see errors.With).
 	Type string
 	// Stack is the goroutine's stack at the recovery (debug.Stack).
 	Stack []byte
@@ -28,7 +32,7 @@ type RecoveredPanic struct {
 
 // NewRecoveredPanic describes the panic value v recovered with stack.
 func NewRecoveredPanic(v any, stack []byte) RecoveredPanic {
-	return RecoveredPanic{Message: sanitize(fmt.Sprint(v), maxPanicMessage), Type: fmt.Sprintf("%T", v), Stack: stack}
+	return RecoveredPanic{Message: sanitize(fmt.Sprint(v), maxPanicMessage), Type: errtype.OfValue(v), Stack: stack}
 }
 
 // RecordOnSpan adds the semantic-convention exception event to span and

@@ -1,7 +1,6 @@
 package middleware
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
+	"github.com/glassbox-obs/glassbox/internal/errtype"
 	"github.com/glassbox-obs/glassbox/trace"
 )
 
@@ -57,7 +57,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if port > 0 {
 			attrs = append(attrs, semconv.ServerPortKey.Int(port))
 		}
-		attrs = append(attrs, semconv.URLFullKey.String(c.fullURL(req.URL)))
+		attrs = append(attrs, semconv.URLFullKey.String(c.redactor.RedactURL(req.URL.String(), maxPathLen)))
 	}
 	if id, ok := trace.CorrelationID(ctx); ok {
 		attrs = append(attrs, attribute.String(AttrCorrelationID, id))
@@ -96,7 +96,7 @@ func errorType(err error) string {
 	if ue, ok := err.(*url.Error); ok && ue.Err != nil {
 		err = ue.Err
 	}
-	return fmt.Sprintf("%T", err)
+	return errtype.Name(err)
 }
 
 func defaultPort(scheme string) int {
@@ -107,18 +107,4 @@ func defaultPort(scheme string) int {
 		return 443
 	}
 	return 0
-}
-
-// fullURL is u without user info, with redacted query values, sanitised.
-func (c *Config) fullURL(u *url.URL) string {
-	if u.User == nil && u.RawQuery == "" && u.Fragment == "" {
-		return sanitize(u.String(), maxPathLen)
-	}
-	u2 := *u
-	u2.User = nil
-	u2.Fragment, u2.RawFragment = "", ""
-	if u2.RawQuery != "" {
-		u2.RawQuery = c.redactQuery(u2.RawQuery)
-	}
-	return sanitize(u2.String(), maxPathLen)
 }
