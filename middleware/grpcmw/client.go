@@ -16,16 +16,36 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/glassbox-obs/glassbox/internal/textsafe"
 	"github.com/glassbox-obs/glassbox/middleware"
+	"github.com/glassbox-obs/glassbox/middleware/internal/instrument"
 	"github.com/glassbox-obs/glassbox/trace"
 )
 
-// client is a go-grpc-middleware interceptors.ClientReportable.
+// client is a go-grpc-middleware interceptors.ClientReportable, with the
+// go-grpc-middleware reporter interceptors it drives.
 type client struct {
-	c *middleware.Config
+	c      *instrument.Config
+	unary  grpc.UnaryClientInterceptor
+	stream grpc.StreamClientInterceptor
 }
 
 var _ interceptors.ClientReportable = (*client)(nil)
+
+func newClient(opts []middleware.Option) *client {
+	cl := &client{c: instrument.New(opts)}
+	cl.unary = interceptors.UnaryClientInterceptor(cl)
+	cl.stream = interceptors.StreamClientInterceptor(cl)
+	return cl
+}
+
+func (cl *client) unaryCall(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	return cl.unary(ctx, method, req, reply, cc, invoker, opts...)
+}
+
+func (cl *client) streamCall(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	return cl.stream(ctx, desc, cc, method, streamer, opts...)
+}
 
 // UnaryClientInterceptor returns the glassbox client interceptor for unary
 // calls, driven by go-grpc-middleware's reporter core: a client span (RPC
@@ -34,7 +54,7 @@ var _ interceptors.ClientReportable = (*client)(nil)
 // the context; one record per call (Debug when OK, else by
 // WithGRPCCodeLevel).
 func UnaryClientInterceptor(opts ...middleware.Option) grpc.UnaryClientInterceptor {
-	return interceptors.UnaryClientInterceptor(&client{c: middleware.NewConfig(opts...)})
+	return newClient(opts).unaryCall
 }
 
 // StreamClientInterceptor is UnaryClientInterceptor for streams. The span
@@ -43,16 +63,16 @@ func UnaryClientInterceptor(opts ...middleware.Option) grpc.UnaryClientIntercept
 // stream's context is done (the way a caller abandons a stream; the code
 // is then Canceled or DeadlineExceeded).
 func StreamClientInterceptor(opts ...middleware.Option) grpc.StreamClientInterceptor {
-	return interceptors.StreamClientInterceptor(&client{c: middleware.NewConfig(opts...)})
+	return newClient(opts).streamCall
 }
 
 // DialOptions returns grpc.WithChainUnaryInterceptor and
 // grpc.WithChainStreamInterceptor options with both client interceptors.
 func DialOptions(opts ...middleware.Option) []grpc.DialOption {
-	cl := &client{c: middleware.NewConfig(opts...)}
+	cl := newClient(opts)
 	return []grpc.DialOption{
-		grpc.WithChainUnaryInterceptor(interceptors.UnaryClientInterceptor(cl)),
-		grpc.WithChainStreamInterceptor(interceptors.StreamClientInterceptor(cl)),
+		grpc.WithChainUnaryInterceptor(cl.unaryCall),
+		grpc.WithChainStreamInterceptor(cl.streamCall),
 	}
 }
 
@@ -68,7 +88,7 @@ func spanName(svc, method string) string {
 
 // clientCall is the interceptors.Reporter of one outgoing call.
 type clientCall struct {
-	c       *middleware.Config
+	c       *instrument.Config
 	ctx     context.Context
 	span    oteltrace.Span
 	svc     string
@@ -84,7 +104,7 @@ type clientCall struct {
 // ClientReporter starts the client span and writes the outgoing metadata.
 func (cl *client) ClientReporter(ctx context.Context, meta interceptors.CallMeta) (interceptors.Reporter, context.Context) {
 	c := cl.c
-	svc, method := middleware.Sanitize(meta.Service, 256), middleware.Sanitize(meta.Method, 256)
+	svc, method := textsafe.Sanitize(meta.Service, 256), textsafe.Sanitize(meta.Method, 256)
 	var buf [4]attribute.KeyValue
 	attrs := append(buf[:0],
 		semconv.RPCSystemGRPC,
@@ -92,9 +112,9 @@ func (cl *client) ClientReporter(ctx context.Context, meta interceptors.CallMeta
 		semconv.RPCMethodKey.String(method),
 	)
 	if id, ok := trace.CorrelationID(ctx); ok {
-		attrs = append(attrs, attribute.String(middleware.AttrCorrelationID, id))
+		attrs = append(attrs, attribute.String(instrument.AttrCorrelationID, id))
 	}
-	ctx, span := c.Tracer().Start(ctx, spanName(svc, method), clientKind, oteltrace.WithAttributes(attrs...))
+	ctx, span := c.Tracer.Start(ctx, spanName(svc, method), clientKind, oteltrace.WithAttributes(attrs...))
 	md, ok := metadata.FromOutgoingContext(ctx)
 	if ok {
 		md = md.Copy()
@@ -103,7 +123,7 @@ func (cl *client) ClientReporter(ctx context.Context, meta interceptors.CallMeta
 	}
 	c.Inject(ctx, mdCarrier(md))
 	if id, ok := trace.CorrelationID(ctx); ok {
-		md[c.CorrelationMetadataKeys()[0]] = []string{id}
+		md[c.CorrMD[0]] = []string{id}
 	}
 	ctx = metadata.NewOutgoingContext(ctx, md)
 	cc := &clientCall{c: c, ctx: ctx, span: span, svc: svc, method: method, typ: meta.Typ, started: time.Now()}
@@ -144,13 +164,13 @@ func (cc *clientCall) PostCall(err error, dur time.Duration) {
 	span.SetAttributes(semconv.RPCGRPCStatusCodeKey.Int(int(code)))
 	if code != codes.OK {
 		span.SetAttributes(semconv.ErrorTypeKey.String(code.String()))
-		span.SetStatus(otelcodes.Error, middleware.Sanitize(status.Convert(err).Message(), 1024))
+		span.SetStatus(otelcodes.Error, textsafe.Sanitize(status.Convert(err).Message(), 1024))
 	}
 	span.End()
 
 	level := slog.LevelDebug
 	if code != codes.OK {
-		level = cc.c.GRPCCodeLevel(uint32(code))
+		level = cc.c.CodeLevel(uint32(code))
 	}
 	l := cc.c.Logger()
 	if !l.Enabled(cc.ctx, level) {
@@ -167,9 +187,9 @@ func (cc *clientCall) PostCall(err error, dur time.Duration) {
 		attrs = append(attrs, slog.String("rpc.grpc.method_type", string(cc.typ)))
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error.message", middleware.Sanitize(status.Convert(err).Message(), 4096)))
+		attrs = append(attrs, slog.String("error.message", textsafe.Sanitize(status.Convert(err).Message(), 4096)))
 	}
 	rec := slog.NewRecord(time.Now(), level, clientMessage, 0)
 	rec.AddAttrs(attrs...)
-	middleware.HandleRecord(cc.ctx, l.Handler(), rec)
+	_ = l.Handler().Handle(cc.ctx, rec)
 }
