@@ -137,9 +137,12 @@ func (s *server) ServerReporter(ctx context.Context, meta interceptors.CallMeta)
 	cs.nattrs = len(attrs)
 	ctx, span := c.Tracer.Start(ctx, textsafe.Sanitize(cs.fullMethod[min(1, len(cs.fullMethod)):], 512), sopts...)
 	ctx, id := trace.EnsureCorrelationID(ctx)
-	// A new map each call: a ServerTransportStream may keep the one it is
-	// given (grpc-go's transports copy it, test doubles often do not).
-	_ = grpc.SetHeader(ctx, metadata.MD{c.CorrMD[0]: []string{id}})
+	if in.Chosen(id) {
+		// A new map each call: a ServerTransportStream may keep the one
+		// it is given (grpc-go's transports copy it, test doubles often
+		// do not).
+		_ = grpc.SetHeader(ctx, metadata.MD{c.CorrMD[0]: []string{id}})
+	}
 	cs.req = instrument.Request{Protocol: "grpc", Method: cs.fullMethod, Route: cs.fullMethod, CorrelationID: id}
 	ctx = c.BeginObservers(ctx, &cs.req)
 	cs.ctx, cs.span = ctx, span

@@ -54,8 +54,12 @@ func newServer(opts []middleware.Option) *server {
 // crash. A panic in a skipped call becomes codes.Internal, an error record
 // "panic recovered" with the stack, and the observers are begun and ended
 // for it.
+//
 // The correlation ID goes back to the caller in the header metadata
-// (x-correlation-id, or the first of middleware.WithCorrelationHeaders).
+// (x-correlation-id, or the first of middleware.WithCorrelationHeaders)
+// only when the server chose it: the caller sent none, or only invalid
+// ones, or is an untrusted peer of a public endpoint. A caller whose ID
+// was adopted already has it, and is spared the header.
 //
 // The peer is network.peer.address (the host) and network.peer.port on
 // the span; the record has the host, without the port, under the HTTP

@@ -38,8 +38,8 @@ func (s *server) recoverSkipped(ctx context.Context, ss grpc.ServerStream, fullM
 // codes.Internal error the client gets, without the panic value. The call
 // gets its correlation ID only now, decided by Config.Inbound as for an
 // instrumented call (a trusted peer's, else its trace ID, else a new
-// one), and sent back in the header metadata if the handler has not sent
-// it yet. The
+// one), and sent back in the header metadata, if the handler has not sent
+// it yet, when the server chose it (as for instrumented calls). The
 // observers are begun and ended for the panic (they are not called for
 // skipped calls otherwise), then the "panic recovered" error record is
 // written with the stack and the RPC fields.
@@ -48,20 +48,25 @@ func (s *server) skippedPanic(ctx context.Context, ss grpc.ServerStream, fullMet
 	if ss != nil {
 		ctx = ss.Context()
 	}
-	id, ok := trace.CorrelationID(ctx)
-	if !ok {
+	id, had := trace.CorrelationID(ctx)
+	echo := had // an ID set before the interceptor is the server's own
+	if !had {
 		var peerAddr string
 		if pr, ok := peer.FromContext(ctx); ok && pr.Addr != nil {
 			peerAddr = s.peers.lookup(pr.Addr).raw
 		}
-		ctx, _ = c.Inbound(ctx, &incomingCarrier{ctx: ctx}, peerAddr)
+		var in instrument.Inbound
+		ctx, in = c.Inbound(ctx, &incomingCarrier{ctx: ctx}, peerAddr)
 		ctx, id = trace.EnsureCorrelationID(ctx)
+		echo = in.Chosen(id)
 	}
-	md := metadata.MD{c.CorrMD[0]: []string{id}}
-	if ss != nil {
-		_ = ss.SetHeader(md)
-	} else {
-		_ = grpc.SetHeader(ctx, md)
+	if echo {
+		md := metadata.MD{c.CorrMD[0]: []string{id}}
+		if ss != nil {
+			_ = ss.SetHeader(md)
+		} else {
+			_ = grpc.SetHeader(ctx, md)
+		}
 	}
 	err := status.Error(codes.Internal, "internal error")
 	req := instrument.Request{Protocol: "grpc", Method: fullMethod, Route: fullMethod, CorrelationID: id}

@@ -46,6 +46,12 @@ func (in *Inbound) AppendSpanOptions(opts []oteltrace.SpanStartOption) []oteltra
 	return opts
 }
 
+// Chosen reports whether the server chose the correlation ID id the
+// request runs with: the caller sent no valid one, or was not trusted, or
+// it is not the one in force. The gRPC interceptors send the ID back only
+// then: a caller whose ID was adopted already has it.
+func (in *Inbound) Chosen(id string) bool { return in.CorrelationID != id }
+
 // correlationHider is implemented by carriers whose lookups cost
 // allocations (gRPC incoming metadata): once Inbound has read the
 // correlation headers itself, it tells the carrier to report them absent,
