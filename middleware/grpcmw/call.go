@@ -106,7 +106,8 @@ func (s *server) ServerReporter(ctx context.Context, meta interceptors.CallMeta)
 	cs.typ = meta.Typ
 	cs.carrier = incomingCarrier{ctx: ctx}
 	carrier := &cs.carrier
-	if pr, ok := peer.FromContext(ctx); ok && pr.Addr != nil {
+	pr, hasPeer := peer.FromContext(ctx)
+	if hasPeer && pr.Addr != nil {
 		cs.peer = s.peers.lookup(pr.Addr)
 	}
 	ctx, in := c.Inbound(ctx, carrier, cs.peer.raw)
@@ -126,6 +127,7 @@ func (s *server) ServerReporter(ctx context.Context, meta interceptors.CallMeta)
 	if cs.peer.port > 0 {
 		attrs = append(attrs, semconv.NetworkPeerPortKey.Int(cs.peer.port))
 	}
+	attrs = appendServerAddress(attrs, carrier, pr, hasPeer, &s.peers)
 	// Room is left for the attributes the end of the call adds. The
 	// propagator is done with the carrier: the correlation keys Inbound
 	// hid from it are shown again, since WithRequestHeaders may name them
@@ -147,6 +149,29 @@ func (s *server) ServerReporter(ctx context.Context, meta interceptors.CallMeta)
 	ctx = c.BeginObservers(ctx, &cs.req)
 	cs.ctx, cs.span = ctx, span
 	return cs, ctx
+}
+
+// appendServerAddress appends server.address and server.port (RPC
+// semantic conventions): those of the call's :authority, the target the
+// client dialled, else those of the connection's local address.
+func appendServerAddress(attrs []attribute.KeyValue, carrier *incomingCarrier, pr *peer.Peer, hasPeer bool, peers *peerCache) []attribute.KeyValue {
+	var host string
+	var port int
+	if auth := carrier.Values(":authority"); len(auth) > 0 {
+		host, port = instrument.SplitHostPort(auth[0])
+		host = textsafe.Sanitize(host, 256)
+	} else if hasPeer && pr.LocalAddr != nil {
+		local := peers.lookup(pr.LocalAddr)
+		host, port = local.host, local.port
+	}
+	if host == "" {
+		return attrs
+	}
+	attrs = append(attrs, semconv.ServerAddressKey.String(host))
+	if port > 0 {
+		attrs = append(attrs, semconv.ServerPortKey.Int(port))
+	}
+	return attrs
 }
 
 // PostMsgSend is part of interceptors.Reporter; glassbox records nothing

@@ -25,9 +25,10 @@ import (
 // client is a go-grpc-middleware interceptors.ClientReportable, with the
 // go-grpc-middleware reporter interceptors it drives.
 type client struct {
-	c      *instrument.Config
-	unary  grpc.UnaryClientInterceptor
-	stream grpc.StreamClientInterceptor
+	c       *instrument.Config
+	targets targetCache
+	unary   grpc.UnaryClientInterceptor
+	stream  grpc.StreamClientInterceptor
 }
 
 var _ interceptors.ClientReportable = (*client)(nil)
@@ -39,12 +40,16 @@ func newClient(opts []middleware.Option) *client {
 	return cl
 }
 
+// targetKey is the context key of the target of the connection a call is
+// made on, for ClientReporter (go-grpc-middleware does not hand it over).
+type targetKey struct{}
+
 func (cl *client) unaryCall(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	return cl.unary(ctx, method, req, reply, cc, invoker, opts...)
+	return cl.unary(context.WithValue(ctx, targetKey{}, cl.targets.lookup(cc)), method, req, reply, cc, invoker, opts...)
 }
 
 func (cl *client) streamCall(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-	return cl.stream(ctx, desc, cc, method, streamer, opts...)
+	return cl.stream(context.WithValue(ctx, targetKey{}, cl.targets.lookup(cc)), desc, cc, method, streamer, opts...)
 }
 
 // UnaryClientInterceptor returns the glassbox client interceptor for unary
@@ -52,7 +57,9 @@ func (cl *client) streamCall(ctx context.Context, desc *grpc.StreamDesc, cc *grp
 // semantic conventions); the correlation ID (x-correlation-id),
 // traceparent, tracestate and baggage added to the outgoing metadata from
 // the context; one record per call (Debug when OK, else by
-// WithGRPCCodeLevel).
+// WithGRPCCodeLevel). server.address and server.port on the span are those
+// of the connection's target (grpc.NewClient's; 443 when a DNS target
+// names no port, as grpc-go dials it; the path of a unix socket).
 func UnaryClientInterceptor(opts ...middleware.Option) grpc.UnaryClientInterceptor {
 	return newClient(opts).unaryCall
 }
@@ -105,12 +112,18 @@ type clientCall struct {
 func (cl *client) ClientReporter(ctx context.Context, meta interceptors.CallMeta) (interceptors.Reporter, context.Context) {
 	c := cl.c
 	svc, method := textsafe.Sanitize(meta.Service, 256), textsafe.Sanitize(meta.Method, 256)
-	var buf [4]attribute.KeyValue
+	var buf [6]attribute.KeyValue
 	attrs := append(buf[:0],
 		semconv.RPCSystemGRPC,
 		semconv.RPCServiceKey.String(svc),
 		semconv.RPCMethodKey.String(method),
 	)
+	if t, ok := ctx.Value(targetKey{}).(*target); ok && t != nil && t.host != "" {
+		attrs = append(attrs, semconv.ServerAddressKey.String(t.host))
+		if t.port > 0 {
+			attrs = append(attrs, semconv.ServerPortKey.Int(t.port))
+		}
+	}
 	if id, ok := trace.CorrelationID(ctx); ok {
 		attrs = append(attrs, attribute.String(instrument.AttrCorrelationID, id))
 	}

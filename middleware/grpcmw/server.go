@@ -64,7 +64,9 @@ func newServer(opts []middleware.Option) *server {
 // The peer is network.peer.address (the host) and network.peer.port on
 // the span; the record has the host, without the port, under the HTTP
 // middleware's keys: client.ip for an IP address, else client.address
-// (a unix socket's path, for example).
+// (a unix socket's path, for example). server.address and server.port are
+// those of the call's :authority (the target the client dialled), else of
+// the connection's local address.
 func UnaryServerInterceptor(opts ...middleware.Option) grpc.UnaryServerInterceptor {
 	return newServer(opts).unary
 }
