@@ -127,7 +127,7 @@ func (s *server) ServerReporter(ctx context.Context, meta interceptors.CallMeta)
 	if cs.peer.port > 0 {
 		attrs = append(attrs, semconv.NetworkPeerPortKey.Int(cs.peer.port))
 	}
-	attrs = appendServerAddress(attrs, carrier, pr, hasPeer, &s.peers)
+	attrs = appendServerAddress(attrs, pr, hasPeer, &s.peers)
 	// Room is left for the attributes the end of the call adds. The
 	// propagator is done with the carrier: the correlation keys Inbound
 	// hid from it are shown again, since WithRequestHeaders may name them
@@ -152,24 +152,19 @@ func (s *server) ServerReporter(ctx context.Context, meta interceptors.CallMeta)
 }
 
 // appendServerAddress appends server.address and server.port (RPC
-// semantic conventions): those of the call's :authority, the target the
-// client dialled, else those of the connection's local address.
-func appendServerAddress(attrs []attribute.KeyValue, carrier *incomingCarrier, pr *peer.Peer, hasPeer bool, peers *peerCache) []attribute.KeyValue {
-	var host string
-	var port int
-	if auth := carrier.Values(":authority"); len(auth) > 0 {
-		host, port = instrument.SplitHostPort(auth[0])
-		host = textsafe.Sanitize(host, 256)
-	} else if hasPeer && pr.LocalAddr != nil {
-		local := peers.lookup(pr.LocalAddr)
-		host, port = local.host, local.port
-	}
-	if host == "" {
+// semantic conventions) of the connection's local address, as the peer
+// reports it: the address the server was reached at.
+func appendServerAddress(attrs []attribute.KeyValue, pr *peer.Peer, hasPeer bool, peers *peerCache) []attribute.KeyValue {
+	if !hasPeer || pr.LocalAddr == nil {
 		return attrs
 	}
-	attrs = append(attrs, semconv.ServerAddressKey.String(host))
-	if port > 0 {
-		attrs = append(attrs, semconv.ServerPortKey.Int(port))
+	local := peers.lookup(pr.LocalAddr)
+	if local.host == "" {
+		return attrs
+	}
+	attrs = append(attrs, semconv.ServerAddressKey.String(local.host))
+	if local.port > 0 {
+		attrs = append(attrs, semconv.ServerPortKey.Int(local.port))
 	}
 	return attrs
 }

@@ -65,8 +65,7 @@ func newServer(opts []middleware.Option) *server {
 // the span; the record has the host, without the port, under the HTTP
 // middleware's keys: client.ip for an IP address, else client.address
 // (a unix socket's path, for example). server.address and server.port are
-// those of the call's :authority (the target the client dialled), else of
-// the connection's local address.
+// those of the connection's local address (the peer's LocalAddr).
 func UnaryServerInterceptor(opts ...middleware.Option) grpc.UnaryServerInterceptor {
 	return newServer(opts).unary
 }

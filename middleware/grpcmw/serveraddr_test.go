@@ -18,8 +18,8 @@ import (
 
 // The RPC semantic conventions: the client span has server.address and
 // server.port of the connection's target; the server span has those of
-// the :authority the client sent (the target it dialled). Over real
-// grpc-go connections on loopback and a unix socket.
+// the connection's local address. Over real grpc-go connections on
+// loopback and a unix socket.
 func TestServerAddress(t *testing.T) {
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -51,12 +51,12 @@ func TestServerAddress(t *testing.T) {
 		serverPort int // 0: none
 	}{
 		{name: "ip and port", target: "127.0.0.1:" + p, clientHost: "127.0.0.1", clientPort: port, serverHost: "127.0.0.1", serverPort: port},
-		{name: "dns name", target: "dns:///localhost:" + p, clientHost: "localhost", clientPort: port, serverHost: "localhost", serverPort: port},
+		{name: "dns name", target: "dns:///localhost:" + p, clientHost: "localhost", clientPort: port, serverHost: "127.0.0.1", serverPort: port},
 		{name: "dns name without port", target: "dns:///localhost", dial: []grpc.DialOption{toTCP},
-			clientHost: "localhost", clientPort: 443, serverHost: "localhost"},
+			clientHost: "localhost", clientPort: 443, serverHost: "127.0.0.1", serverPort: port},
 		{name: "passthrough", target: "passthrough:///orders.svc:" + p, dial: []grpc.DialOption{toTCP},
-			clientHost: "orders.svc", clientPort: port, serverHost: "orders.svc", serverPort: port},
-		{name: "unix socket", target: "unix://" + sock, clientHost: sock, serverHost: "localhost"},
+			clientHost: "orders.svc", clientPort: port, serverHost: "127.0.0.1", serverPort: port},
+		{name: "unix socket", target: "unix://" + sock, clientHost: sock, serverHost: sock},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
