@@ -87,10 +87,11 @@ func WithRedactor(r *log.Redactor) Option {
 }
 
 // WithCorrelationHeaders sets the headers an inbound correlation ID is read
-// from, in order of preference; the first one is echoed on responses and
-// set on outgoing requests (lowercased as gRPC metadata keys). Headers not
-// listed are ignored, the default ones included. Default:
-// X-Correlation-ID, X-Request-ID.
+// from, in order of preference; the first one carries the ID on HTTP
+// responses, on gRPC header metadata when the server chose the ID, and on
+// outgoing requests (lowercased as gRPC metadata keys). Headers not listed
+// are ignored, the default ones included. Default: X-Correlation-ID,
+// X-Request-ID.
 func WithCorrelationHeaders(headers ...string) Option {
 	return optionFunc(func(c *config) {
 		c.CorrHeaders = nil
