@@ -305,3 +305,51 @@ func (b *syncBuf) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
+
+// Start's propagator is glassbox's W3C TraceContext: after Start,
+// middleware without options joins all tracestate lines, keeps keys of the
+// current grammar, and treats a repeated traceparent as invalid.
+func TestStartPropagatesW3CTraceContext(t *testing.T) {
+	var buf syncBuf
+	tel, err := Start(context.Background(), env(), WithLogWriter(&buf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tel.Shutdown(context.Background())
+	var sent http.Header
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sent = r.Header.Clone() }))
+	defer backend.Close()
+	client := &http.Client{Transport: middleware.Transport(nil)}
+	h := middleware.HTTP()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, _ := http.NewRequestWithContext(r.Context(), "GET", backend.URL, nil)
+		if resp, err := client.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}))
+	const traceID = "12345678901234567890123456789012"
+	for _, tc := range []struct {
+		name      string
+		header    http.Header
+		continues bool
+		state     string
+	}{
+		{"tracestate lines joined", http.Header{
+			"Traceparent": {"00-" + traceID + "-1234567890123456-01"},
+			"Tracestate":  {"foo@=1", "bar=2"},
+		}, true, "foo@=1,bar=2"},
+		{"repeated traceparent", http.Header{
+			"Traceparent": {"00-" + traceID + "-1234567890123456-01", "00-" + traceID + "-1234567890123456-01"},
+		}, false, ""},
+	} {
+		sent = nil
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header = tc.header
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		if got := strings.Contains(sent.Get("Traceparent"), traceID); got != tc.continues {
+			t.Errorf("%s: outgoing traceparent %q, want the caller's trace continued: %v", tc.name, sent.Get("Traceparent"), tc.continues)
+		}
+		if got := sent.Get("Tracestate"); got != tc.state {
+			t.Errorf("%s: outgoing tracestate %q, want %q", tc.name, got, tc.state)
+		}
+	}
+}
