@@ -136,7 +136,7 @@ func (b *builder) finish() *Telemetry {
 		sdktrace.WithResource(b.resource),
 		// First, so that every exporter sees correlation.id on every span
 		// started inside a request, not only on the middleware's.
-		sdktrace.WithSpanProcessor(trace.CorrelationSpanProcessor{}),
+		sdktrace.WithSpanProcessor(CorrelationSpanProcessor{}),
 	}, b.tpOptions...)
 	switch len(b.spanProcessors) {
 	case 0:
@@ -171,6 +171,7 @@ func (b *builder) finish() *Telemetry {
 			otel.SetTracerProvider(prevTP)
 			otel.SetTextMapPropagator(prevProp)
 		}
+		t.restore = t.setMiddlewareDefault(t.restore)
 	}
 	return t
 }

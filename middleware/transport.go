@@ -11,6 +11,7 @@ import (
 	oteltrace "go.opentelemetry.io/otel/trace"
 
 	"github.com/glassbox-obs/glassbox/internal/errtype"
+	"github.com/glassbox-obs/glassbox/middleware/internal/instrument"
 	"github.com/glassbox-obs/glassbox/trace"
 )
 
@@ -28,12 +29,12 @@ func Transport(base http.RoundTripper, opts ...Option) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return &transport{base: base, c: newConfig(opts)}
+	return &transport{base: base, c: instrument.New(opts)}
 }
 
 type transport struct {
 	base http.RoundTripper
-	c    *Config
+	c    *config
 }
 
 var clientKind = oteltrace.WithSpanKind(oteltrace.SpanKindClient)
@@ -49,7 +50,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		attrs = append(attrs, semconv.HTTPRequestMethodOriginalKey.String(sanitize(req.Method, maxValueLen)))
 	}
 	if req.URL != nil {
-		host, port := splitHostPort(req.URL.Host)
+		host, port := instrument.SplitHostPort(req.URL.Host)
 		attrs = append(attrs, semconv.ServerAddressKey.String(sanitize(host, maxValueLen)))
 		if port == 0 {
 			port = defaultPort(req.URL.Scheme)
@@ -57,7 +58,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if port > 0 {
 			attrs = append(attrs, semconv.ServerPortKey.Int(port))
 		}
-		attrs = append(attrs, semconv.URLFullKey.String(c.redactor.RedactURL(req.URL.String(), maxPathLen)))
+		attrs = append(attrs, semconv.URLFullKey.String(c.Redactor.RedactURL(req.URL.String(), maxPathLen)))
 	}
 	if id, ok := trace.CorrelationID(ctx); ok {
 		attrs = append(attrs, attribute.String(AttrCorrelationID, id))
@@ -66,7 +67,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !known {
 		name = "HTTP"
 	}
-	ctx, span := c.tracer.Start(ctx, name, clientKind, oteltrace.WithAttributes(attrs...))
+	ctx, span := c.Tracer.Start(ctx, name, clientKind, oteltrace.WithAttributes(attrs...))
 
 	r2 := req.Clone(ctx)
 	if r2.Header == nil {
@@ -74,7 +75,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	c.Inject(ctx, headerCarrier(r2.Header))
 	if id, ok := trace.CorrelationID(ctx); ok {
-		r2.Header[c.corrHeaders[0]] = []string{id}
+		r2.Header[c.CorrHeaders[0]] = []string{id}
 	}
 	resp, err := t.base.RoundTrip(r2)
 	switch {

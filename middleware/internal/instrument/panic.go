@@ -1,4 +1,4 @@
-package middleware
+package instrument
 
 import (
 	"context"
@@ -11,14 +11,14 @@ import (
 	oteltrace "go.opentelemetry.io/otel/trace"
 
 	"github.com/glassbox-obs/glassbox/internal/errtype"
+	"github.com/glassbox-obs/glassbox/internal/textsafe"
 )
 
 // maxPanicMessage caps the recorded message of a panic value.
 const maxPanicMessage = 4096
 
 // RecoveredPanic is a panic the middleware recovered, as the span event and
-// the error record show it. The HTTP middleware and package grpcmw share
-// it.
+// the error record show it.
 type RecoveredPanic struct {
 	// Message is fmt.Sprint of the panic value, sanitised and cut to 4 KiB.
 	Message string
@@ -32,12 +32,12 @@ type RecoveredPanic struct {
 
 // NewRecoveredPanic describes the panic value v recovered with stack.
 func NewRecoveredPanic(v any, stack []byte) RecoveredPanic {
-	return RecoveredPanic{Message: sanitize(fmt.Sprint(v), maxPanicMessage), Type: errtype.OfValue(v), Stack: stack}
+	return RecoveredPanic{Message: textsafe.Sanitize(fmt.Sprint(v), maxPanicMessage), Type: errtype.OfValue(v), Stack: stack}
 }
 
-// RecordOnSpan adds the semantic-convention exception event to span and
+// recordOnSpan adds the semantic-convention exception event to span and
 // sets its status to Error ("panic: " and the message).
-func (p *RecoveredPanic) RecordOnSpan(span oteltrace.Span) {
+func (p *RecoveredPanic) recordOnSpan(span oteltrace.Span) {
 	span.AddEvent(semconv.ExceptionEventName, oteltrace.WithAttributes(
 		semconv.ExceptionTypeKey.String(p.Type),
 		semconv.ExceptionMessageKey.String(p.Message),
@@ -46,11 +46,11 @@ func (p *RecoveredPanic) RecordOnSpan(span oteltrace.Span) {
 	span.SetStatus(codes.Error, "panic: "+p.Message)
 }
 
-// LogPanic writes the "panic recovered" error record through the
+// logPanic writes the "panic recovered" error record through the
 // configured logger, if it is enabled at Error: error.message, error.type,
 // error.stack_trace, then attrs (the request's protocol fields), then
 // error.id when eventID (the event an Observer recorded) is not empty.
-func (c *Config) LogPanic(ctx context.Context, p *RecoveredPanic, eventID string, attrs ...slog.Attr) {
+func (c *Config) logPanic(ctx context.Context, p *RecoveredPanic, eventID string, attrs []slog.Attr) {
 	l := c.Logger()
 	if !l.Enabled(ctx, slog.LevelError) {
 		return
@@ -63,7 +63,24 @@ func (c *Config) LogPanic(ctx context.Context, p *RecoveredPanic, eventID string
 	)
 	rec.AddAttrs(attrs...)
 	if eventID != "" {
-		rec.AddAttrs(slog.String(AttrErrorID, sanitize(eventID, 64)))
+		rec.AddAttrs(slog.String(AttrErrorID, textsafe.Sanitize(eventID, 64)))
 	}
-	HandleRecord(ctx, l.Handler(), rec)
+	_ = l.Handler().Handle(ctx, rec)
+}
+
+// ReportSkippedPanic records the panic of a request or call that gets no
+// span and no access record (a health check, a filtered request): the
+// observers are begun and ended for it (they are not called for skipped
+// requests otherwise), with req.Route set to route once Begin returned,
+// then the "panic recovered" record is written with attrs, the fields
+// that locate the request. out must carry the panic and its stack.
+func (c *Config) ReportSkippedPanic(ctx context.Context, req *Request, route string, out *Outcome, attrs ...slog.Attr) {
+	var eventID string
+	if len(c.Observers) > 0 {
+		ctx = c.BeginObservers(ctx, req)
+		req.Route = route
+		eventID = c.EndObservers(ctx, req, out)
+	}
+	rp := NewRecoveredPanic(out.Panic, out.Stack)
+	c.logPanic(ctx, &rp, eventID, attrs)
 }
