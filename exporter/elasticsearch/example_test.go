@@ -51,23 +51,37 @@ func Example() {
 }
 
 // The templates can be installed on their own, e.g. by a deployment job or
-// the glassbox CLI; installing twice changes nothing.
-func ExampleInstallTemplates() {
+// the glassbox CLI (glassbox setup elasticsearch); installing twice changes
+// nothing.
+func ExampleCluster_InstallTemplates() {
 	srv, _ := estest.Start()
 	defer srv.Close()
-	exp, _ := elasticsearch.New(elasticsearch.WithAddresses(srv.URL()))
-	defer exp.Shutdown(context.Background())
+	cluster, err := elasticsearch.Connect(elasticsearch.WithAddresses(srv.URL()))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer cluster.Close(context.Background())
 
-	err := elasticsearch.InstallTemplates(context.Background(), exp.Client(), 30*24*time.Hour)
-	fmt.Println("installed:", err == nil)
-	for _, t := range elasticsearch.Templates(30 * 24 * time.Hour) {
-		fmt.Println(t.Path)
+	for i := 0; i < 2; i++ {
+		res, err := cluster.InstallTemplates(context.Background(), elasticsearch.InstallOptions{Retention: 30 * 24 * time.Hour})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		for _, r := range res {
+			fmt.Printf("%s %s: %v\n", r.Kind, r.Name, r.Action)
+		}
 	}
 	// Output:
-	// installed: true
-	// _ilm/policy/glassbox
-	// _component_template/glassbox-ecs@mappings
-	// _component_template/glassbox@settings
-	// _index_template/glassbox-logs
-	// _index_template/glassbox-traces
+	// ilm_policy glassbox: created
+	// component_template glassbox-ecs@mappings: created
+	// component_template glassbox@settings: created
+	// index_template glassbox-logs: created
+	// index_template glassbox-traces: created
+	// ilm_policy glassbox: unchanged
+	// component_template glassbox-ecs@mappings: unchanged
+	// component_template glassbox@settings: unchanged
+	// index_template glassbox-logs: unchanged
+	// index_template glassbox-traces: unchanged
 }
