@@ -15,6 +15,10 @@ func ProbeCap(e *Exporter) time.Duration { return e.probeCap() }
 // Unreachable reports whether the exporter takes the cluster to be unreachable.
 func Unreachable(e *Exporter) bool { return e.health.down.Load() }
 
+// Finished is closed when Shutdown's work is done, also when Shutdown
+// returned before (a worker hung).
+func Finished(e *Exporter) <-chan struct{} { return e.finished }
+
 // WithClock makes every retry and probe wait of the exporter come from c.
 func WithClock(c *FakeClock) Option { return optionFunc(func(cfg *config) { cfg.clock = c }) }
 

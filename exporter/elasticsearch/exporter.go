@@ -42,6 +42,7 @@ type Exporter struct {
 	ctx        context.Context // canceled at the shutdown deadline
 	cancel     context.CancelFunc
 	stop       chan struct{}  // closed when Shutdown starts
+	finished   chan struct{}  // closed when Shutdown's work is done (maybe after it returned)
 	wg         sync.WaitGroup // workers, flusher, replayer, installer
 	probeWG    sync.WaitGroup // the prober, stopped after the workers
 	installed  chan struct{}  // closed once templates are in place (or not asked for)
@@ -81,6 +82,7 @@ func New(opts ...Option) (*Exporter, error) {
 		eh:         errorhandler.RateLimited(cfg.errorHandler),
 		idPrefix:   base64.RawURLEncoding.EncodeToString(pfx[:]),
 		stop:       make(chan struct{}),
+		finished:   make(chan struct{}),
 		installed:  make(chan struct{}),
 		replayWake: make(chan struct{}, 1),
 		gzFree:     make(chan *gzState, cfg.concurrency+1),

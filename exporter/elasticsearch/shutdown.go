@@ -41,7 +41,7 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 		e.mu.Unlock()
 		close(e.stop)
 		var finErr error
-		fin := make(chan struct{})
+		fin := e.finished
 		go func() {
 			finErr = e.finish()
 			close(fin)
