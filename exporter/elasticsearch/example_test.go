@@ -85,3 +85,26 @@ func ExampleCluster_InstallTemplates() {
 	// index_template glassbox-logs: unchanged
 	// index_template glassbox-traces: unchanged
 }
+
+// Checking the connection, as a health check or the glassbox CLI's doctor
+// command does: Connect reads ELASTICSEARCH_URL and the credentials from
+// the environment like New; options win.
+func ExampleCluster_Ping() {
+	srv, _ := estest.Start()
+	defer srv.Close()
+	cluster, err := elasticsearch.Connect(elasticsearch.WithAddresses(srv.URL()))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer cluster.Close(context.Background())
+
+	info, err := cluster.Ping(context.Background())
+	if err != nil {
+		fmt.Println("unreachable:", err)
+		return
+	}
+	fmt.Println("Elasticsearch", info.Version, "supported:", info.Supported())
+	// Output:
+	// Elasticsearch 8.19.7 supported: true
+}
