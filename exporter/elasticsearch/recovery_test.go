@@ -90,6 +90,7 @@ func TestRecoveryAfterRefusalMeasured(t *testing.T) {
 			name = "spool"
 		}
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			srv := estest.New(t)
 			opts := []elasticsearch.Option{elasticsearch.WithBackoff(100*time.Millisecond, 30*time.Second), elasticsearch.WithFlushBytes(16 << 10)}
 			if withSpool {
