@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -107,4 +108,33 @@ func ExampleCluster_Ping() {
 	fmt.Println("Elasticsearch", info.Version, "supported:", info.Supported())
 	// Output:
 	// Elasticsearch 8.19.7 supported: true
+}
+
+// Write-ahead spooling: every record is in the spool directory before
+// Write returns, so a killed process loses nothing it accepted; what is
+// delivered is deleted from it.
+func ExampleWithSpoolMode() {
+	srv, _ := estest.Start()
+	defer srv.Close()
+	dir, _ := os.MkdirTemp("", "spool")
+	defer os.RemoveAll(dir)
+
+	exp, err := elasticsearch.New(
+		elasticsearch.WithAddresses(srv.URL()),
+		elasticsearch.WithSpoolDir(dir),
+		elasticsearch.WithSpoolMode(elasticsearch.SpoolAlways), // or GLASSBOX_SPOOL_MODE=always
+	)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	handler := log.NewHandler(log.WithSink(exp.LogSink()))
+	slog.New(handler).Info("order placed", "order.id", "o-1")
+	_ = handler.Shutdown(context.Background())
+	_ = exp.Shutdown(context.Background())
+
+	s := exp.Stats()
+	fmt.Printf("journaled %d, delivered %d, in the spool %d\n", s.Journaled, s.Delivered, s.InSpool)
+	// Output:
+	// journaled 1, delivered 1, in the spool 0
 }
