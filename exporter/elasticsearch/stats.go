@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 )
 
@@ -149,7 +150,12 @@ func (e *Exporter) Stats() Stats {
 func (e *Exporter) registerMetrics(mp metric.MeterProvider) (func(), error) {
 	m := mp.Meter("github.com/glassbox-obs/glassbox/exporter/elasticsearch")
 	docs, err := m.Int64ObservableCounter("glassbox.elasticsearch.documents",
-		metric.WithDescription("Documents by outcome (produced, delivered, duplicate, dead_lettered, dropped.*)"))
+		metric.WithDescription("Documents by outcome (produced, recovered, delivered, duplicate, dead_lettered, dropped.*, spooled, replayed)"))
+	if err != nil {
+		return nil, err
+	}
+	held, err := m.Int64ObservableGauge("glassbox.elasticsearch.held",
+		metric.WithDescription("Documents not settled yet, by where (in_flight: memory, in_spool: the spool)"))
 	if err != nil {
 		return nil, err
 	}
@@ -171,13 +177,16 @@ func (e *Exporter) registerMetrics(mp metric.MeterProvider) (func(), error) {
 			{"retried", s.Retried}, {"dead_lettered", s.DeadLettered},
 			{"dropped.queue_full", s.Dropped.QueueFull}, {"dropped.spool_full", s.Dropped.SpoolFull},
 			{"dropped.retry_exhausted", s.Dropped.RetryExhausted}, {"dropped.shutdown", s.Dropped.Shutdown},
+			{"recovered", s.Recovered}, {"spooled", s.Spooled}, {"replayed", s.Replayed},
 		} {
 			o.ObserveInt64(docs, kv.v, metric.WithAttributes(outcomeAttr(kv.k)))
 		}
+		o.ObserveInt64(held, s.InFlight, metric.WithAttributes(attribute.String("where", "in_flight")))
+		o.ObserveInt64(held, s.InSpool, metric.WithAttributes(attribute.String("where", "in_spool")))
 		o.ObserveInt64(queued, s.QueuedBytes)
 		o.ObserveInt64(spooled, s.SpooledBytes)
 		return nil
-	}, docs, queued, spooled)
+	}, docs, held, queued, spooled)
 	if err != nil {
 		return nil, err
 	}
