@@ -33,7 +33,10 @@ var failKinds = []func() error{failKind0, failKind1, failKind2, failKind3, failK
 // report is accounted for.
 func TestBurstOfFiveKinds(t *testing.T) {
 	const requests, clients = 1000, 20
-	s := newStack(t) // default aggregation window (1 minute) and queue
+	// Default aggregation window (1 minute) and queue. The send timeout
+	// outlasts the burst, however slow the machine, so the paused server
+	// cannot turn the first sends into network drops.
+	s := newStack(t, gbsentry.WithTimeout(5*time.Minute))
 	s.srv.Pause()
 	ts := httptest.NewServer(middleware.HTTP(s.mwOpts...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		k, _ := strconv.Atoi(r.URL.Query().Get("kind"))
