@@ -42,6 +42,7 @@ type config struct {
 	es     esConfig
 	otlp   otlpConfig
 	sentry sentryConfig
+	file   fileConfig
 }
 
 // WithServiceName sets service.name. Default: OTEL_SERVICE_NAME, then the
@@ -199,6 +200,9 @@ func (c *config) loadEnv() error {
 		return err
 	}
 	if err := c.otlp.loadEnv(env); err != nil {
+		return err
+	}
+	if err := c.file.loadEnv(env); err != nil {
 		return err
 	}
 	return c.sentry.loadEnv(env)
