@@ -117,6 +117,9 @@ func (o *traceOptions) run(ctx context.Context, e *env, fs *flag.FlagSet, args [
 	if err != nil {
 		return reportError(e, err)
 	}
+	if c, ok := src.(io.Closer); ok {
+		defer c.Close()
+	}
 	res, err := story.Collect(ctx, src, req)
 	if err != nil {
 		return reportError(e, err)

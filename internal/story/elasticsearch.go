@@ -54,6 +54,7 @@ type ESConfig struct {
 type Elasticsearch struct {
 	cfg  ESConfig
 	tp   *elastictransport.Client
+	rt   http.RoundTripper
 	addr string
 }
 
@@ -106,7 +107,15 @@ func NewElasticsearch(cfg ESConfig) (*Elasticsearch, error) {
 	if err != nil {
 		return nil, &Error{Kind: ErrSource, Msg: "cannot configure the Elasticsearch client", Err: err}
 	}
-	return &Elasticsearch{cfg: cfg, tp: tp, addr: redact(urls[0].String())}, nil
+	return &Elasticsearch{cfg: cfg, tp: tp, rt: rt, addr: redact(urls[0].String())}, nil
+}
+
+// Close releases the idle connections.
+func (es *Elasticsearch) Close() error {
+	if c, ok := es.rt.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+	return nil
 }
 
 // cloudAddress decodes an Elastic Cloud ID ("name:base64(host$es$kibana)").
@@ -282,6 +291,12 @@ func (es *Elasticsearch) closePIT(id string) {
 }
 
 func (es *Elasticsearch) unreachable(err error) error {
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	if errors.As(err, &cv) || errors.As(err, &ua) {
+		return &Error{Kind: ErrUnreachable, Msg: "the certificate of Elasticsearch at " + es.addr + " is not trusted",
+			Hint: "Set ELASTICSEARCH_CA_CERT to the cluster's CA certificate (PEM), e.g. config/certs/http_ca.crt.", Err: err}
+	}
 	return &Error{Kind: ErrUnreachable, Msg: "cannot reach Elasticsearch at " + es.addr,
 		Hint: "Check ELASTICSEARCH_URL (and ELASTICSEARCH_CA_CERT for HTTPS) and that the cluster is up; or read local files with --dir.", Err: err}
 }
