@@ -81,7 +81,7 @@ func traceCommand() *command {
 }
 
 func (o *traceOptions) declare(fs *flag.FlagSet) {
-	fs.Func("dir", "read every *.ndjson `directory`/*.ndjson file (repeatable)", func(s string) error {
+	fs.Func("dir", "read the *.ndjson files in `directory` (repeatable)", func(s string) error {
 		o.dirs = append(o.dirs, s)
 		return nil
 	})
@@ -95,7 +95,7 @@ func (o *traceOptions) declare(fs *flag.FlagSet) {
 	fs.StringVar(&o.index, "index", story.DefaultIndex, "Elasticsearch index `pattern` to search")
 	fs.BoolVar(&o.jsonOut, "json", false, "write the story as JSON on stdout instead of the waterfall")
 	fs.StringVar(&o.html, "html", "", "write the story as a self-contained HTML page to `file` (- for stdout)")
-	fs.IntVar(&o.width, "width", 0, "render for `columns` (default: COLUMNS, the terminal's width, or 100)")
+	fs.IntVar(&o.width, "width", 0, "render `columns` wide (default: COLUMNS, the terminal's width, or 100)")
 	fs.StringVar(&o.color, "color", "auto", "colour the waterfall: auto (terminal without NO_COLOR), always or never")
 }
 
