@@ -45,6 +45,7 @@ type Exporter struct {
 	spare     [2][]byte
 	queued    int64 // bytes waiting or being written
 	writing   int   // documents the writer holds
+	writingB  int64 // and their bytes
 	closed    bool  // Shutdown began: new documents are dropped
 	abandoned bool  // Shutdown's deadline passed: the writer's documents are counted dropped
 	st        counters
@@ -211,6 +212,7 @@ func (e *Exporter) drain() {
 			e.pend[i], e.pendN[i], e.spare[i] = e.spare[i][:0], 0, nil
 		}
 		e.writing = ns[0] + ns[1]
+		e.writingB = int64(len(bufs[0]) + len(bufs[1]))
 		e.mu.Unlock()
 
 		var written, failed int
@@ -229,12 +231,12 @@ func (e *Exporter) drain() {
 		}
 
 		e.mu.Lock()
-		e.queued -= int64(len(bufs[0]) + len(bufs[1]))
-		e.writing = 0
-		if !e.abandoned {
+		if !e.abandoned { // else Shutdown settled these documents already
+			e.queued -= e.writingB
 			e.st.written += int64(written)
 			e.st.droppedWrite += int64(failed)
 		}
+		e.writing, e.writingB = 0, 0
 		for i, b := range bufs {
 			if cap(b) <= maxSpare {
 				e.spare[i] = b[:0]
@@ -299,7 +301,7 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 			lost := e.pendN[0] + e.pendN[1] + e.writing
 			e.abandoned = true
 			e.st.droppedShutdown += int64(lost)
-			e.queued -= int64(len(e.pend[0]) + len(e.pend[1]))
+			e.queued -= int64(len(e.pend[0])+len(e.pend[1])) + e.writingB
 			e.pend, e.pendN = [2][]byte{}, [2]int{}
 			e.mu.Unlock()
 			e.shutdownErr = fmt.Errorf("file: shutdown: %w (%d documents not written)", ctx.Err(), lost)
