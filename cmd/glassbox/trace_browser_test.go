@@ -77,7 +77,11 @@ func servePage(t *testing.T, page string) *pageServer {
 		ps.mu.Lock()
 		ps.reqs = append(ps.reqs, r.Method+" "+r.URL.Path)
 		ps.mu.Unlock()
-		if r.URL.Path != "/story.html" {
+		switch r.URL.Path {
+		case "/story.html":
+		case "/story-nojs.html": // as a browser with JavaScript off shows it
+			w.Header().Set("Content-Security-Policy", "script-src 'none'")
+		default:
 			http.NotFound(w, r)
 			return
 		}
@@ -105,23 +109,28 @@ func TestHTMLInBrowser(t *testing.T) {
 	url := srv.URL + "/story.html"
 
 	dom := string(runChromium(t, "--dump-dom", url))
-	checkDOM(t, dom, j)
+	checkDOM(t, dom, j, true)
+
+	// Without JavaScript the essentials are all there (the tools that
+	// need it stay hidden).
+	noJS := string(runChromium(t, "--dump-dom", srv.URL+"/story-nojs.html"))
+	checkDOM(t, noJS, j, false)
 
 	shot := filepath.Join(t.TempDir(), "story.png")
 	runChromium(t, "--window-size=1400,1400", "--screenshot="+shot, url)
 	checkScreenshot(t, shot, len(j.Services))
 
 	for _, r := range srv.requests() {
-		if r != "GET /story.html" {
+		if r != "GET /story.html" && r != "GET /story-nojs.html" {
 			t.Errorf("the page made a request: %s (all: %v)", r, srv.requests())
 		}
 	}
-	if n := len(srv.requests()); n != 2 {
-		t.Errorf("got %d requests, want the page twice (DOM, screenshot): %v", n, srv.requests())
+	if n := len(srv.requests()); n != 3 {
+		t.Errorf("got %d requests, want the page three times (DOM, DOM without JavaScript, screenshot): %v", n, srv.requests())
 	}
 }
 
-func checkDOM(t *testing.T, dom string, j story.JSON) {
+func checkDOM(t *testing.T, dom string, j story.JSON, scripts bool) {
 	t.Helper()
 	if !strings.Contains(dom, "Story of") {
 		t.Fatalf("chromium's DOM is not the page:\n%.500s", dom)
@@ -155,8 +164,8 @@ func checkDOM(t *testing.T, dom string, j story.JSON) {
 	}
 	// The page's script shows the tools (display:none without it): proof
 	// that the Content-Security-Policy lets the page's own script run.
-	if !strings.Contains(dom, `class="tools js-only" style="display: block;"`) {
-		t.Error("the page's script did not run (check the CSP hash)")
+	if ran := strings.Contains(dom, `class="tools js-only" style="display: block;"`); ran != scripts {
+		t.Errorf("the page's script ran: %v, want %v (check the CSP hash)", ran, scripts)
 	}
 }
 
