@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,13 +27,17 @@ import (
 	"github.com/glassbox-obs/glassbox"
 	"github.com/glassbox-obs/glassbox/exporter/sentry"
 	"github.com/glassbox-obs/glassbox/internal/sentrytest"
+	"github.com/glassbox-obs/glassbox/internal/story"
 	"github.com/glassbox-obs/glassbox/middleware"
 	"github.com/glassbox-obs/glassbox/middleware/grpcmw"
 )
 
-// update rewrites testdata: the recorded dataset (with -run TestRecordDataset)
-// and the golden outputs.
-var update = flag.Bool("update", false, "rewrite testdata (the recorded dataset and the golden files)")
+// update rewrites the golden files; record re-records the dataset they
+// are rendered from (new IDs and timings: review the goldens after).
+var (
+	update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+	record = flag.Bool("record", false, "re-record the dataset in testdata/checkout (then run with -update)")
+)
 
 // datasetDir holds the recorded multi-service dataset the golden tests
 // render: NDJSON files exactly as exporter/file wrote them.
@@ -44,17 +49,74 @@ const (
 	okID     = "order-7730" // the same path, all fine: must not show up in order-7731's story
 )
 
-// TestRecordDataset records the dataset with the real pipeline: three
-// services (glassbox.Start each, with GLASSBOX_FILE_DIR's exporter and a
+// TestPipelineToStory records two requests with the real pipeline: three
+// services (glassbox.Start each, with the GLASSBOX_FILE_DIR exporter and a
 // Sentry reporter), real servers on loopback, frontend over HTTP ->
-// payments over gRPC -> ledger over HTTP. It runs only with -update; the
-// other tests read what it wrote.
-func TestRecordDataset(t *testing.T) {
-	if !*update {
-		t.Skip("records testdata/checkout only with -update")
-	}
+// payments over gRPC -> ledger over HTTP; then tells the failed one's
+// story from the files. With -record it also keeps the files as the
+// dataset of the golden tests.
+func TestPipelineToStory(t *testing.T) {
 	dir := t.TempDir()
 	recordCheckout(t, dir)
+	code, out, errs := runCLI(t, nil, "", "trace", "--json", "--dir", dir, failedID)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var j story.JSON
+	if err := json.Unmarshal([]byte(out), &j); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, sv := range j.Services {
+		names = append(names, sv.Name)
+		if sv.Logs == 0 || sv.Spans == 0 || sv.FailedSpans == 0 {
+			t.Errorf("service %s: %+v; want its spans, its log lines and its failure", sv.Name, sv)
+		}
+	}
+	if strings.Join(names, ",") != "frontend,payments,ledger" || len(j.TraceIDs) != 2 || len(j.CorrelationIDs) != 1 {
+		t.Errorf("services %v, traces %v, correlation IDs %v; want the three services, two traces, one ID", names, j.TraceIDs, j.CorrelationIDs)
+	}
+	want := map[string]bool{"ledger POST /entries 500": false, "payments payments.Payments/Charge Internal": false, "frontend POST /checkout 502": false}
+	var walk func(n story.JSONNode)
+	walk = func(n story.JSONNode) {
+		k := n.Service + " " + n.Name + " " + n.Status
+		if _, ok := want[k]; ok && n.Failed {
+			want[k] = true
+		}
+		for _, c := range n.Children {
+			walk(c)
+		}
+	}
+	for _, tr := range j.Tree {
+		for _, r := range tr.Roots {
+			walk(r)
+		}
+	}
+	for k, found := range want {
+		if !found {
+			t.Errorf("no failed span %q in the story", k)
+		}
+	}
+	sentryIDs := 0
+	for _, raw := range j.Logs {
+		var d map[string]any
+		_ = json.Unmarshal(raw, &d)
+		if d["correlation.id"] != failedID {
+			t.Errorf("log line without the correlation ID: %s", raw)
+		}
+		if _, ok := d["error.id"]; ok {
+			sentryIDs++
+		}
+	}
+	if sentryIDs != 3 {
+		t.Errorf("%d log lines carry a Sentry event ID, want 3 (one per service)", sentryIDs)
+	}
+	if *record {
+		keepDataset(t, dir)
+	}
+}
+
+func keepDataset(t *testing.T, dir string) {
 	if err := os.RemoveAll(datasetDir); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +183,9 @@ func recordCheckout(t *testing.T, dir string) {
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		t.Logf("%s: HTTP %d", id, resp.StatusCode)
+		if want := map[string]int{okID: 200, failedID: 502}[id]; resp.StatusCode != want {
+			t.Errorf("%s: HTTP %d, want %d", id, resp.StatusCode, want)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
