@@ -249,8 +249,11 @@ func esConfig(e *env, index string) (story.ESConfig, error) {
 	return cfg, nil
 }
 
+// usageError is a mistake on the command line (exit 2, with a pointer to
+// the help).
 type usageError string
 
+// Error returns the message.
 func (u usageError) Error() string { return string(u) }
 
 // parseWhen reads a --since/--until value: a duration ago ("90m", "7d")

@@ -3,6 +3,7 @@ package story
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -35,11 +36,7 @@ func newDoc(key string, raw []byte) (Doc, error) {
 	return Doc{Key: key, Raw: json.RawMessage(bytes.TrimSpace(raw)), m: m}, nil
 }
 
-type notObject struct{}
-
-func (notObject) Error() string { return "not a JSON object" }
-
-var errNotObject error = notObject{}
+var errNotObject = errors.New("not a JSON object")
 
 // Field returns the value of an ECS field, written either with dotted keys
 // at the top level ("trace.id", as glassbox writes it) or as nested objects

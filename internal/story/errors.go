@@ -28,6 +28,7 @@ type Error struct {
 	Err error
 }
 
+// Error is Msg, followed by the underlying error when there is one.
 func (e *Error) Error() string {
 	if e.Err != nil {
 		return e.Msg + ": " + e.Err.Error()
@@ -35,4 +36,5 @@ func (e *Error) Error() string {
 	return e.Msg
 }
 
+// Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
