@@ -118,7 +118,6 @@ func TestHTMLInBrowser(t *testing.T) {
 	noJS := string(runChromium(t, "--dump-dom", srv.URL+"/story-nojs.html"))
 	checkDOM(t, noJS, j, false)
 
-
 	for _, r := range srv.requests() {
 		if r != "GET /story.html" && r != "GET /story-nojs.html" {
 			t.Errorf("the page made a request: %s (all: %v)", r, srv.requests())
