@@ -217,8 +217,19 @@ func frontendHandler(s *service, conn *grpc.ClientConn) http.Handler {
 		log := s.tel.Logger()
 		memo, _ := io.ReadAll(r.Body)
 		log.InfoContext(ctx, "checkout started", "cart.items", 3, "amount", 4200)
+		// Stock is reserved while the card is charged: work off the
+		// critical path.
+		reserved := make(chan struct{})
+		go func() {
+			defer close(reserved)
+			sctx, sp := s.tel.TracerProvider().Tracer("frontend/stock").Start(ctx, "reserve stock")
+			time.Sleep(4 * time.Millisecond)
+			log.InfoContext(sctx, "stock reserved", "sku", "KB-42", "quantity", 1)
+			sp.End()
+		}()
 		out := new(wrapperspb.StringValue)
 		err := conn.Invoke(ctx, "/payments.Payments/Charge", wrapperspb.String(string(memo)), out)
+		<-reserved
 		if err != nil {
 			log.ErrorContext(ctx, "payment failed", "err", err)
 			notify(s, ctx, "payment failed")
