@@ -42,6 +42,7 @@ type config struct {
 	es     esConfig
 	otlp   otlpConfig
 	sentry sentryConfig
+	file   fileConfig
 }
 
 // WithServiceName sets service.name. Default: OTEL_SERVICE_NAME, then the
@@ -198,7 +199,10 @@ func (c *config) loadEnv() error {
 	if err := c.es.loadEnv(env); err != nil {
 		return err
 	}
-	return c.otlp.loadEnv(env) // the Sentry exporter reads its own
+	if err := c.otlp.loadEnv(env); err != nil {
+		return err
+	}
+	return c.file.loadEnv(env) // the Sentry exporter reads its own
 }
 
 func (c *config) fillDefaults() {

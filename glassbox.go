@@ -84,6 +84,7 @@ func Start(ctx context.Context, opts ...Option) (*Telemetry, error) {
 	}
 	// Components, in the order their shutdowns must run backwards.
 	for _, setup := range []func(context.Context, *builder) error{
+		setupFile,
 		setupElasticsearch,
 		setupOTLP,
 		setupSentry,
