@@ -95,7 +95,7 @@ func (r *Reporter) enrich(ctx context.Context, st *reqState, ev *event, f *failu
 	}
 	if ids.CorrelationID != "" {
 		logs := map[string]any{"correlation_id": ids.CorrelationID}
-		if link := r.kibanaLink(ids.CorrelationID, ev.Timestamp); link != "" {
+		if link := discoverLink(r.cfg.kibanaURL.val, ids.CorrelationID, ev.Timestamp); link != "" {
 			logs["kibana_discover"] = link
 		}
 		ev.Contexts["logs"] = logs

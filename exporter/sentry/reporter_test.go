@@ -11,9 +11,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/glassbox-obs/glassbox/errors"
 	gbsentry "github.com/glassbox-obs/glassbox/exporter/sentry"
+	"github.com/glassbox-obs/glassbox/internal/kibana"
 	"github.com/glassbox-obs/glassbox/internal/sentrytest"
 	"github.com/glassbox-obs/glassbox/middleware"
 )
@@ -91,9 +93,13 @@ func TestEventContents(t *testing.T) {
 			t.Errorf("got %s = %q, want %q", strings.Join(tc.path, "."), got, tc.want)
 		}
 	}
-	if got := str(ev, "contexts", "logs", "kibana_discover"); !strings.HasPrefix(got, "https://kibana.example/s/ops/app/discover#/") ||
-		!strings.Contains(got, "correlation.id:%22corr-123%22") {
-		t.Errorf("got kibana link %q", got)
+	link, err := kibana.ParseDiscoverURL(str(ev, "contexts", "logs", "kibana_discover"))
+	if err != nil {
+		t.Errorf("kibana link: %v", err)
+	} else if evTime, _ := time.Parse(time.RFC3339Nano, str(ev, "timestamp")); evTime.IsZero() || link.Base != "https://kibana.example/s/ops" ||
+		link.CorrelationID != "corr-123" || link.DataViewID != kibana.LogsDataViewID ||
+		!link.From.Equal(evTime.Add(-time.Hour).Truncate(time.Millisecond)) || !link.To.Equal(evTime.Add(15*time.Minute).Truncate(time.Millisecond)) {
+		t.Errorf("got kibana link %+v for an event at %v, want corr-123 in the logs data view, 1 h before to 15 min after", link, evTime)
 	}
 	if got := ev["contexts"].(map[string]any)["error"].(map[string]any)["order_id"]; got != float64(981) {
 		t.Errorf("got error context order_id %v, want 981", got)
