@@ -3,6 +3,7 @@ package sentry
 import (
 	"context"
 	"log/slog"
+	"math"
 	"runtime"
 	"strconv"
 	"time"
@@ -152,7 +153,12 @@ func attrJSON(v slog.Value) any {
 	case slog.KindUint64:
 		return v.Uint64()
 	case slog.KindFloat64:
-		return v.Float64()
+		if f := v.Float64(); !math.IsNaN(f) && !math.IsInf(f, 0) {
+			return f
+		}
+		// JSON has no NaN or ±Inf: "NaN", "+Inf", "-Inf", as the logs
+		// write them, rather than an event that cannot be encoded.
+		return strconv.FormatFloat(v.Float64(), 'g', -1, 64)
 	case slog.KindBool:
 		return v.Bool()
 	case slog.KindGroup:

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -17,6 +19,7 @@ import (
 	gbsentry "github.com/glassbox-obs/glassbox/exporter/sentry"
 	"github.com/glassbox-obs/glassbox/internal/kibana"
 	"github.com/glassbox-obs/glassbox/internal/sentrytest"
+	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/middleware"
 )
 
@@ -337,5 +340,31 @@ func TestWithKeepsEveryStack(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOddValuesKeepTheEvent: values JSON cannot hold (a NaN attribute, a
+// record time past year 9999) are written as the logs write them, or
+// left out; they never cost the event.
+func TestOddValuesKeepTheEvent(t *testing.T) {
+	srv := sentrytest.NewServer(t)
+	rep := newReporter(t, srv, gbsentry.WithAggregationWindow(0))
+	req := &middleware.Request{Protocol: "http", Method: "GET", Route: "/odd", CorrelationID: "odd-1"}
+	ctx := rep.Begin(requestCtx("odd-1"), req)
+	_ = rep.Write(ctx, &log.Entry{Time: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), Level: slog.LevelInfo, Message: "from the future"})
+	err := errors.With(errors.New("ratio out of range"), "ratio", math.NaN(), "max", math.Inf(1), "min", math.Inf(-1))
+	gbsentry.Report(ctx, err)
+	rep.End(ctx, req, &middleware.Outcome{Status: 500})
+	ev := events(t, rep, srv, 1)[0]
+	for key, want := range map[string]string{"ratio": "NaN", "max": "+Inf", "min": "-Inf"} {
+		if got := str(ev, "contexts", "error", key); got != want {
+			t.Errorf("got contexts.error.%s = %q, want %q", key, got, want)
+		}
+	}
+	if got := breadcrumbMessages(ev); !contains(got, "from the future") {
+		t.Errorf("got breadcrumbs %q, want the record with the odd time", got)
+	}
+	if st := rep.Stats(); st.Sent != 1 || st.Dropped != 0 {
+		t.Errorf("got %+v, want the event sent", st)
 	}
 }
