@@ -107,7 +107,7 @@ func TestSpanDocumentsMatchSchema(t *testing.T) {
 		"span.name": "GET /orders", "span.kind": "client", "event.outcome": "failure",
 		"parent.id": parent.SpanContext().SpanID().String(), "correlation.id": "req-span-1",
 		"http.request.method": "GET", "error.message": "upstream down", "data_stream.type": "traces",
-		"service.name": "glassbox-test", "attributes.span.name": "user attribute with a reserved name",
+		"service.name": "glassbox-test", "span.name_2": "user attribute with a reserved name",
 	}
 	for k, v := range want {
 		if c[k] != v {

@@ -9,7 +9,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
-	"github.com/glassbox-obs/glassbox/internal/ecs"
+	"github.com/glassbox-obs/glassbox/internal/ecs/spandoc"
 	"github.com/glassbox-obs/glassbox/log"
 )
 
@@ -83,7 +83,7 @@ func (x *spanExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnl
 	}
 	sb := spanBufPool.Get().(*spanBuf)
 	for _, sp := range spans {
-		sb.doc = ecs.AppendSpan(sb.doc[:0], sp, &x.e.cfg.service, x.e.cfg.redactor)
+		sb.doc = spandoc.Append(sb.doc[:0], sp, &x.e.cfg.service, x.e.cfg.redactor)
 		sb.doc = append(sb.doc, '\n')
 		sc := sp.SpanContext()
 		tid, sid := sc.TraceID(), sc.SpanID()
