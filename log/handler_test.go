@@ -297,7 +297,7 @@ func TestKeysSafeForElasticsearch(t *testing.T) {
 	if _, ok := doc["correlation.id"]; ok {
 		t.Error("a user attribute set correlation.id without a context ID")
 	}
-	for _, k := range []string{"_", "x._y", "_lead", "trail_"} {
+	for _, k := range []string{"_", "x._.y", "_.lead", "trail._"} {
 		if _, ok := doc[k]; !ok {
 			t.Errorf("sanitised key %q missing in %s", k, raw)
 		}
@@ -382,7 +382,7 @@ func TestFanOutSameBytesAndFailureIsolation(t *testing.T) {
 		t.Fatal("sinks did not receive the same document")
 	}
 	e := ok.entries[0]
-	if e.Level != slog.LevelWarn || e.Message != "w" || e.IDs.CorrelationID != "c-1" || !e.HasTimestamp() {
+	if e.Level != slog.LevelWarn || e.Message != "w" || e.IDs.CorrelationID != "c-1" || e.Untimed || !bytes.HasPrefix(e.Doc, []byte(`{"@timestamp":"`)) {
 		t.Errorf("entry metadata: %+v", e)
 	}
 	if len(handled) != 1 || !strings.Contains(handled[0].Error(), "disk full") {
@@ -393,13 +393,25 @@ func TestFanOutSameBytesAndFailureIsolation(t *testing.T) {
 	}
 }
 
+// A record without a time: slog says a handler writes no time, so the
+// writer leaves @timestamp out; the Entry's Doc still has one (the time
+// it was handled), complete for the sinks that ship it.
 func TestZeroTimeOmitsTimestamp(t *testing.T) {
 	rec := &recordingSink{}
-	h := gblog.NewHandler(gblog.WithSink(rec))
+	var buf bytes.Buffer
+	h := gblog.NewHandler(gblog.WithSink(rec), gblog.WithSink(gblog.NewWriterSink(&buf, gblog.FormatJSON)))
+	before := time.Now()
 	h.Handle(context.Background(), slog.NewRecord(time.Time{}, slog.LevelInfo, "m", 0))
 	e := rec.entries[0]
-	if e.HasTimestamp() || bytes.Contains(e.Doc, []byte("@timestamp")) || e.Time.IsZero() {
-		t.Errorf("zero time: doc %s, Entry.Time %v; want no @timestamp and a non-zero Entry.Time", e.Doc, e.Time)
+	if !e.Untimed || e.Time.Before(before) || e.Time.After(time.Now()) {
+		t.Errorf("got Entry.Untimed %v, Entry.Time %v; want true and the time it was handled", e.Untimed, e.Time)
+	}
+	want := `{"@timestamp":"` + e.Time.UTC().Format("2006-01-02T15:04:05.000000000Z") + `","log.level":"info","message":"m","ecs.version":`
+	if !bytes.HasPrefix(e.Doc, []byte(want)) {
+		t.Errorf("got Doc %s, want it to begin %s", e.Doc, want)
+	}
+	if got := buf.String(); got != `{"log.level":"info","message":"m","ecs.version":"8.11.0"}`+"\n" {
+		t.Errorf("writer output %q, want the document without @timestamp", got)
 	}
 }
 

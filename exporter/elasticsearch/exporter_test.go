@@ -28,7 +28,8 @@ func TestLogDocumentsMatchSchema(t *testing.T) {
 	logger := slog.New(h)
 	ctx := trace.WithCorrelationID(context.Background(), "req-schema-1")
 	logger.InfoContext(ctx, "hello", "http.request.method", "GET", "url.path", "/a", "http.response.status_code", 200)
-	// A record with no time: the sink must insert @timestamp.
+	// A record with no time still ships with @timestamp: the time it was
+	// handled (see log.Entry).
 	rec := slog.NewRecord(time.Time{}, slog.LevelWarn, "no time", 0)
 	if err := h.Handle(ctx, rec); err != nil {
 		t.Fatal(err)

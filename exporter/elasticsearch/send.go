@@ -295,6 +295,10 @@ func (s *sender) deliver(b *batch) bool {
 			okR := s.deliver(right)
 			return okL && okR
 		case out.fatal != nil:
+			if nb := e.reframe(b); nb != nil {
+				b = nb
+				continue
+			}
 			reason, _ := json.Marshal(map[string]string{"type": "bulk_request_rejected", "reason": out.fatal.Error()})
 			for i := 0; i < b.n(); i++ {
 				e.deadLetter(b.item(i), out.status, reason)
@@ -368,6 +372,38 @@ func (s *sender) deliver(b *batch) bool {
 		}
 		e.sleep(e.backoff(attempt))
 	}
+}
+
+// reframe answers a bulk request rejected as a whole. enqueue does not
+// look for line breaks inside documents (the log.Entry contract rules
+// them out), but one would break the NDJSON framing of every item after
+// it: so when a request fails, the line breaks inside documents become
+// spaces (counted as Repaired) and the batch is returned to be sent again.
+// It returns nil when no document has one.
+func (e *Exporter) reframe(b *batch) *batch {
+	var nb *batch
+	for i := 0; i < b.n(); i++ {
+		it := b.item(i)
+		if bytes.Count(it, []byte{'\n'}) == 2 {
+			continue
+		}
+		if nb == nil {
+			nb = e.subset(b, 0, b.n(), nil)
+		}
+		it = nb.item(i)
+		doc := it[bytes.IndexByte(it, '\n')+1 : len(it)-1]
+		for j, c := range doc {
+			if c == '\n' {
+				doc[j] = ' '
+			}
+		}
+		e.st.repaired.Add(1)
+	}
+	if nb != nil {
+		e.report(errors.New("elasticsearch: line breaks inside a document became spaces (log.Entry.Doc must be one line)"))
+		e.replaceBatch(b, nb)
+	}
+	return nb
 }
 
 // metadataFields are the names Elasticsearch reserves at the top level of
