@@ -186,7 +186,7 @@ func TestMappingConflictsAreAllStored(t *testing.T) {
 	}
 	// Stored and searchable as keywords, whatever the first value's type.
 	for _, q := range []struct{ field, value string }{
-		{"attributes._id", `"mongo-1"`}, {"attributes._index", `"x"`}, {"user._id", `"nested is fine"`},
+		{"_id_2", `"mongo-1"`}, {"_index_2", `"x"`}, {"user._id", `"nested is fine"`},
 		{"n", `"abc"`}, {"n", `"1"`}, {"http", `"x"`}, {"http.request.method", `"POST"`},
 		{"flag", `"maybe"`}, {"user.id", `"seven"`}, {"user.id", `"7"`}, {"when", `"yesterday"`}, {"n.deep", `"true"`},
 	} {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/glassbox-obs/glassbox/internal/ecs"
 )
 
 // sender is one worker's reusable state.
@@ -406,21 +408,14 @@ func (e *Exporter) reframe(b *batch) *batch {
 	return nb
 }
 
-// metadataFields are the names Elasticsearch reserves at the top level of
-// a document ("Field [_id] is a metadata field and cannot be added inside a
-// document").
-var metadataFields = map[string]bool{
-	"_id": true, "_index": true, "_source": true, "_routing": true, "_ignored": true,
-	"_ignored_source": true, "_seq_no": true, "_primary_term": true, "_version": true,
-	"_tier": true, "_field_names": true, "_doc_count": true, "_data_stream_timestamp": true,
-	"_nested_path": true, "_feature": true, "_tsid": true, "_ts_routing_hash": true, "_size": true,
-}
-
-// repairItem rewrites an item that Elasticsearch rejected because a user
-// attribute used a metadata field name (a top-level "_id" is common): the
-// offending top-level keys move under "attributes.", so the record is
-// stored instead of dead-lettered. It reports false for any other error,
-// or when there is nothing to rename (so a repair is tried once).
+// repairItem is the safety net for a document that Elasticsearch
+// rejected because a top-level key is a metadata field name (a top-level
+// "_id" is common). glassbox's encoders never write one (see ecs.Keys);
+// a document from another producer of log.Entry values may. The offending
+// keys are renamed by ecs.RenameMetadataFields ("_id" becomes "_id_2"),
+// so the record is stored instead of dead-lettered, and counted as
+// Repaired. It reports false for any other error, or when there is
+// nothing to rename (so a repair is tried once).
 func repairItem(item, reason []byte) ([]byte, bool) {
 	if !bytes.Contains(reason, []byte("is a metadata field and cannot be added inside a document")) {
 		return nil, false
@@ -429,55 +424,13 @@ func repairItem(item, reason []byte) ([]byte, bool) {
 	if nl < 0 {
 		return nil, false
 	}
-	doc, changed := renameMetadataKeys(item[nl+1:])
+	doc, changed := ecs.RenameMetadataFields(item[nl+1:])
 	if !changed {
 		return nil, false
 	}
-	out := make([]byte, 0, len(item)+32)
+	out := make([]byte, 0, len(item)+8)
 	out = append(out, item[:nl+1]...)
 	return append(out, doc...), true
-}
-
-// renameMetadataKeys prefixes the top-level keys of a JSON object that are
-// metadata field names with "attributes.".
-func renameMetadataKeys(doc []byte) ([]byte, bool) {
-	var out []byte
-	last, depth, changed := 0, 0, false
-	for i := 0; i < len(doc); i++ {
-		switch doc[i] {
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-		case '"':
-			j := i + 1
-			for j < len(doc) && doc[j] != '"' {
-				if doc[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			if j >= len(doc) {
-				return doc, false
-			}
-			if depth == 1 {
-				k := j + 1
-				for k < len(doc) && (doc[k] == ' ' || doc[k] == '\t' || doc[k] == '\r') {
-					k++
-				}
-				if k < len(doc) && doc[k] == ':' && metadataFields[string(doc[i+1:j])] {
-					out = append(out, doc[last:i+1]...)
-					out = append(out, "attributes."...)
-					last, changed = i+1, true
-				}
-			}
-			i = j
-		}
-	}
-	if !changed {
-		return doc, false
-	}
-	return append(out, doc[last:]...), true
 }
 
 // subset copies items [from,to) of b, or the items listed in idx, into a
