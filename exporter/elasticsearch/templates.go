@@ -18,7 +18,7 @@ import (
 
 // TemplateVersion is the version of the templates and ILM policy this
 // package installs. InstallTemplates never replaces a newer version.
-const TemplateVersion = 1
+const TemplateVersion = 2
 
 // Names of what InstallTemplates installs.
 const (
