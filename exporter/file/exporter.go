@@ -11,7 +11,6 @@ import (
 	"go.opentelemetry.io/otel"
 
 	"github.com/glassbox-obs/glassbox/internal/errorhandler"
-	"github.com/glassbox-obs/glassbox/internal/jsonenc"
 	"github.com/glassbox-obs/glassbox/log"
 )
 
@@ -105,13 +104,11 @@ func (e *Exporter) Files() (logs, traces string) {
 	return e.streams[logsStream].path(), e.streams[tracesStream].path()
 }
 
-// enqueue copies doc as one line into stream i's queue, inserting
-// @timestamp first when ts is not zero. It never blocks on the disk.
-func (e *Exporter) enqueue(i int, doc []byte, ts time.Time) {
+// enqueue copies doc, one complete document (the log.Entry.Doc
+// contract; span documents follow the same rules), as one line into
+// stream i's queue. It never blocks on the disk.
+func (e *Exporter) enqueue(i int, doc []byte) {
 	size := int64(len(doc)) + 1
-	if !ts.IsZero() {
-		size += tsLen
-	}
 	e.mu.Lock()
 	e.st.produced++
 	switch {
@@ -126,7 +123,7 @@ func (e *Exporter) enqueue(i int, doc []byte, ts time.Time) {
 		return
 	}
 	before := len(e.pend[i])
-	e.pend[i] = appendLine(e.pend[i], doc, ts)
+	e.pend[i] = appendLine(e.pend[i], doc)
 	e.pendN[i]++
 	e.queued += int64(len(e.pend[i]) - before)
 	e.mu.Unlock()
@@ -138,35 +135,12 @@ func (e *Exporter) enqueue(i int, doc []byte, ts time.Time) {
 
 var errQueueFull = errors.New("file: queue full, newest record dropped")
 
-// tsLen is the room `{"@timestamp":"2006-01-02T15:04:05.000000000Z",` takes.
-const tsLen = 48
-
-// appendLine appends doc as one NDJSON line: @timestamp inserted first when
-// ts is not zero (a record slog gave no time), a line break inside the
-// document made a space (documents never contain one, but a broken one
-// must cost only itself), and a final '\n'. It is the framing of the
-// Elasticsearch exporter's bulk body, so that both hold the same document.
-func appendLine(dst, doc []byte, ts time.Time) []byte {
-	if !ts.IsZero() {
-		dst = append(dst, `{"@timestamp":`...)
-		dst = jsonenc.AppendTime(dst, ts)
-		if len(doc) > 1 && doc[1] != '}' {
-			dst = append(dst, ',')
-		}
-		if len(doc) > 0 {
-			doc = doc[1:]
-		}
-	}
+// appendLine appends doc as one NDJSON line with its final '\n'.
+func appendLine(dst, doc []byte) []byte {
 	if n := len(doc); n > 0 && doc[n-1] == '\n' {
 		doc = doc[:n-1]
 	}
-	start := len(dst)
 	dst = append(dst, doc...)
-	for j := start; j < len(dst); j++ {
-		if dst[j] == '\n' {
-			dst[j] = ' '
-		}
-	}
 	return append(dst, '\n')
 }
 
@@ -309,8 +283,6 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 	})
 	return e.shutdownErr
 }
-
-var zeroTime time.Time
 
 // dropClosed counts n documents written to a sink or processor that was
 // shut down.

@@ -20,14 +20,14 @@ import (
 
 	"github.com/glassbox-obs/glassbox"
 	"github.com/glassbox-obs/glassbox/exporter/file"
-	"github.com/glassbox-obs/glassbox/internal/ecs"
+	"github.com/glassbox-obs/glassbox/internal/ecs/spandoc"
 	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/trace"
 )
 
 // TestSameBytesAsOtherSinks: the logs file holds exactly the bytes the
 // console sink got, and the traces file exactly the span documents the
-// Elasticsearch exporter builds (ecs.AppendSpan), one per line.
+// Elasticsearch exporter builds (spandoc.Append), one per line.
 func TestSameBytesAsOtherSinks(t *testing.T) {
 	svc := log.Service{Name: "checkout", Version: "1.2.3"}
 	exp, dir := newExporter(t, file.WithService(svc))
@@ -72,7 +72,7 @@ func TestSameBytesAsOtherSinks(t *testing.T) {
 	for _, s := range snaps {
 		svc := svc
 		svc.Fill()
-		want = append(ecs.AppendSpan(want, s, &svc, log.NewRedactor()), '\n')
+		want = append(spandoc.Append(want, s, &svc, log.NewRedactor()), '\n')
 	}
 	spans, err := os.ReadFile(filepath.Join(dir, "traces-checkout-default.ndjson"))
 	if err != nil {

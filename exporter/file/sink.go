@@ -7,7 +7,7 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
-	"github.com/glassbox-obs/glassbox/internal/ecs"
+	"github.com/glassbox-obs/glassbox/internal/ecs/spandoc"
 	"github.com/glassbox-obs/glassbox/log"
 )
 
@@ -26,18 +26,15 @@ var (
 	_ log.Flusher = (*logSink)(nil)
 )
 
-// Write queues ent.Doc as it is (inserting @timestamp when the record had
-// none). It never blocks on the disk and never fails.
+// Write queues ent.Doc as it is: the log.Entry contract makes it a
+// complete document on one line, the bytes every other sink ships. It
+// never blocks on the disk and never fails.
 func (s *logSink) Write(_ context.Context, ent *log.Entry) error {
 	if s.closed.Load() {
 		s.e.dropClosed(1)
 		return nil
 	}
-	if ent.HasTimestamp() {
-		s.e.enqueue(logsStream, ent.Doc, zeroTime)
-	} else {
-		s.e.enqueue(logsStream, ent.Doc, ent.Time)
-	}
+	s.e.enqueue(logsStream, ent.Doc)
 	return nil
 }
 
@@ -53,7 +50,7 @@ func (s *logSink) Shutdown(ctx context.Context) error {
 
 // SpanProcessor returns the span processor that writes every sampled span,
 // when it ends, to the traces file as the ECS span document the
-// Elasticsearch exporter sends (internal/ecs.AppendSpan). It encodes on the
+// Elasticsearch exporter sends (internal/ecs/spandoc.Append). It encodes on the
 // ending goroutine and queues the bytes, so there is no batch processor in
 // between whose drops would go uncounted. Its Shutdown flushes and stops
 // accepting spans but leaves the Exporter running; call Exporter.Shutdown
@@ -82,8 +79,8 @@ func (p *spanProcessor) OnEnd(s sdktrace.ReadOnlySpan) {
 		return
 	}
 	bp := spanBufPool.Get().(*[]byte)
-	*bp = ecs.AppendSpan((*bp)[:0], s, &p.e.cfg.service, p.e.cfg.redactor)
-	p.e.enqueue(tracesStream, *bp, zeroTime)
+	*bp = spandoc.Append((*bp)[:0], s, &p.e.cfg.service, p.e.cfg.redactor)
+	p.e.enqueue(tracesStream, *bp)
 	if cap(*bp) <= 64<<10 {
 		spanBufPool.Put(bp)
 	}

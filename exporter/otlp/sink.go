@@ -79,7 +79,7 @@ func (s *Sink) Write(ctx context.Context, e *log.Entry) error {
 		ctx = context.Background()
 	}
 	var r otellog.Record
-	if e.HasTimestamp() {
+	if !e.Untimed {
 		r.SetTimestamp(e.Time)
 	}
 	r.SetObservedTimestamp(e.Time)
