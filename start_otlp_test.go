@@ -486,8 +486,14 @@ func TestOTLPShutdownOnTimeWhenCollectorHangs(t *testing.T) {
 			case <-time.After(otlptest.WaitTimeout):
 				t.Fatal("Shutdown did not return by its deadline")
 			}
-			// Free the exporters' goroutines (goleak).
-			srv.Close()
+			// The span and the record the collector held are counted as
+			// dropped at shutdown, not left in flight.
+			st := tel.Stats()
+			for name, o := range map[string]otlp.Stats{"spans": st.OTLPSpans, "logs": st.OTLPLogs} {
+				if o.Produced != 1 || o.InFlight != 0 || o.Dropped.Shutdown != 1 {
+					t.Errorf("OTLP %s after Shutdown: got %+v, want the one item dropped at shutdown, none in flight", name, o)
+				}
+			}
 		})
 	}
 }
