@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"google.golang.org/grpc/codes"
@@ -475,5 +477,49 @@ func TestParseProtocol(t *testing.T) {
 				t.Errorf("ParseProtocol(%q): got %q, %v; want %q, error %v", tt.in, got, err, tt.want, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestCompressionNoneWinsOverEnvironment: WithCompression("none") beats
+// OTEL_EXPORTER_OTLP_COMPRESSION=gzip over both protocols, and says
+// nothing to the OTel error handler (the SDK's trace gRPC exporter knows
+// no name for "none" and reports any other as invalid).
+func TestCompressionNoneWinsOverEnvironment(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")
+	var (
+		mu       sync.Mutex
+		reported []error
+	)
+	prev := otel.GetErrorHandler()
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		reported = append(reported, err)
+	}))
+	defer otel.SetErrorHandler(prev)
+	for _, p := range protocols {
+		for _, compression := range []string{"none", ""} {
+			srv := newServer(t, p)
+			var opts []Option
+			if compression != "" {
+				opts = append(opts, WithCompression(compression))
+			}
+			pl := newPipeline(t, p, srv.Endpoint(), opts...)
+			pl.logger.Info("hi")
+			_, sp := pl.tp.Tracer("t").Start(context.Background(), "op")
+			sp.End()
+			pl.flush(t)
+			for _, sig := range []otlptest.Signal{otlptest.Traces, otlptest.Logs} {
+				r := srv.WaitRequests(t, sig, 1)[0]
+				if want := compression == ""; r.Gzip != want {
+					t.Errorf("%s %s with compression %q: gzip %v, want %v", p, sig, compression, r.Gzip, want)
+				}
+			}
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reported) > 0 {
+		t.Errorf("OTel error handler: got %v, want nothing reported", reported)
 	}
 }
