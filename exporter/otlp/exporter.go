@@ -20,9 +20,11 @@ import (
 )
 
 // NewSpanExporter returns the OTel SDK's OTLP span exporter for the
-// configured protocol. Options win over the OTEL_EXPORTER_OTLP_* variables,
-// which the exporter reads itself. It opens no connection until the first
-// export. Use it with NewSpanProcessor.
+// configured protocol, wrapped so that the timeout (WithTimeout) bounds a
+// whole export, retries included, and a collector that refuses connections
+// is retried like one that answers Unavailable. Options win over the
+// OTEL_EXPORTER_OTLP_* variables, which the exporter reads itself. It opens
+// no connection until the first export. Use it with NewSpanProcessor.
 func NewSpanExporter(ctx context.Context, opts ...Option) (sdktrace.SpanExporter, error) {
 	c := newConfig("TRACES", opts)
 	if c.err != nil {
@@ -44,13 +46,14 @@ func NewSpanExporter(ctx context.Context, opts ...Option) (sdktrace.SpanExporter
 	if err != nil {
 		return nil, fmt.Errorf("otlp: span exporter: %w", err)
 	}
-	return exp, nil
+	return &spanExporter{next: exp, policy: newExportPolicy(c)}, nil
 }
 
 // NewLogExporter returns the OTel SDK's OTLP log exporter for the
-// configured protocol. Options win over the OTEL_EXPORTER_OTLP_* variables,
-// which the exporter reads itself. It opens no connection until the first
-// export. Use it with NewSink.
+// configured protocol, wrapped as NewSpanExporter's is (timeout and
+// retries). Options win over the OTEL_EXPORTER_OTLP_* variables, which the
+// exporter reads itself. It opens no connection until the first export.
+// Use it with NewSink.
 func NewLogExporter(ctx context.Context, opts ...Option) (sdklog.Exporter, error) {
 	c := newConfig("LOGS", opts)
 	if c.err != nil {
@@ -72,7 +75,7 @@ func NewLogExporter(ctx context.Context, opts ...Option) (sdklog.Exporter, error
 	if err != nil {
 		return nil, fmt.Errorf("otlp: log exporter: %w", err)
 	}
-	return exp, nil
+	return &logExporter{next: exp, policy: newExportPolicy(c)}, nil
 }
 
 // optionSet is how one of the SDK's four OTLP exporter packages spells

@@ -43,11 +43,18 @@ func ParseProtocol(s string) (Protocol, error) {
 // buffers when neither an option nor the environment says otherwise.
 const DefaultMaxQueueSize = 2048
 
+// DefaultTimeout bounds one export, retries included, when neither an
+// option nor the environment says otherwise.
+const DefaultTimeout = 10 * time.Second
+
 // RetryConfig is the retry policy for failures the OTLP specification calls
-// retryable (gRPC Unavailable, ResourceExhausted with RetryInfo, ...;
-// HTTP 429, 502, 503, 504). The server's RetryInfo or Retry-After is
-// honoured; otherwise the delay grows exponentially with jitter from
-// InitialInterval to MaxInterval, until MaxElapsedTime has passed.
+// retryable: the collector cannot be reached (connection refused, over
+// gRPC and HTTP alike), gRPC Unavailable, ResourceExhausted with
+// RetryInfo, ...; HTTP 429, 502, 503, 504. The server's RetryInfo or
+// Retry-After is honoured; otherwise the delay grows exponentially with
+// jitter from InitialInterval to MaxInterval, until MaxElapsedTime has
+// passed or the export's timeout (WithTimeout) ends it, whichever comes
+// first.
 type RetryConfig struct {
 	// Enabled turns retrying on.
 	Enabled bool
@@ -56,8 +63,13 @@ type RetryConfig struct {
 	// MaxInterval caps the delay between retries.
 	MaxInterval time.Duration
 	// MaxElapsedTime is how long an export keeps retrying; the export's
-	// own deadline may end it earlier.
+	// timeout may end it earlier.
 	MaxElapsedTime time.Duration
+}
+
+// defaultRetry is the OTel exporters' own default policy.
+func defaultRetry() RetryConfig {
+	return RetryConfig{Enabled: true, InitialInterval: 5 * time.Second, MaxInterval: 30 * time.Second, MaxElapsedTime: time.Minute}
 }
 
 // Option configures the constructors of this package.
@@ -80,6 +92,10 @@ type config struct {
 	resource     *sdkresource.Resource
 	errorHandler otel.ErrorHandler
 	err          error
+
+	// onRetry, when set (by tests), is called before each retry of a
+	// connection failure.
+	onRetry func(error)
 }
 
 // newConfig applies opts over the defaults. signal is "TRACES" or "LOGS",
@@ -100,6 +116,20 @@ func newConfig(signal string, opts []Option) config {
 		}
 		c.protocol = p
 	}
+	if c.timeout <= 0 {
+		c.timeout = DefaultTimeout
+		if d, err := envTimeout(signal); err != nil {
+			if c.err == nil {
+				c.err = err
+			}
+		} else if d > 0 {
+			c.timeout = d
+		}
+	}
+	if c.retry == nil {
+		r := defaultRetry()
+		c.retry = &r
+	}
 	if c.queueSize <= 0 {
 		env := "OTEL_BSP_MAX_QUEUE_SIZE"
 		if signal == "LOGS" {
@@ -114,6 +144,23 @@ func newConfig(signal string, opts []Option) config {
 		c.errorHandler = otel.GetErrorHandler()
 	}
 	return c
+}
+
+// envTimeout reads OTEL_EXPORTER_OTLP_<signal>_TIMEOUT, then
+// OTEL_EXPORTER_OTLP_TIMEOUT (milliseconds); 0 when neither is set.
+func envTimeout(signal string) (time.Duration, error) {
+	for _, name := range []string{"OTEL_EXPORTER_OTLP_" + signal + "_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"} {
+		v := strings.TrimSpace(os.Getenv(name))
+		if v == "" {
+			continue
+		}
+		ms, err := strconv.Atoi(v)
+		if err != nil || ms <= 0 {
+			return 0, fmt.Errorf("%s: %q is not a positive number of milliseconds", name, v)
+		}
+		return time.Duration(ms) * time.Millisecond, nil
+	}
+	return 0, nil
 }
 
 // WithProtocol selects the transport. Default: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL
@@ -153,8 +200,11 @@ func WithInsecure() Option {
 	return optionFunc(func(c *config) { c.insecure = true })
 }
 
-// WithTimeout bounds each export attempt. Default: OTEL_EXPORTER_OTLP_TIMEOUT
-// (milliseconds) and the per-signal variables, then 10s.
+// WithTimeout bounds one whole export: every attempt and the waits between
+// retries (see RetryConfig) end by it, and then the batch counts as failed.
+// Default: OTEL_EXPORTER_OTLP_TRACES_TIMEOUT or OTEL_EXPORTER_OTLP_LOGS_TIMEOUT,
+// then OTEL_EXPORTER_OTLP_TIMEOUT (milliseconds; anything but a positive
+// integer is an error), then 10s.
 func WithTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.timeout = d })
 }
@@ -179,9 +229,10 @@ func WithTLSClientConfig(tc *tls.Config) Option {
 	return optionFunc(func(c *config) { c.tlsConfig = tc })
 }
 
-// WithRetry sets the retry policy. Default: the exporters' own policy
-// (retrying enabled, 5s initial and 30s maximum interval, for up to a
-// minute).
+// WithRetry sets the retry policy; RetryConfig{} turns retrying off.
+// Default: the OTel exporters' own policy (retrying enabled, 5s initial and
+// 30s maximum interval, for up to a minute), within the export's timeout
+// (WithTimeout). No environment variable sets it.
 func WithRetry(rc RetryConfig) Option {
 	return optionFunc(func(c *config) { c.retry = &rc })
 }
