@@ -13,8 +13,8 @@ import (
 // public glassbox package (listed with go list at test time, so new ones
 // are covered) and does nothing else, runs it with an empty environment
 // and expects no output at all: nothing runs at package initialisation.
-// (It printed "invalid compression type: ''" on stderr when the OTLP
-// exporter built SDK options in package-level variables.)
+// (It printed an "invalid compression type" warning on stderr when the
+// OTLP exporter built SDK options in package-level variables.)
 func TestImportingEveryPackageIsSilent(t *testing.T) {
 	t.Parallel()
 	pkgs := testutil.PublicPackages(t)
