@@ -3,8 +3,6 @@ package otlp
 import (
 	"crypto/tls"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -89,56 +87,28 @@ type config struct {
 	tlsConfig    *tls.Config
 	retry        *RetryConfig
 	queueSize    int
+	bsp          bspConfig // spans only
 	resource     *sdkresource.Resource
 	errorHandler otel.ErrorHandler
-	err          error
+	err          error   // a bad option or variable: constructors fail
+	warnings     []error // ignored variables, reported by NewSpanProcessor and NewSink
 
 	// onRetry, when set (by tests), is called before each retry of a
 	// connection failure.
 	onRetry func(error)
 }
 
-// newConfig applies opts over the defaults. signal is "TRACES" or "LOGS",
-// for the variables this package resolves itself.
+// newConfig applies opts, then fills what they leave unset from the
+// environment (see env.go) and the defaults. signal is "TRACES" or "LOGS".
 func newConfig(signal string, opts []Option) config {
 	c := config{}
 	for _, o := range opts {
 		o.apply(&c)
 	}
-	if c.protocol == "" {
-		v := os.Getenv("OTEL_EXPORTER_OTLP_" + signal + "_PROTOCOL")
-		if v == "" {
-			v = os.Getenv("OTEL_EXPORTER_OTLP_PROTOCOL")
-		}
-		p, err := ParseProtocol(v)
-		if err != nil && c.err == nil {
-			c.err = err
-		}
-		c.protocol = p
-	}
-	if c.timeout <= 0 {
-		c.timeout = DefaultTimeout
-		if d, err := envTimeout(signal); err != nil {
-			if c.err == nil {
-				c.err = err
-			}
-		} else if d > 0 {
-			c.timeout = d
-		}
-	}
+	c.loadEnv(signal)
 	if c.retry == nil {
 		r := defaultRetry()
 		c.retry = &r
-	}
-	if c.queueSize <= 0 {
-		env := "OTEL_BSP_MAX_QUEUE_SIZE"
-		if signal == "LOGS" {
-			env = "OTEL_BLRP_MAX_QUEUE_SIZE"
-		}
-		c.queueSize = DefaultMaxQueueSize
-		if n, err := strconv.Atoi(strings.TrimSpace(os.Getenv(env))); err == nil && n > 0 {
-			c.queueSize = n
-		}
 	}
 	if c.errorHandler == nil {
 		c.errorHandler = otel.GetErrorHandler()
@@ -146,31 +116,15 @@ func newConfig(signal string, opts []Option) config {
 	return c
 }
 
-// envTimeout reads OTEL_EXPORTER_OTLP_<signal>_TIMEOUT, then
-// OTEL_EXPORTER_OTLP_TIMEOUT (milliseconds); 0 when neither is set.
-func envTimeout(signal string) (time.Duration, error) {
-	for _, name := range []string{"OTEL_EXPORTER_OTLP_" + signal + "_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"} {
-		v := strings.TrimSpace(os.Getenv(name))
-		if v == "" {
-			continue
-		}
-		ms, err := strconv.Atoi(v)
-		if err != nil || ms <= 0 {
-			return 0, fmt.Errorf("%s: %q is not a positive number of milliseconds", name, v)
-		}
-		return time.Duration(ms) * time.Millisecond, nil
-	}
-	return 0, nil
-}
-
 // WithProtocol selects the transport. Default: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL
-// or OTEL_EXPORTER_OTLP_LOGS_PROTOCOL, then OTEL_EXPORTER_OTLP_PROTOCOL,
-// then http/protobuf.
+// or OTEL_EXPORTER_OTLP_LOGS_PROTOCOL, then OTEL_EXPORTER_OTLP_PROTOCOL
+// (another value than grpc or http/protobuf makes the constructors fail,
+// naming the variable), then http/protobuf.
 func WithProtocol(p Protocol) Option {
 	return optionFunc(func(c *config) {
 		pp, err := ParseProtocol(string(p))
 		if err != nil {
-			c.err = err
+			c.fail(err)
 			return
 		}
 		c.protocol = pp
@@ -217,7 +171,7 @@ func WithCompression(name string) Option {
 		case "gzip", "none":
 			c.compression = n
 		default:
-			c.err = fmt.Errorf("unsupported OTLP compression %q (want gzip or none)", name)
+			c.fail(fmt.Errorf("unsupported OTLP compression %q (want gzip or none)", name))
 		}
 	})
 }
@@ -240,7 +194,8 @@ func WithRetry(rc RetryConfig) Option {
 // WithMaxQueueSize bounds how many spans (NewSpanProcessor) or log records
 // (NewSink) wait for export, including those being exported; beyond it new
 // ones are dropped and counted. Default: OTEL_BSP_MAX_QUEUE_SIZE or
-// OTEL_BLRP_MAX_QUEUE_SIZE, then 2048.
+// OTEL_BLRP_MAX_QUEUE_SIZE (a value that is not a positive integer is
+// reported to the error handler and ignored), then 2048.
 func WithMaxQueueSize(n int) Option {
 	return optionFunc(func(c *config) { c.queueSize = n })
 }

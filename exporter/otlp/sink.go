@@ -51,6 +51,9 @@ var (
 // and WithErrorHandler apply.
 func NewSink(exp sdklog.Exporter, opts ...Option) *Sink {
 	cfg := newConfig("LOGS", opts)
+	for _, w := range cfg.warnings {
+		cfg.errorHandler.Handle(w)
+	}
 	s := &Sink{c: &counters{limit: int64(cfg.queueSize)}, errh: cfg.errorHandler, abort: newAbandonment()}
 	s.bp = sdklog.NewBatchProcessor(&decodingExporter{next: exp, s: s}, sdklog.WithMaxQueueSize(cfg.queueSize))
 	popts := []sdklog.LoggerProviderOption{sdklog.WithProcessor(s.bp)}

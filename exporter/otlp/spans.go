@@ -17,9 +17,11 @@ const flushSlack = 64
 // with a bounded queue that counts what it drops and counters for what it
 // exports (see Stats). Ending a span never waits for the collector.
 //
-// The SDK reads OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_EXPORT_TIMEOUT and
-// OTEL_BSP_MAX_EXPORT_BATCH_SIZE; the queue size comes from WithMaxQueueSize
-// or OTEL_BSP_MAX_QUEUE_SIZE. Only sampled spans are exported.
+// OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_EXPORT_TIMEOUT and
+// OTEL_BSP_MAX_EXPORT_BATCH_SIZE configure the batching (a value that is
+// not a positive integer is reported to the error handler and ignored);
+// the queue size comes from WithMaxQueueSize or OTEL_BSP_MAX_QUEUE_SIZE.
+// Only sampled spans are exported.
 type SpanProcessor struct {
 	bsp   sdktrace.SpanProcessor
 	c     *counters
@@ -34,10 +36,16 @@ var _ sdktrace.SpanProcessor = (*SpanProcessor)(nil)
 // WithMaxQueueSize and WithErrorHandler apply.
 func NewSpanProcessor(exp sdktrace.SpanExporter, opts ...Option) *SpanProcessor {
 	cfg := newConfig("TRACES", opts)
+	for _, w := range cfg.warnings {
+		cfg.errorHandler.Handle(w)
+	}
 	p := &SpanProcessor{c: &counters{limit: int64(cfg.queueSize)}, errh: cfg.errorHandler, abort: newAbandonment()}
 	p.bsp = sdktrace.NewBatchSpanProcessor(
 		&countingSpanExporter{next: exp, p: p},
 		sdktrace.WithMaxQueueSize(cfg.queueSize+flushSlack),
+		sdktrace.WithMaxExportBatchSize(cfg.bsp.maxExportBatchSize),
+		sdktrace.WithBatchTimeout(cfg.bsp.scheduleDelay),
+		sdktrace.WithExportTimeout(cfg.bsp.exportTimeout),
 	)
 	return p
 }

@@ -3,6 +3,7 @@ package otlp
 import (
 	"context"
 	"sync/atomic"
+	"time"
 )
 
 // Stats account for every span or log record handed to a SpanProcessor or
@@ -123,10 +124,20 @@ func (c *counters) outcomeOf(ctx context.Context, err error) outcome {
 	switch {
 	case err == nil:
 		return exported
-	case ctx.Err() != nil && c.state.Load()&gateClosed != 0:
+	case done(ctx) && c.state.Load()&gateClosed != 0:
 		return shutdownCut
 	}
 	return exportFailed
+}
+
+// done reports whether ctx is done or its deadline has passed (gRPC fails
+// a call at its deadline a moment before the context says so).
+func done(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 // closeGate refuses every item from now on (counted in Dropped.Shutdown).
