@@ -96,8 +96,5 @@ func (c *config) loadEnv() error {
 	if err := c.es.loadEnv(env); err != nil {
 		return err
 	}
-	if err := c.otlp.loadEnv(env); err != nil {
-		return err
-	}
-	return c.sentry.loadEnv(env)
+	return c.otlp.loadEnv(env) // the Sentry exporter reads its own
 }

@@ -96,6 +96,7 @@ func (b *builder) finish() *Telemetry {
 			otel.SetTracerProvider(prevTP)
 			otel.SetTextMapPropagator(prevProp)
 		}
+		t.restore = t.setMiddlewareDefault(t.restore)
 	}
 	return t
 }

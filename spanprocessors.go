@@ -5,8 +5,42 @@ import (
 	"errors"
 	"sync"
 
+	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/glassbox-obs/glassbox/trace"
 )
+
+// CorrelationSpanProcessor stamps every span with the correlation ID of the
+// context it is started in (attribute correlation.id, see
+// trace.CorrelationAttribute), so that spans started by application code
+// and by instrumentation libraries inside a request are found by the same
+// query as its logs. Spans started without a correlation ID in their
+// context are left alone.
+//
+// Start registers it first on the TracerProvider it builds; register it
+// yourself, before the exporting processors, on a TracerProvider you build.
+// It lives here rather than in package trace so that trace depends on the
+// OpenTelemetry API only. It is stateless and safe for concurrent use.
+type CorrelationSpanProcessor struct{}
+
+var _ sdktrace.SpanProcessor = CorrelationSpanProcessor{}
+
+// OnStart sets correlation.id from ctx.
+func (CorrelationSpanProcessor) OnStart(ctx context.Context, s sdktrace.ReadWriteSpan) {
+	if id, ok := trace.CorrelationID(ctx); ok {
+		s.SetAttributes(attribute.String(trace.CorrelationAttribute, id))
+	}
+}
+
+// OnEnd does nothing.
+func (CorrelationSpanProcessor) OnEnd(sdktrace.ReadOnlySpan) {}
+
+// Shutdown does nothing.
+func (CorrelationSpanProcessor) Shutdown(context.Context) error { return nil }
+
+// ForceFlush does nothing.
+func (CorrelationSpanProcessor) ForceFlush(context.Context) error { return nil }
 
 // fanoutProcessor hands every span to several processors and shuts them
 // down in parallel. The SDK's TracerProvider shuts its processors down one

@@ -125,6 +125,8 @@ func TestElasticsearchBadEnvironment(t *testing.T) {
 		{"ca cert", "ELASTICSEARCH_CA_CERT", filepath.Join(t.TempDir(), "missing.pem"), "ELASTICSEARCH_CA_CERT"},
 		{"templates", "GLASSBOX_ELASTICSEARCH_TEMPLATES", "perhaps", "GLASSBOX_ELASTICSEARCH_TEMPLATES"},
 		{"retention", "GLASSBOX_ELASTICSEARCH_RETENTION", "-3d", "GLASSBOX_ELASTICSEARCH_RETENTION"},
+		{"spool mode", "GLASSBOX_SPOOL_MODE", "sometimes", "GLASSBOX_SPOOL_MODE"},
+		{"spool fsync", "GLASSBOX_SPOOL_FSYNC", "every", "GLASSBOX_SPOOL_FSYNC"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

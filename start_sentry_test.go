@@ -13,7 +13,20 @@ import (
 	"github.com/glassbox-obs/glassbox/middleware"
 )
 
+// setSentryEnv sets the variables the Sentry exporter reads itself (it
+// reads the process environment, not Start's): these tests cannot run in
+// parallel.
+func setSentryEnv(t *testing.T, kv ...string) {
+	for _, k := range []string{"SENTRY_DSN", "SENTRY_ENVIRONMENT", "SENTRY_RELEASE", "SENTRY_SAMPLE_RATE", "GLASSBOX_KIBANA_URL"} {
+		t.Setenv(k, "")
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		t.Setenv(kv[i], kv[i+1])
+	}
+}
+
 func TestSentryOffWithoutDSN(t *testing.T) {
+	setSentryEnv(t, "GLASSBOX_KIBANA_URL", "https://kibana.example")
 	tel, _ := startT(t, env())
 	if n := len(tel.Observers()); n != 0 {
 		t.Errorf("got %d observers without SENTRY_DSN, want 0", n)
@@ -22,14 +35,14 @@ func TestSentryOffWithoutDSN(t *testing.T) {
 
 func TestSentryFromEnv(t *testing.T) {
 	srv := sentrytest.NewServer(t)
-	tel, _ := startT(t, env(
+	setSentryEnv(t,
 		"SENTRY_DSN", srv.DSN(),
 		"SENTRY_ENVIRONMENT", "staging",
 		"SENTRY_RELEASE", "v1.2.3",
 		"SENTRY_SAMPLE_RATE", "1",
 		"GLASSBOX_KIBANA_URL", "https://kibana.example",
-		"OTEL_SERVICE_NAME", "orders",
-	), WithRedactKeys("account_no"))
+	)
+	tel, _ := startT(t, env("OTEL_SERVICE_NAME", "orders"), WithRedactKeys("account_no"))
 	obs := tel.Observers()
 	if len(obs) != 1 {
 		t.Fatalf("got %d observers, want 1", len(obs))
@@ -66,7 +79,8 @@ func TestSentryFromEnv(t *testing.T) {
 	if link, _ := logs["kibana_discover"].(string); !strings.HasPrefix(link, "https://kibana.example/app/discover#/") {
 		t.Errorf("got kibana link %q", link)
 	}
-	if bc, _ := ev["breadcrumbs"].([]any); len(bc) != 1 {
+	bc, _ := ev["breadcrumbs"].(map[string]any)["values"].([]any)
+	if len(bc) != 1 {
 		t.Errorf("got breadcrumbs %v, want the request's record", ev["breadcrumbs"])
 	}
 	if strings.Contains(string(srv.Envelopes()[0].Raw), "ACC123") {
@@ -76,7 +90,8 @@ func TestSentryFromEnv(t *testing.T) {
 
 func TestSentryCodeOptionsWin(t *testing.T) {
 	srv := sentrytest.NewServer(t)
-	tel, _ := startT(t, env("SENTRY_DSN", "http://nope@127.0.0.1:1/1", "SENTRY_ENVIRONMENT", "from-env"),
+	setSentryEnv(t, "SENTRY_DSN", "http://nope@127.0.0.1:1/1", "SENTRY_ENVIRONMENT", "from-env")
+	tel, _ := startT(t, env(),
 		WithSentry(sentry.WithDSN(srv.DSN()), sentry.WithEnvironment("from-code")))
 	obs := tel.Observers()
 	if len(obs) != 1 {
@@ -98,18 +113,20 @@ func TestSentryCodeOptionsWin(t *testing.T) {
 func TestSentryConfigErrors(t *testing.T) {
 	tests := []struct {
 		name    string
+		env     []string
 		opts    []Option
 		wantErr string
 	}{
-		{"bad sample rate", []Option{env("SENTRY_DSN", "http://k@127.0.0.1:1/1", "SENTRY_SAMPLE_RATE", "lots")}, "SENTRY_SAMPLE_RATE"},
-		{"zero sample rate", []Option{env("SENTRY_DSN", "http://k@127.0.0.1:1/1", "SENTRY_SAMPLE_RATE", "0")}, "SENTRY_SAMPLE_RATE"},
-		{"bad DSN", []Option{env("SENTRY_DSN", "::not a dsn")}, "SENTRY_DSN"},
-		{"bad Kibana URL", []Option{env("GLASSBOX_KIBANA_URL", "kibana:5601")}, "GLASSBOX_KIBANA_URL"},
-		{"WithSentry without DSN", []Option{env(), WithSentry()}, "DSN"},
+		{"bad sample rate", []string{"SENTRY_DSN", "http://k@127.0.0.1:1/1", "SENTRY_SAMPLE_RATE", "lots"}, nil, "SENTRY_SAMPLE_RATE"},
+		{"zero sample rate", []string{"SENTRY_DSN", "http://k@127.0.0.1:1/1", "SENTRY_SAMPLE_RATE", "0"}, nil, "SENTRY_SAMPLE_RATE"},
+		{"bad DSN", []string{"SENTRY_DSN", "::not a dsn"}, nil, "SENTRY_DSN"},
+		{"bad Kibana URL", []string{"SENTRY_DSN", "http://k@127.0.0.1:1/1", "GLASSBOX_KIBANA_URL", "kibana:5601"}, nil, "GLASSBOX_KIBANA_URL"},
+		{"WithSentry without DSN", nil, []Option{WithSentry()}, "DSN"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tel, err := Start(context.Background(), append([]Option{WithLogWriter(nil), WithoutSetDefault()}, tt.opts...)...)
+			setSentryEnv(t, tt.env...)
+			tel, err := Start(context.Background(), append([]Option{WithLogWriter(nil), WithoutSetDefault(), env()}, tt.opts...)...)
 			if err == nil {
 				_ = tel.Shutdown(context.Background())
 				t.Fatalf("got no error, want one naming %s", tt.wantErr)

@@ -157,7 +157,7 @@ func (b *builder) newTracerProvider() *sdktrace.TracerProvider {
 		sdktrace.WithResource(b.resource),
 		// First, so that every exporter sees correlation.id on every span
 		// started inside a request, not only on the middleware's.
-		sdktrace.WithSpanProcessor(trace.CorrelationSpanProcessor{}),
+		sdktrace.WithSpanProcessor(CorrelationSpanProcessor{}),
 	}, b.tpOptions...)
 	switch len(b.spanProcessors) {
 	case 0:

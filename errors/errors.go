@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"runtime"
 	"strconv"
+
+	"github.com/glassbox-obs/glassbox/internal/errtype"
 )
 
 // maxDepth is the number of frames a stack keeps.
@@ -122,10 +124,14 @@ func (e *multiError) Format(f fmt.State, v rune) { format(e, &e.stack, f, v) }
 // attrError is what With returns: the same error with attributes. It has
 // no stack of its own; the stack of the error it wraps is found through
 // Unwrap (errors.As for the log handler, the exception chain for Sentry).
+// It is an errtype.Carrier: error.type and the Sentry exception chain look
+// through it to the error it wraps.
 type attrError struct {
 	err   error
 	attrs []slog.Attr
 }
+
+var _ errtype.Carrier = (*attrError)(nil)
 
 // With returns err with the attributes given as alternating keys and
 // values, or as slog.Attr values, like slog.Logger.Info's args. The result
@@ -141,6 +147,7 @@ func With(err error, args ...any) error {
 
 func (e *attrError) Error() string        { return e.err.Error() }
 func (e *attrError) Unwrap() error        { return e.err }
+func (e *attrError) AttrCarrier()         {}
 func (e *attrError) LogValue() slog.Value { return attrsValue(e) }
 func (e *attrError) Format(f fmt.State, verb rune) {
 	if verb == 'v' && f.Flag('+') {

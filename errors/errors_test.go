@@ -191,3 +191,30 @@ func TestSentryExtractsOurStacks(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorTypeLooksThroughWith: error.type names the error With wraps,
+// never With's own wrapper, however many surround it.
+func TestErrorTypeLooksThroughWith(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"With(Wrap(New))", errors.With(errors.Wrap(errors.New("root"), "charge"), "k", 1), "*errors.Error"},
+		{"With(With(std))", errors.With(errors.With(fs.ErrNotExist, "a", 1), "b", 2), "*errors.errorString"},
+		{"fmt %w of With", fmt.Errorf("load: %w", errors.With(&codeErr{1}, "a", 1)), "*errors_test.codeErr"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			slog.New(log.NewHandler(log.WithWriter(&buf))).Error("failed", "err", tt.err)
+			var doc map[string]any
+			if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+				t.Fatal(err)
+			}
+			if got := doc["error.type"]; got != tt.want {
+				t.Errorf("got error.type %v, want %s", got, tt.want)
+			}
+		})
+	}
+}

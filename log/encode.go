@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -13,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/glassbox-obs/glassbox/internal/errtype"
 	"github.com/glassbox-obs/glassbox/internal/jsonenc"
 )
 
@@ -121,7 +121,7 @@ func (st *state) appendError(b []byte, c *core, key string, err error) []byte {
 	b = st.appendKey(b, "error.message")
 	b = jsonenc.AppendString(b, safeError(err))
 	b = st.appendKey(b, "error.type")
-	b = jsonenc.AppendString(b, errorType(err))
+	b = jsonenc.AppendString(b, errtype.Name(err))
 	if stack := stackOf(err); len(stack) > 0 {
 		b = st.appendKey(b, "error.stack_trace")
 		st.tmp = appendStack(st.tmp[:0], stack)
@@ -196,25 +196,6 @@ func appendStack(b []byte, pcs []uintptr) []byte {
 		}
 		if !more {
 			return b
-		}
-	}
-}
-
-func errorType(err error) string {
-	// Wrappers from fmt.Errorf and errors.Join say little; name the cause.
-	for {
-		switch err.(type) {
-		case interface{ Unwrap() error }:
-			if t := reflect.TypeOf(err).String(); t != "*fmt.wrapError" {
-				return t
-			}
-			next := errors.Unwrap(err)
-			if next == nil {
-				return reflect.TypeOf(err).String()
-			}
-			err = next
-		default:
-			return reflect.TypeOf(err).String()
 		}
 	}
 }

@@ -57,3 +57,12 @@ func ExampleRedactor() {
 	// SSN true
 	// user_id false
 }
+
+func ExampleRedactor_RedactURL() {
+	r := gblog.NewRedactor()
+	fmt.Println(r.RedactURL("https://bob:hunter2@shop.example/cb?user[password]=p&page=2&X-Amz-Signature=f00#access_token=t", 2048))
+	fmt.Println(r.RedactQuery("q=shoes&api_key=k", 1024))
+	// Output:
+	// https://shop.example/cb?user[password]=[REDACTED]&page=2&X-Amz-Signature=[REDACTED]
+	// q=shoes&api_key=[REDACTED]
+}

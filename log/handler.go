@@ -214,7 +214,11 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		b = st.appendPre(b, lv)
 	}
 	if r.NumAttrs() > 0 {
+		top := len(h.levels) == 1
 		r.Attrs(func(a slog.Attr) bool {
+			if top && ownID(a, &ids) {
+				return true // see contextids.go
+			}
 			b = st.appendAttr(b, c, a)
 			return true
 		})

@@ -1,6 +1,11 @@
 package log
 
-import "strings"
+import (
+	"net/url"
+	"strings"
+
+	"github.com/glassbox-obs/glassbox/internal/textsafe"
+)
 
 // Redacted is the value written in place of a redacted one.
 const Redacted = "[REDACTED]"
@@ -129,4 +134,202 @@ func (r *Redactor) Match(key string) bool {
 		}
 	}
 	return false
+}
+
+// MatchQueryKey reports whether the value of the query parameter with the
+// raw (still escaped) key must be redacted. The key is unescaped first
+// ("%74oken" is "token"; a malformed escape is matched as written). It
+// matches when Match matches it, when it is one of the keys that carry the
+// credentials of a presigned URL (below), or when it is a nested key as
+// Rails, PHP and qs write it ("user[password]", "a[b][api_key]") and one
+// of its parts matches either way.
+//
+// The presigned-URL keys, matched whole and ignoring case, are always
+// redacted, whatever the list: AWS's X-Amz-Signature, X-Amz-Credential,
+// X-Amz-Security-Token, AWSAccessKeyId and Signature; Google Cloud
+// Storage's X-Goog-Signature, X-Goog-Credential, GoogleAccessId and
+// Signature; Azure SAS's sig. Azure's other SAS parameters (sv, ss, srt,
+// sp, se, st, spr, sip, sr, and skoid, sktid, skt, ske, sks, skv of a user
+// delegation key) state the permissions, validity and signing identity:
+// without sig the token cannot be used, so they are kept for triage.
+// These are the keys the OpenTelemetry semantic conventions say to redact
+// from url.query and url.full, plus the credential and session-token keys
+// of the same schemes. "signature_version" or "sigma" do not match.
+//
+// A nil Redactor matches no key.
+func (r *Redactor) MatchQueryKey(raw string) bool {
+	if r == nil || raw == "" {
+		return false
+	}
+	k := raw
+	if strings.ContainsAny(k, "%+") {
+		if u, err := url.QueryUnescape(k); err == nil {
+			k = u
+		}
+	}
+	if r.Match(k) || presignedKey(k) {
+		return true
+	}
+	if strings.IndexAny(k, "[]") < 0 {
+		return false
+	}
+	for k != "" {
+		i := strings.IndexAny(k, "[]")
+		if i < 0 {
+			i = len(k)
+		}
+		if part := k[:i]; part != "" && (r.Match(part) || presignedKey(part)) {
+			return true
+		}
+		if i == len(k) {
+			break
+		}
+		k = k[i+1:]
+	}
+	return false
+}
+
+// presignedKey reports whether k carries a presigned URL's credentials
+// (see MatchQueryKey).
+func presignedKey(k string) bool {
+	switch len(k) {
+	case 3:
+		return strings.EqualFold(k, "sig")
+	case 9:
+		return strings.EqualFold(k, "Signature")
+	case 14:
+		return strings.EqualFold(k, "AWSAccessKeyId") || strings.EqualFold(k, "GoogleAccessId")
+	case 15:
+		return strings.EqualFold(k, "X-Amz-Signature")
+	case 16:
+		return strings.EqualFold(k, "X-Goog-Signature") || strings.EqualFold(k, "X-Amz-Credential")
+	case 17:
+		return strings.EqualFold(k, "X-Goog-Credential")
+	case 20:
+		return strings.EqualFold(k, "X-Amz-Security-Token")
+	}
+	return false
+}
+
+// RedactQuery returns the raw query string q (without the '?') as it may
+// be recorded: the value of every parameter whose key MatchQueryKey
+// matches is replaced by Redacted ("k=[REDACTED]"; a key without '=' has
+// no value and is kept), everything else is kept byte for byte as sent,
+// and the result is sanitised like every request-controlled log value
+// (control characters, U+2028/U+2029, bidi controls and invalid UTF-8
+// become U+FFFD) and cut to at most max bytes, ending in "..." where it
+// was cut.
+//
+// Every output that records a query string (the access log's url.query,
+// the server span's url.query, Sentry's query_string) gets it from here,
+// so they agree byte for byte. A nil Redactor redacts no value; the
+// result is still sanitised and cut.
+func (r *Redactor) RedactQuery(q string, max int) string {
+	return textsafe.Sanitize(r.redactQuery(q), max)
+}
+
+// redactQuery is RedactQuery without sanitising. It reads q once and
+// copies it only when a value is redacted.
+func (r *Redactor) redactQuery(q string) string {
+	if r == nil || q == "" {
+		return q
+	}
+	var b []byte // nil until the first redaction
+	for start := 0; start <= len(q); {
+		end := strings.IndexByte(q[start:], '&')
+		if end < 0 {
+			end = len(q)
+		} else {
+			end += start
+		}
+		pair := q[start:end]
+		if key, _, hasVal := strings.Cut(pair, "="); hasVal && r.MatchQueryKey(key) {
+			if b == nil {
+				b = append(make([]byte, 0, len(q)+len(Redacted)), q[:start]...)
+			}
+			b = append(b, key...)
+			b = append(b, '=')
+			b = append(b, Redacted...)
+		} else if b != nil {
+			b = append(b, pair...)
+		}
+		if end < len(q) && b != nil {
+			b = append(b, '&')
+		}
+		start = end + 1
+	}
+	if b == nil {
+		return q
+	}
+	return string(b)
+}
+
+// RedactURL returns the URL u as it may be recorded: without the user
+// info of its authority ("https://user:password@host" becomes
+// "https://host") and without its fragment (which carries OAuth tokens in
+// the implicit flow), its query redacted as RedactQuery does, sanitised
+// and cut to at most max bytes. u may be absolute, scheme-relative
+// ("//host/p?q") or a reference ("/p?q"); it is read as text, never
+// re-encoded, so what is kept is byte for byte what was sent.
+//
+// Every output that records a URL (the client span's url.full, Sentry's
+// request.url, the Referer, Origin and Location headers wherever they are
+// captured) gets it from here. A nil Redactor redacts no query value but
+// still drops the user info and the fragment.
+func (r *Redactor) RedactURL(u string, max int) string {
+	return textsafe.Sanitize(r.redactURL(u), max)
+}
+
+func (r *Redactor) redactURL(u string) string {
+	u, _, _ = strings.Cut(u, "#")
+	base, q, hasQ := strings.Cut(u, "?")
+	base = stripUserinfo(base)
+	if !hasQ {
+		return base
+	}
+	return base + "?" + r.redactQuery(q)
+}
+
+// stripUserinfo removes "user:password@" from the authority of a URL
+// without query and fragment: after "scheme://" or a leading "//", up to
+// the first '/' or '\' (which browsers read as '/').
+func stripUserinfo(s string) string {
+	start := 0
+	if i := strings.Index(s, "://"); i >= 0 {
+		start = i + 3
+	} else if strings.HasPrefix(s, "//") {
+		start = 2
+	} else {
+		return s
+	}
+	end := len(s)
+	if j := strings.IndexAny(s[start:], "/\\"); j >= 0 {
+		end = start + j
+	}
+	if at := strings.LastIndexByte(s[start:end], '@'); at >= 0 {
+		return s[:start] + s[start+at+1:]
+	}
+	return s
+}
+
+// urlHeaders are the HTTP headers whose value is a URL.
+var urlHeaders = [...]string{"Referer", "Origin", "Location", "Content-Location"}
+
+// RedactHeader returns the value of the HTTP header (or gRPC metadata key)
+// name as it may be recorded: Redacted when Match matches the name; for
+// the headers that carry a URL (Referer, Origin, Location,
+// Content-Location, any case) the value as RedactURL returns it; any
+// other value sanitised and cut to at most max bytes. The middleware's
+// captured headers and Sentry's request headers get their values from
+// here. A nil Redactor redacts no name.
+func (r *Redactor) RedactHeader(name, value string, max int) string {
+	if r.Match(name) {
+		return Redacted
+	}
+	for _, h := range urlHeaders {
+		if strings.EqualFold(name, h) {
+			return r.RedactURL(value, max)
+		}
+	}
+	return textsafe.Sanitize(value, max)
 }

@@ -1,18 +1,20 @@
 // Package middleware instruments net/http servers and clients so that one
 // correlation ID and one trace follow each request across services.
 //
-// The server middleware chooses and echoes the correlation ID, starts a
-// server span with the OpenTelemetry HTTP semantic conventions, recovers
-// panics and writes one ECS access-log record per request through
-// log/slog; Transport does the client side (client span, traceparent,
-// tracestate, baggage and X-Correlation-ID on the outgoing request). Every
-// request-controlled value that reaches a log field or span attribute is
-// sanitised (no control characters, no invalid UTF-8, capped length).
-// The gRPC interceptors live in package grpcmw, so HTTP-only programs do
-// not compile grpc-go.
+// The server middleware chooses the correlation ID and sets it on every
+// response, starts a server span with the OpenTelemetry HTTP semantic
+// conventions, recovers panics and writes one ECS access-log record per
+// request through log/slog; Transport does the client side (client span,
+// traceparent, tracestate, baggage and X-Correlation-ID on the outgoing
+// request). Every request-controlled value that reaches a log field or
+// span attribute is sanitised (no control characters, no invalid UTF-8,
+// capped length). The gRPC interceptors live in package grpcmw, so
+// HTTP-only programs do not compile grpc-go; both share their machinery
+// (options, trust decision, observers, the end of a request) in
+// middleware/internal/instrument.
 //
-// Most programs need one call, usually with the options of a
-// glassbox.Telemetry:
+// After glassbox.Start, middleware built without options is connected to
+// the Telemetry (see SetDefault), so most programs need one call:
 //
-//	http.ListenAndServe(addr, middleware.HTTP(tel.MiddlewareOptions()...)(mux))
+//	http.ListenAndServe(addr, middleware.HTTP()(mux))
 package middleware

@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 
-	"go.opentelemetry.io/otel/propagation"
-
 	"github.com/glassbox-obs/glassbox/middleware"
 	"github.com/glassbox-obs/glassbox/trace"
 )
@@ -52,20 +50,21 @@ func ExampleTransport() {
 	// server got X-Correlation-ID order-1234
 }
 
-// Config.Inbound is the trust decision an integration for another
-// protocol makes with any carrier of request headers.
-func ExampleConfig_Inbound() {
-	c := middleware.NewConfig(middleware.WithPublicEndpoint(), middleware.WithTrustedPeers("10.0.0.0/8"))
-	headers := propagation.HeaderCarrier(http.Header{
-		"X-Correlation-Id": {"order-1234", "evil\nvalue"},
-		"Traceparent":      {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
-	})
-	for _, peer := range []string{"10.1.2.3:5000", "203.0.113.9:5000"} {
-		ctx, in := c.Inbound(context.Background(), headers, peer)
-		id, _ := trace.CorrelationID(ctx)
-		fmt.Printf("%s trusted=%v id=%q link=%v\n", peer, in.Trusted, id, in.Link.IsValid())
-	}
-	// Output:
-	// 10.1.2.3:5000 trusted=true id="order-1234" link=false
-	// 203.0.113.9:5000 trusted=false id="" link=true
+// SetDefault gives every middleware built afterwards the options it has
+// not set itself; glassbox.Start sets its Telemetry's options this way.
+func ExampleSetDefault() {
+	prev := middleware.Default()
+	middleware.SetDefault(
+		middleware.WithLogger(slog.New(slog.DiscardHandler)),
+		middleware.WithCorrelationHeaders("X-Trace-Token"),
+	)
+	defer middleware.SetDefault(prev...)
+
+	h := middleware.HTTP()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("X-Trace-Token", "order-1234")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	fmt.Println(rec.Header().Get("X-Trace-Token"))
+	// Output: order-1234
 }

@@ -4,34 +4,14 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"runtime/debug"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
-	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
-	"github.com/glassbox-obs/glassbox/log"
+	"github.com/glassbox-obs/glassbox/middleware/internal/instrument"
 	"github.com/glassbox-obs/glassbox/trace"
-)
-
-// Attribute and log field names glassbox adds to the semantic conventions.
-const (
-	// AttrCorrelationID is the span attribute and log field of the
-	// correlation ID.
-	AttrCorrelationID = trace.CorrelationAttribute
-	// AttrCorrelationIDRejected counts inbound correlation ID values that
-	// were invalid and therefore ignored (never recorded). It is set only
-	// when non-zero.
-	AttrCorrelationIDRejected = "correlation.id_rejected"
-	// AttrErrorID is the log field of the error event an Observer recorded
-	// (the Sentry event ID).
-	AttrErrorID = "error.id"
 )
 
 // HTTP returns server middleware that, for every request not skipped:
@@ -80,7 +60,7 @@ const (
 //
 // The middleware is safe for concurrent use.
 func HTTP(opts ...Option) func(http.Handler) http.Handler {
-	c := newConfig(opts)
+	c := instrument.New(opts)
 	return func(next http.Handler) http.Handler {
 		if next == nil {
 			next = http.DefaultServeMux
@@ -90,7 +70,7 @@ func HTTP(opts ...Option) func(http.Handler) http.Handler {
 }
 
 type handler struct {
-	c    *Config
+	c    *config
 	next http.Handler
 }
 
@@ -100,7 +80,7 @@ type handler struct {
 // handler is therefore allocated per request (w points to it), and the
 // request and context it gets are made per request too.
 type httpState struct {
-	c        *Config
+	c        *config
 	w        *responseWriter
 	r        *http.Request
 	ctx      context.Context
@@ -110,6 +90,15 @@ type httpState struct {
 	rejected int
 	req      Request
 	out      Outcome
+	// Set when the request ends (see finish), for the span and the
+	// records: each request-controlled value sanitised (and the query
+	// redacted) once.
+	bytes    int64
+	path     string
+	client   string
+	ua       string
+	query    string
+	captured [][]string // the WithRequestHeaders values, by header; nil when none
 	attrs    [24]attribute.KeyValue
 	opts     [4]oteltrace.SpanStartOption
 	logAttrs [20]slog.Attr
@@ -122,15 +111,15 @@ func (st *httpState) release() {
 	httpStatePool.Put(st)
 }
 
-func (c *Config) skipHTTP(r *http.Request) bool {
-	for _, p := range c.skipPaths {
+func skipHTTP(c *config, r *http.Request) bool {
+	for _, p := range c.SkipPaths {
 		if r.URL.Path == p {
 			return true
 		}
 	}
-	if c.filter != nil {
+	if c.Filter != nil {
 		req := Request{Protocol: "http", HTTP: r, Method: r.Method}
-		return !c.filter(&req)
+		return !c.Filter(&req)
 	}
 	return false
 }
@@ -139,7 +128,7 @@ var serverKind = oteltrace.WithSpanKind(oteltrace.SpanKindServer)
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := h.c
-	if c.skipHTTP(r) {
+	if skipHTTP(c, r) {
 		h.serveSkipped(w, r)
 		return
 	}
@@ -156,465 +145,25 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !known {
 		spanName = "HTTP"
 	}
-	ctx, span := c.tracer.Start(ctx, spanName, opts...)
+	ctx, span := c.Tracer.Start(ctx, spanName, opts...)
 	ctx, id := trace.EnsureCorrelationID(ctx)
-	// The span's attributes are all set in finish, in one SetAttributes
-	// call: the SDK then sizes its attribute slice once (passing some at
-	// start costs a second, larger allocation). Samplers therefore see no
-	// attributes; the standard ones do not use them.
-	w.Header()[c.corrHeaders[0]] = []string{id}
+	// The span's attributes are all set when the request ends, in one
+	// SetAttributes call: the SDK then sizes its attribute slice once
+	// (passing some at start costs a second, larger allocation). Samplers
+	// therefore see no attributes; the standard ones do not use them.
+	w.Header()[c.CorrHeaders[0]] = []string{id}
 
-	st.req = Request{Protocol: "http", HTTP: r, Method: method, CorrelationID: id}
-	ctx = c.BeginObservers(ctx, &st.req)
+	// The handler's request exists before the observers begin: what they
+	// keep of req.HTTP is then the request ServeMux sets Pattern on, so a
+	// report made during the request knows its route.
 	r2 := r.WithContext(ctx)
-	st.req.HTTP = r2
+	st.req = Request{Protocol: "http", HTTP: r2, Method: method, CorrelationID: id}
+	if len(c.Observers) > 0 {
+		ctx = c.BeginObservers(ctx, &st.req)
+		*r2 = *r2.WithContext(ctx)
+	}
 	st.r, st.ctx, st.span = r2, ctx, span
 	st.w = newResponseWriter(w)
 	defer st.finish()
 	h.next.ServeHTTP(st.w, r2)
-}
-
-// serveSkipped serves a filtered request: no span, no access log, but the
-// handler still gets a correlation ID and the response still carries it.
-// What it takes from the request is decided by Config.Inbound, as for
-// instrumented requests: from a trusted peer its correlation ID, else its
-// trace ID, else a new ID. Panics are recovered as for instrumented
-// requests (see recoverSkipped); the writer wrapper that tells whether the
-// response started is made per request (the handler may keep it), and a
-// deferred recover costs next to nothing when nothing panics.
-func (h *handler) serveSkipped(w http.ResponseWriter, r *http.Request) {
-	c := h.c
-	start := time.Now()
-	id, ok := trace.CorrelationID(r.Context())
-	if !ok {
-		ctx, _ := c.Inbound(r.Context(), headerCarrier(r.Header), r.RemoteAddr)
-		ctx, id = trace.EnsureCorrelationID(ctx)
-		r = r.WithContext(ctx)
-	}
-	w.Header()[c.corrHeaders[0]] = []string{id}
-	rw := newResponseWriter(w)
-	defer h.recoverSkipped(rw, r, id, start)
-	h.next.ServeHTTP(rw, r)
-}
-
-// recoverSkipped runs deferred for a skipped request. Filters skip the
-// span and the access record, not the recovery: a panic gets the 500 (if
-// nothing was written), the error record with the stack, and is reported
-// to the observers, which are begun for it then (they are not called for
-// skipped requests otherwise). As in finish, a started response is cut
-// with http.ErrAbortHandler, which is itself re-panicked unrecorded (an
-// abort is deliberate, and the request was filtered out).
-func (h *handler) recoverSkipped(w *responseWriter, r *http.Request, id string, start time.Time) {
-	p := recover()
-	if p == nil || p == http.ErrAbortHandler {
-		w.close()
-		if p != nil {
-			panic(p)
-		}
-		return
-	}
-	c := h.c
-	stack := debug.Stack()
-	rethrow := false
-	if !w.wroteHeader {
-		w.internalError(c.corrHeaders[0], id)
-	} else {
-		rethrow = !w.hijacked
-	}
-	status := w.status
-	w.close()
-
-	method, _ := normMethod(r.Method)
-	ctx := r.Context()
-	var eventID string
-	if len(c.observers) > 0 {
-		req := Request{Protocol: "http", HTTP: r, Method: method, CorrelationID: id}
-		ctx = c.BeginObservers(ctx, &req)
-		if r.Pattern != "" {
-			req.Route = sanitize(patternPath(r.Pattern), maxPathLen)
-		}
-		out := Outcome{Status: status, Panic: p, Stack: stack, Duration: time.Since(start)}
-		eventID = c.EndObservers(ctx, &req, &out)
-	}
-	rp := NewRecoveredPanic(p, stack)
-	c.LogPanic(ctx, &rp, eventID,
-		slog.String("http.request.method", method),
-		slog.String("url.path", sanitize(r.URL.Path, maxPathLen)),
-	)
-	if rethrow {
-		panic(http.ErrAbortHandler)
-	}
-}
-
-// finish runs deferred: it recovers a panic, ends the span, tells the
-// observers and writes the records. When the handler panicked after its
-// response started, or aborted with http.ErrAbortHandler, finish panics
-// with http.ErrAbortHandler once all is recorded, so that net/http aborts
-// the response instead of ending it as if it were complete.
-func (st *httpState) finish() {
-	p := recover()
-	c := st.c
-	abort := p == http.ErrAbortHandler
-	panicked := p != nil && !abort
-	rethrow := abort
-	var stack []byte
-	if panicked {
-		stack = debug.Stack()
-		if !st.w.wroteHeader {
-			st.w.internalError(c.corrHeaders[0], st.req.CorrelationID)
-		} else if !st.w.hijacked {
-			// A started response cannot be completed: the client must
-			// see it cut (net/http closes the connection or resets the
-			// HTTP/2 stream), not a truncated body that ends cleanly. A
-			// hijacked connection is the handler's: net/http would do
-			// nothing with the panic.
-			rethrow = true
-		}
-	}
-	dur := time.Since(st.start)
-	// The last read of the writer's record: from here on it passes late
-	// calls (a goroutine of the handler's) through without recording them.
-	status, bodyBytes := st.w.status, st.w.bytes
-	st.w.close()
-	if status == 0 && !abort {
-		status = http.StatusOK // what net/http sends when nothing was written
-	}
-	// An abort before any write sends no status at all: status stays 0 and
-	// is not recorded.
-	route := st.r.Pattern
-	if route != "" {
-		route = sanitize(patternPath(route), maxPathLen)
-	}
-
-	// Observers first, so records can carry the event ID.
-	var eventID string
-	if len(c.observers) > 0 {
-		st.req.Route = route
-		st.out = Outcome{Status: status, Panic: p, Stack: stack, Duration: dur}
-		if abort {
-			st.out.Panic, st.out.Err = nil, http.ErrAbortHandler
-		}
-		eventID = c.EndObservers(st.ctx, &st.req, &st.out)
-	}
-
-	// Each request-controlled value is sanitised (and the query redacted)
-	// once, for both the span and the records.
-	r := st.r
-	path := sanitize(r.URL.Path, maxPathLen)
-	clientIP := sanitize(c.clientIP(r), maxValueLen)
-	var ua, query string
-	if v := r.Header.Get("User-Agent"); v != "" {
-		ua = sanitize(v, maxValueLen)
-	}
-	if r.URL.RawQuery != "" {
-		query = c.redactQuery(r.URL.RawQuery)
-	}
-	var rp RecoveredPanic
-	var errType string // error.type of the span and the access record
-	switch {
-	case panicked:
-		rp = NewRecoveredPanic(p, stack)
-		errType = rp.Type
-	case abort:
-		errType = "http.ErrAbortHandler"
-	case status >= 500:
-		errType = strconv.Itoa(status)
-	}
-
-	logger := c.Logger()
-	ctx := st.ctx
-	var level slog.Level
-	switch {
-	case panicked:
-		level = slog.LevelError
-	case abort:
-		// Not a success, whatever was written: the response was cut.
-		level = slog.LevelWarn
-		if status != 0 {
-			level = max(level, c.statusLevel(status))
-		}
-	default:
-		level = c.statusLevel(status)
-	}
-	var la []slog.Attr // the access-log record's attributes; nil when disabled
-	if logger.Enabled(ctx, level) {
-		la = append(st.logAttrs[:0],
-			slog.String("http.request.method", st.method),
-			slog.String("url.path", path),
-			slog.Int64("http.response.body.bytes", bodyBytes),
-			slog.Duration("event.duration", dur),
-			clientField(clientIP),
-		)
-		if status != 0 {
-			la = append(la, slog.Int("http.response.status_code", status))
-		}
-		if errType != "" {
-			la = append(la, slog.String("error.type", errType))
-		}
-		if route != "" {
-			la = append(la, slog.String("http.route", route))
-		}
-		if query != "" {
-			la = append(la, slog.String("url.query", query))
-		}
-		if ua != "" {
-			la = append(la, slog.String("user_agent.original", ua))
-		}
-	}
-
-	span := st.span
-	attrs := append(st.attrs[:0],
-		semconv.HTTPRequestMethodKey.String(st.method),
-		semconv.URLPathKey.String(path),
-		semconv.URLSchemeKey.String(scheme(r)),
-		semconv.NetworkProtocolVersionKey.String(protoVersion(r)),
-		semconv.ClientAddressKey.String(clientIP),
-		attribute.String(AttrCorrelationID, st.req.CorrelationID),
-	)
-	if status != 0 {
-		attrs = append(attrs, semconv.HTTPResponseStatusCodeKey.Int(status))
-	}
-	if st.method == "_OTHER" {
-		attrs = append(attrs, semconv.HTTPRequestMethodOriginalKey.String(sanitize(r.Method, maxValueLen)))
-	}
-	if host, port := splitHostPort(r.Host); host != "" {
-		attrs = append(attrs, semconv.ServerAddressKey.String(sanitize(host, maxValueLen)))
-		if port > 0 {
-			attrs = append(attrs, semconv.ServerPortKey.Int(port))
-		}
-	}
-	if ua != "" {
-		attrs = append(attrs, semconv.UserAgentOriginalKey.String(ua))
-	}
-	if query != "" {
-		attrs = append(attrs, semconv.URLQueryKey.String(query))
-	}
-	for i := range c.headers {
-		hc := &c.headers[i]
-		vals := r.Header.Values(hc.name)
-		if len(vals) == 0 {
-			continue
-		}
-		captured := c.CapturedValues(hc.name, vals)
-		attrs = append(attrs, attribute.StringSlice(hc.attrKey, captured))
-		if la != nil && len(la) < len(st.logAttrs) {
-			la = append(la, slog.String(hc.attrKey, strings.Join(captured, ", ")))
-		}
-	}
-	if st.rejected > 0 {
-		attrs = append(attrs, attribute.Int(AttrCorrelationIDRejected, st.rejected))
-	}
-	if route != "" {
-		attrs = append(attrs, semconv.HTTPRouteKey.String(route))
-		name := st.method
-		if name == "_OTHER" {
-			name = "HTTP"
-		}
-		span.SetName(name + " " + route)
-	}
-	if errType != "" {
-		attrs = append(attrs, semconv.ErrorTypeKey.String(errType))
-	}
-	switch {
-	case panicked:
-		rp.RecordOnSpan(span)
-	case abort:
-		span.SetStatus(codes.Error, "handler aborted")
-	case status >= 500:
-		span.SetStatus(codes.Error, "")
-	}
-	span.SetAttributes(attrs...)
-	span.End()
-
-	if panicked {
-		c.LogPanic(ctx, &rp, eventID,
-			slog.String("http.request.method", st.method),
-			slog.String("url.path", path),
-		)
-	}
-	if la != nil {
-		if st.rejected > 0 && len(la) < len(st.logAttrs) {
-			la = append(la, slog.Int(AttrCorrelationIDRejected, st.rejected))
-		}
-		if eventID != "" && len(la) < len(st.logAttrs) {
-			la = append(la, slog.String(AttrErrorID, sanitize(eventID, 64)))
-		}
-		rec := slog.NewRecord(time.Now(), level, "request completed", 0)
-		rec.AddAttrs(la...)
-		HandleRecord(ctx, logger.Handler(), rec)
-	}
-	st.release()
-	if rethrow {
-		panic(http.ErrAbortHandler)
-	}
-}
-
-// clientField is client.ip when the client address is an IP address (ECS
-// maps client.ip as type ip: anything else would get the document
-// rejected), else client.address (a unix socket, a test's fake address).
-func clientField(addr string) slog.Attr {
-	// Elasticsearch's ip type takes no IPv6 zone ("fe80::1%eth0").
-	if a := parseAddr(addr); a.IsValid() && a.Zone() == "" {
-		return slog.String("client.ip", addr)
-	}
-	return slog.String("client.address", addr)
-}
-
-// redactQuery replaces the values of query parameters whose names are on
-// the redaction list, or are one of the presigned-URL keys (see
-// presignedKey), then sanitises the result. Keys are matched unescaped
-// ("%74oken" is "token"), and a nested key matches when one of its parts
-// does ("user[password]"). It reads the query once and copies it only when
-// a value is redacted. A nil redactor redacts nothing.
-func (c *Config) redactQuery(q string) string {
-	if c.redactor == nil {
-		return sanitize(q, maxValueLen)
-	}
-	var b []byte // nil until the first redaction
-	for start := 0; start <= len(q); {
-		end := strings.IndexByte(q[start:], '&')
-		if end < 0 {
-			end = len(q)
-		} else {
-			end += start
-		}
-		pair := q[start:end]
-		if key, _, hasVal := strings.Cut(pair, "="); hasVal && c.redactQueryKey(key) {
-			if b == nil {
-				b = append(make([]byte, 0, len(q)+len(log.Redacted)), q[:start]...)
-			}
-			b = append(b, key...)
-			b = append(b, '=')
-			b = append(b, log.Redacted...)
-		} else if b != nil {
-			b = append(b, pair...)
-		}
-		if end < len(q) && b != nil {
-			b = append(b, '&')
-		}
-		start = end + 1
-	}
-	if b == nil {
-		return sanitize(q, maxValueLen)
-	}
-	return sanitize(string(b), maxValueLen)
-}
-
-// redactQueryKey reports whether the value of the raw query key must be
-// redacted.
-func (c *Config) redactQueryKey(raw string) bool {
-	k := unescapeKey(raw)
-	if c.redactor.Match(k) || presignedKey(k) {
-		return true
-	}
-	if strings.IndexByte(k, '[') < 0 {
-		return false
-	}
-	// A nested key as Rails, PHP and qs write it: user[password],
-	// a[b][token]. Each part is a name of its own.
-	for k != "" {
-		i := strings.IndexAny(k, "[]")
-		if i < 0 {
-			i = len(k)
-		}
-		if part := k[:i]; part != "" && (c.redactor.Match(part) || presignedKey(part)) {
-			return true
-		}
-		if i == len(k) {
-			break
-		}
-		k = k[i+1:]
-	}
-	return false
-}
-
-// presignedKey reports whether k is one of the query keys that carry the
-// credentials of a presigned URL, which the OpenTelemetry semantic
-// conventions (url.query, url.full) say to redact by default:
-// AWSAccessKeyId, Signature, sig, X-Goog-Signature; and the AWS SigV4
-// equivalents X-Amz-Signature and X-Amz-Credential. Case is ignored; the
-// key must match whole ("signature_version" does not).
-func presignedKey(k string) bool {
-	switch len(k) {
-	case 3:
-		return strings.EqualFold(k, "sig")
-	case 9:
-		return strings.EqualFold(k, "Signature")
-	case 14:
-		return strings.EqualFold(k, "AWSAccessKeyId")
-	case 15:
-		return strings.EqualFold(k, "X-Amz-Signature")
-	case 16:
-		return strings.EqualFold(k, "X-Goog-Signature") || strings.EqualFold(k, "X-Amz-Credential")
-	}
-	return false
-}
-
-// unescapeKey returns the query key k unescaped, or k itself when it is
-// not a valid escape.
-func unescapeKey(k string) string {
-	if strings.ContainsAny(k, "%+") {
-		if u, err := url.QueryUnescape(k); err == nil {
-			return u
-		}
-	}
-	return k
-}
-
-// normMethod returns the method as the HTTP semantic conventions want it:
-// a known method, or "_OTHER".
-func normMethod(m string) (string, bool) {
-	switch m {
-	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodHead,
-		http.MethodPatch, http.MethodOptions, http.MethodConnect, http.MethodTrace, "QUERY":
-		return m, true
-	}
-	return "_OTHER", false
-}
-
-func scheme(r *http.Request) string {
-	if r.TLS != nil {
-		return "https"
-	}
-	return "http"
-}
-
-func protoVersion(r *http.Request) string {
-	switch {
-	case r.ProtoMajor == 2:
-		return "2"
-	case r.ProtoMajor == 3:
-		return "3"
-	case r.ProtoMajor == 1 && r.ProtoMinor == 0:
-		return "1.0"
-	}
-	return "1.1"
-}
-
-// splitHostPort splits a Host header value; port is 0 when absent or bad.
-func splitHostPort(hostport string) (string, int) {
-	if hostport == "" {
-		return "", 0
-	}
-	i := strings.LastIndexByte(hostport, ':')
-	if i < 0 || strings.IndexByte(hostport[i:], ']') >= 0 {
-		return strings.Trim(hostport, "[]"), 0
-	}
-	port, err := strconv.Atoi(hostport[i+1:])
-	if err != nil || port <= 0 || port > 65535 {
-		port = 0
-	}
-	return strings.Trim(hostport[:i], "[]"), port
-}
-
-// patternPath strips the method and host of a ServeMux pattern
-// ("GET example.com/users/{id}" -> "/users/{id}").
-func patternPath(p string) string {
-	if i := strings.IndexByte(p, ' '); i >= 0 {
-		p = strings.TrimLeft(p[i+1:], " \t")
-	}
-	if i := strings.IndexByte(p, '/'); i > 0 {
-		p = p[i:]
-	}
-	return p
 }

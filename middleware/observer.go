@@ -2,48 +2,38 @@ package middleware
 
 import (
 	"context"
-	"net/http"
-	"time"
+
+	"github.com/glassbox-obs/glassbox/middleware/internal/instrument"
 )
 
-// Request describes an inbound request to an Observer.
-type Request struct {
-	// Protocol is "http" or "grpc".
-	Protocol string
-	// HTTP is the inbound HTTP request; nil for gRPC.
-	HTTP *http.Request
-	// Method is the HTTP method, or the full gRPC method ("/pkg.Service/Method").
-	Method string
-	// Route is the matched route pattern (HTTP) or the full gRPC method.
-	// For HTTP it is known only once the handler has run (ServeMux sets
-	// r.Pattern while routing): it is empty in Begin and set for End.
-	Route string
-	// CorrelationID is the request's correlation ID.
-	CorrelationID string
-}
+// Request describes an inbound request to an Observer, with the fields
+//
+//	Protocol      string        // "http" or "grpc"
+//	HTTP          *http.Request // the inbound HTTP request; nil for gRPC
+//	Method        string        // the HTTP method, or the full gRPC method ("/pkg.Service/Method")
+//	Route         string        // the matched route pattern (HTTP), or the full gRPC method
+//	CorrelationID string        // the request's correlation ID
+//
+// For HTTP, Route is known only once the handler has run (ServeMux sets
+// r.Pattern while routing): it is empty in Begin and set for End.
+type Request = instrument.Request
 
-// Outcome is how a request ended.
-type Outcome struct {
-	// Status is the HTTP status code written (200 when the handler wrote
-	// nothing, 500 when it panicked before writing); 0 when the handler
-	// aborted with http.ErrAbortHandler before writing (nothing was sent),
-	// and 0 for gRPC. After a panic once the response had started, End is
-	// called and then the middleware panics with http.ErrAbortHandler.
-	Status int
-	// GRPCCode is the gRPC status code (a google.golang.org/grpc/codes.Code
-	// value); 0 (OK) for HTTP.
-	GRPCCode uint32
-	// Err is the error a gRPC handler returned, or nil. For HTTP it is
-	// http.ErrAbortHandler when the handler aborted with that panic (which
-	// is then re-panicked, and Panic is nil), else nil.
-	Err error
-	// Panic is the recovered panic value, or nil when the handler did not panic.
-	Panic any
-	// Stack is the stack trace of the goroutine that panicked, or nil.
-	Stack []byte
-	// Duration is how long the handler ran.
-	Duration time.Duration
-}
+// Outcome is how a request ended, with the fields
+//
+//	Status   int           // HTTP status written (see below); 0 for gRPC
+//	GRPCCode uint32        // gRPC status code (a codes.Code value); 0 (OK) for HTTP
+//	Err      error         // the error a gRPC handler returned; http.ErrAbortHandler for an aborted HTTP handler; else nil
+//	Panic    any           // the recovered panic value, or nil
+//	Stack    []byte        // the stack of the goroutine that panicked, or nil
+//	Duration time.Duration // how long the handler ran
+//
+// Status is 200 when the handler wrote nothing, 500 when it panicked
+// before writing, and 0 when it aborted with http.ErrAbortHandler before
+// writing (nothing was sent; Panic is then nil and Err is
+// http.ErrAbortHandler, which is re-panicked). After a panic once the
+// response had started, End is called and then the middleware panics
+// with http.ErrAbortHandler.
+type Outcome = instrument.Outcome
 
 // Observer is told when each request begins and ends. The Sentry
 // integration implements it to clone a hub per request and report failures;
@@ -65,24 +55,4 @@ type Observer interface {
 	// recorded (written to the request's error log record as error.id),
 	// or "".
 	End(ctx context.Context, req *Request, out *Outcome) (eventID string)
-}
-
-// BeginObservers calls Begin of each observer, in order, and returns the
-// context the handler runs with.
-func (c *Config) BeginObservers(ctx context.Context, req *Request) context.Context {
-	for _, o := range c.observers {
-		ctx = o.Begin(ctx, req)
-	}
-	return ctx
-}
-
-// EndObservers calls End of each observer, in reverse order, and returns
-// the first event ID one of them recorded, or "".
-func (c *Config) EndObservers(ctx context.Context, req *Request, out *Outcome) (eventID string) {
-	for i := len(c.observers) - 1; i >= 0; i-- {
-		if id := c.observers[i].End(ctx, req, out); id != "" && eventID == "" {
-			eventID = id
-		}
-	}
-	return eventID
 }

@@ -1,12 +1,15 @@
 package middleware
 
-import "github.com/glassbox-obs/glassbox/internal/textsafe"
+import (
+	"github.com/glassbox-obs/glassbox/internal/textsafe"
+	"github.com/glassbox-obs/glassbox/middleware/internal/instrument"
+)
 
 // Caps on the length (in bytes) of request-controlled values written to
 // span attributes and log fields.
 const (
-	maxValueLen = 1024
-	maxPathLen  = 2048
+	maxValueLen = instrument.MaxValueLen
+	maxPathLen  = instrument.MaxPathLen
 )
 
 // Sanitize returns s made safe for a log field or span attribute: invalid

@@ -1,7 +1,6 @@
 package middleware
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -11,6 +10,8 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
+	"github.com/glassbox-obs/glassbox/internal/errtype"
+	"github.com/glassbox-obs/glassbox/middleware/internal/instrument"
 	"github.com/glassbox-obs/glassbox/trace"
 )
 
@@ -28,12 +29,12 @@ func Transport(base http.RoundTripper, opts ...Option) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return &transport{base: base, c: newConfig(opts)}
+	return &transport{base: base, c: instrument.New(opts)}
 }
 
 type transport struct {
 	base http.RoundTripper
-	c    *Config
+	c    *config
 }
 
 var clientKind = oteltrace.WithSpanKind(oteltrace.SpanKindClient)
@@ -49,7 +50,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		attrs = append(attrs, semconv.HTTPRequestMethodOriginalKey.String(sanitize(req.Method, maxValueLen)))
 	}
 	if req.URL != nil {
-		host, port := splitHostPort(req.URL.Host)
+		host, port := instrument.SplitHostPort(req.URL.Host)
 		attrs = append(attrs, semconv.ServerAddressKey.String(sanitize(host, maxValueLen)))
 		if port == 0 {
 			port = defaultPort(req.URL.Scheme)
@@ -57,7 +58,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if port > 0 {
 			attrs = append(attrs, semconv.ServerPortKey.Int(port))
 		}
-		attrs = append(attrs, semconv.URLFullKey.String(c.fullURL(req.URL)))
+		attrs = append(attrs, semconv.URLFullKey.String(c.Redactor.RedactURL(req.URL.String(), maxPathLen)))
 	}
 	if id, ok := trace.CorrelationID(ctx); ok {
 		attrs = append(attrs, attribute.String(AttrCorrelationID, id))
@@ -66,7 +67,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !known {
 		name = "HTTP"
 	}
-	ctx, span := c.tracer.Start(ctx, name, clientKind, oteltrace.WithAttributes(attrs...))
+	ctx, span := c.Tracer.Start(ctx, name, clientKind, oteltrace.WithAttributes(attrs...))
 
 	r2 := req.Clone(ctx)
 	if r2.Header == nil {
@@ -74,7 +75,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	c.Inject(ctx, headerCarrier(r2.Header))
 	if id, ok := trace.CorrelationID(ctx); ok {
-		r2.Header[c.corrHeaders[0]] = []string{id}
+		r2.Header[c.CorrHeaders[0]] = []string{id}
 	}
 	resp, err := t.base.RoundTrip(r2)
 	switch {
@@ -96,7 +97,7 @@ func errorType(err error) string {
 	if ue, ok := err.(*url.Error); ok && ue.Err != nil {
 		err = ue.Err
 	}
-	return fmt.Sprintf("%T", err)
+	return errtype.Name(err)
 }
 
 func defaultPort(scheme string) int {
@@ -107,18 +108,4 @@ func defaultPort(scheme string) int {
 		return 443
 	}
 	return 0
-}
-
-// fullURL is u without user info, with redacted query values, sanitised.
-func (c *Config) fullURL(u *url.URL) string {
-	if u.User == nil && u.RawQuery == "" && u.Fragment == "" {
-		return sanitize(u.String(), maxPathLen)
-	}
-	u2 := *u
-	u2.User = nil
-	u2.Fragment, u2.RawFragment = "", ""
-	if u2.RawQuery != "" {
-		u2.RawQuery = c.redactQuery(u2.RawQuery)
-	}
-	return sanitize(u2.String(), maxPathLen)
 }

@@ -11,6 +11,10 @@ import (
 // MaxCorrelationIDLen is the longest correlation ID glassbox accepts.
 const MaxCorrelationIDLen = 128
 
+// CorrelationAttribute is the span attribute and log field that carries the
+// correlation ID.
+const CorrelationAttribute = "correlation.id"
+
 // correlationKey is the context key for the correlation ID. It is an
 // unexported struct type so no other package can collide with it.
 type correlationKey struct{}

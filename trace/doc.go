@@ -7,6 +7,11 @@
 // stored, logged or propagated. When a request arrives without one, the
 // trace ID of its server span is used, so one ID finds both logs and spans.
 //
+// TraceContext is glassbox's W3C Trace Context propagator, which follows
+// the current rules of the specification (all tracestate lines, the
+// current key grammar, a repeated traceparent is invalid); Propagator
+// combines it with W3C baggage and the correlation headers.
+//
 // Most programs need one call, made by the glassbox middleware for them:
 //
 //	ctx, id := trace.EnsureCorrelationID(ctx)

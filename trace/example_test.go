@@ -40,3 +40,22 @@ func ExamplePropagator() {
 	fmt.Println(h.Get("X-Correlation-ID"))
 	// Output: flow-9
 }
+
+// Several tracestate header lines are one list; a key repeated keeps its
+// first member, and keys of the current grammar ("vendor@") are kept.
+func ExampleTraceContext() {
+	in := http.Header{}
+	in.Add("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	in.Add("tracestate", "congo=t61rcWkgMzE, rojo=1")
+	in.Add("tracestate", "rojo=2,vendor@=x")
+	var p trace.TraceContext
+	ctx := p.Extract(context.Background(), propagation.HeaderCarrier(in))
+
+	out := http.Header{}
+	p.Inject(ctx, propagation.HeaderCarrier(out))
+	fmt.Println(out.Get("traceparent"))
+	fmt.Println(out.Get("tracestate"))
+	// Output:
+	// 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+	// congo=t61rcWkgMzE,rojo=1,vendor@=x
+}

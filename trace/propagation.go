@@ -123,10 +123,11 @@ func (p CorrelationPropagator) Fields() []string {
 }
 
 // Propagator returns the propagator glassbox installs by default: W3C
-// tracecontext, W3C baggage and the correlation ID headers.
+// Trace Context (glassbox's TraceContext), W3C baggage and the correlation
+// ID headers.
 func Propagator() propagation.TextMapPropagator {
 	return propagation.NewCompositeTextMapPropagator(
-		propagation.TraceContext{},
+		TraceContext{},
 		propagation.Baggage{},
 		CorrelationPropagator{},
 	)

@@ -9,7 +9,6 @@ import (
 
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
 	"github.com/glassbox-obs/glassbox/trace"
@@ -156,37 +155,6 @@ func TestCustomHeaders(t *testing.T) {
 	h2 := http.Header{"X-B3-Traceid": {"from-b3"}}
 	if id, _ := trace.CorrelationID(p.Extract(context.Background(), propagation.HeaderCarrier(h2))); id != "from-b3" {
 		t.Errorf("extract from second header: got %q", id)
-	}
-}
-
-func TestCorrelationSpanProcessor(t *testing.T) {
-	exp := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(trace.CorrelationSpanProcessor{}), sdktrace.WithSyncer(exp))
-	defer tp.Shutdown(context.Background())
-	tr := tp.Tracer("t")
-
-	ctx := trace.WithCorrelationID(context.Background(), "order-7781")
-	ctx, parent := tr.Start(ctx, "request")
-	_, child := tr.Start(ctx, "db.query") // as an instrumentation library would
-	child.End()
-	parent.End()
-	_, other := tr.Start(context.Background(), "background job")
-	other.End()
-
-	got := map[string]string{}
-	for _, s := range exp.GetSpans() {
-		got[s.Name] = "<none>"
-		for _, a := range s.Attributes {
-			if a.Key == trace.CorrelationAttribute {
-				got[s.Name] = a.Value.AsString()
-			}
-		}
-	}
-	want := map[string]string{"request": "order-7781", "db.query": "order-7781", "background job": "<none>"}
-	for name, w := range want {
-		if got[name] != w {
-			t.Errorf("span %q: correlation.id = %s, want %s", name, got[name], w)
-		}
 	}
 }
 

@@ -7,10 +7,17 @@
 // backoff and jitter, a dead-letter file for documents Elasticsearch
 // rejects for good, a byte-bounded memory queue that drops (and counts) the
 // newest record instead of blocking the caller, and an optional on-disk
-// spool that survives outages and restarts. Stats accounts for every record.
+// spool that survives outages and restarts (SpoolOnFailure), or every
+// record written ahead so that even a killed process loses nothing it
+// accepted (SpoolAlways). Stats accounts for every record. Cluster, for
+// tools, installs and inspects the index templates and checks the
+// connection.
 //
-// The one call most people need (glassbox.Start does it from
-// ELASTICSEARCH_URL):
+// The exporter links only the esapi and elastictransport packages of
+// go-elasticsearch, never its typed API. New reads ELASTICSEARCH_URL and
+// the other variables named by the options itself; options win. The one
+// call most people need (glassbox.Start makes it when ELASTICSEARCH_URL is
+// set):
 //
 //	exp, err := elasticsearch.New(elasticsearch.WithAddresses("https://es:9200"), elasticsearch.WithAPIKey(key))
 //	handler := log.NewHandler(log.WithSink(exp.LogSink()))

@@ -247,12 +247,23 @@ func TestMappingConflictsRejectedWithoutTemplates(t *testing.T) {
 func TestTemplatesInstallIdempotently(t *testing.T) {
 	tg := newTarget(t)
 	ctx := context.Background()
-	for i := 0; i < 2; i++ {
-		if err := elasticsearch.InstallTemplates(ctx, tg.client, 7*24*time.Hour); err != nil {
+	week := 7 * 24 * time.Hour
+	for i, want := range []elasticsearch.TemplateAction{elasticsearch.TemplateCreated, elasticsearch.TemplateUnchanged} {
+		res, err := tg.client.InstallTemplates(ctx, elasticsearch.InstallOptions{Retention: week})
+		if err != nil {
 			t.Fatalf("install %d: %v", i+1, err)
 		}
+		if len(res) != len(elasticsearch.Templates(week)) {
+			t.Fatalf("install %d: got %d results, want one per template", i+1, len(res))
+		}
+		for _, r := range res {
+			// On a real cluster an earlier run may have installed them.
+			if r.Action != want && !(tg.srv == nil && r.Action == elasticsearch.TemplateUnchanged) {
+				t.Errorf("install %d: %s %s: got %v, want %v", i+1, r.Kind, r.Name, r.Action, want)
+			}
+		}
 	}
-	for _, tpl := range elasticsearch.Templates(7 * 24 * time.Hour) {
+	for _, tpl := range elasticsearch.Templates(week) {
 		res, err := tg.client.Perform(mustRequest(t, "GET", "/"+tpl.Path))
 		if err != nil {
 			t.Fatal(err)
@@ -262,12 +273,12 @@ func TestTemplatesInstallIdempotently(t *testing.T) {
 			t.Errorf("GET %s: got HTTP %d, want 200", tpl.Path, res.StatusCode)
 		}
 	}
-	if !strings.Contains(string(elasticsearch.Templates(7 * 24 * time.Hour)[0].Body), `"min_age":"7d"`) {
-		t.Errorf("ILM policy does not delete after the retention: %s", elasticsearch.Templates(7 * 24 * time.Hour)[0].Body)
+	if !strings.Contains(string(elasticsearch.Templates(week)[0].Body), `"min_age":"7d"`) {
+		t.Errorf("ILM policy does not delete after the retention: %s", elasticsearch.Templates(week)[0].Body)
 	}
 	if tg.srv != nil {
 		before := tg.srv.Requests()
-		if err := elasticsearch.InstallTemplates(ctx, tg.client, 7*24*time.Hour); err != nil {
+		if _, err := tg.client.InstallTemplates(ctx, elasticsearch.InstallOptions{Retention: week}); err != nil {
 			t.Fatal(err)
 		}
 		// GET / plus one GET per object, no PUT.

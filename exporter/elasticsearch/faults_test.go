@@ -481,8 +481,22 @@ func TestMetrics(t *testing.T) {
 			}
 		}
 	}
-	if got["produced"] != 7 || got["delivered"] != 7 || got["dropped.queue_full"] != 0 {
+	if got["produced"] != 7 || got["delivered"] != 7 || got["dropped.queue_full"] != 0 || got["spooled"] != 0 {
 		t.Fatalf("got metrics %v, want produced 7 delivered 7", got)
+	}
+	held := map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if g, ok := m.Data.(metricdata.Gauge[int64]); ok && m.Name == "glassbox.elasticsearch.held" {
+				for _, dp := range g.DataPoints {
+					v, _ := dp.Attributes.Value("where")
+					held[v.AsString()] = dp.Value
+				}
+			}
+		}
+	}
+	if v, ok := held["in_flight"]; !ok || v != 0 || len(held) != 2 {
+		t.Errorf("got held %v, want in_flight 0 and in_spool 0", held)
 	}
 }
 

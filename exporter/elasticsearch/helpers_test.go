@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	es "github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
 	"go.uber.org/goleak"
 
 	"github.com/glassbox-obs/glassbox/exporter/elasticsearch"
@@ -38,7 +38,7 @@ type target struct {
 	url      string
 	srv      *estest.Server // nil for a real cluster
 	opts     []elasticsearch.Option
-	client   *es.Client
+	client   *elasticsearch.Cluster
 	service  log.Service
 	fixedOpt []elasticsearch.Option
 }
@@ -69,12 +69,12 @@ func newTarget(t *testing.T) *target {
 	var rnd [4]byte
 	_, _ = rand.Read(rnd[:])
 	tg.service = log.Service{Name: "glassbox-test", Dataset: "glassbox_test", Namespace: "t" + hex.EncodeToString(rnd[:]), HostName: "test-host", Version: "1.2.3", Environment: "test"}
-	exp, err := elasticsearch.New(append(tg.opts, elasticsearch.WithService(tg.service))...)
+	cl, err := elasticsearch.Connect(append(tg.opts, elasticsearch.WithGetenv(nil))...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tg.client = exp.Client()
-	t.Cleanup(func() { _ = exp.Shutdown(context.Background()) })
+	tg.client = cl
+	t.Cleanup(func() { _ = cl.Close(context.Background()) })
 	return tg
 }
 
@@ -82,6 +82,7 @@ func newTarget(t *testing.T) *target {
 func (tg *target) exporter(t *testing.T, opts ...elasticsearch.Option) *elasticsearch.Exporter {
 	t.Helper()
 	all := append([]elasticsearch.Option{
+		elasticsearch.WithGetenv(nil), // the test's options only
 		elasticsearch.WithService(tg.service),
 		elasticsearch.WithFlushInterval(20 * time.Millisecond),
 		elasticsearch.WithBackoff(5*time.Millisecond, 50*time.Millisecond),
@@ -115,7 +116,8 @@ func (e *errorSink) Handle(err error) {
 // sources and total.
 func (tg *target) search(t *testing.T, index string, query string) (int, []map[string]any) {
 	t.Helper()
-	res, err := tg.client.Indices.Refresh(tg.client.Indices.Refresh.WithIndex(index))
+	ctx := context.Background()
+	res, err := esapi.IndicesRefreshRequest{Index: []string{index}}.Do(ctx, tg.client)
 	if err != nil {
 		t.Fatalf("refresh: %v", err)
 	}
@@ -124,7 +126,7 @@ func (tg *target) search(t *testing.T, index string, query string) (int, []map[s
 	if query == "" {
 		body = `{"size":1000,"track_total_hits":true,"query":{"match_all":{}}}`
 	}
-	res, err = tg.client.Search(tg.client.Search.WithIndex(index), tg.client.Search.WithBody(strings.NewReader(body)))
+	res, err = esapi.SearchRequest{Index: []string{index}, Body: strings.NewReader(body)}.Do(ctx, tg.client)
 	if err != nil {
 		t.Fatalf("search: %v", err)
 	}

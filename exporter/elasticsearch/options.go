@@ -1,7 +1,9 @@
 package elasticsearch
 
 import (
+	"fmt"
 	"net/http"
+	"os"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -10,13 +12,15 @@ import (
 	"github.com/glassbox-obs/glassbox/log"
 )
 
-// Option configures an Exporter.
+// Option configures an Exporter (New) or a Cluster (Connect).
 type Option interface{ apply(*config) }
 
 type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
+// config is built by newConfig: defaults, then the environment, then the
+// options (which win).
 type config struct {
 	addresses    []string
 	cloudID      string
@@ -38,6 +42,8 @@ type config struct {
 	backoffMax   time.Duration
 	timeout      time.Duration
 	spoolDir     string
+	spoolMode    SpoolMode
+	spoolFsync   bool
 	spoolBytes   int64
 	deadLetter   string
 	dlMaxBytes   int64
@@ -46,82 +52,169 @@ type config struct {
 	errorHandler otel.ErrorHandler
 	meter        metric.MeterProvider
 	redactor     *log.Redactor
+
+	// probeMax caps the wait between two probes while Elasticsearch cannot
+	// be reached (see health.go); clock times every retry and probe wait.
+	probeMax time.Duration
+	clock    clock
 }
 
-func newConfig(opts []Option) config {
+// Defaults.
+const (
+	defaultFlushBytes  = 1 << 20
+	defaultInterval    = time.Second
+	defaultConcurrency = 2
+	defaultQueueBytes  = 32 << 20
+	defaultBackoffMin  = 100 * time.Millisecond
+	defaultBackoffMax  = 30 * time.Second
+	defaultTimeout     = 30 * time.Second
+	defaultRetention   = 30 * 24 * time.Hour
+	// defaultProbeMax is the longest wait between two probes of an
+	// unreachable cluster: delivery resumes at most this long (plus one
+	// probe's round trip) after it accepts connections again.
+	defaultProbeMax = time.Second
+)
+
+// newConfig applies the defaults, then the environment (read through
+// WithGetenv's function, os.Getenv by default), then opts. Errors name the
+// environment variable or the option at fault.
+func newConfig(opts []Option) (config, error) {
 	c := config{
-		flushBytes:  1 << 20,
-		interval:    time.Second,
-		concurrency: 2,
-		queueBytes:  32 << 20,
+		flushBytes:  defaultFlushBytes,
+		interval:    defaultInterval,
+		concurrency: defaultConcurrency,
+		queueBytes:  defaultQueueBytes,
 		gzipLevel:   1,
 		maxElapsed:  5 * time.Minute,
-		backoffMin:  100 * time.Millisecond,
-		backoffMax:  30 * time.Second,
-		timeout:     30 * time.Second,
+		backoffMin:  defaultBackoffMin,
+		backoffMax:  defaultBackoffMax,
+		timeout:     defaultTimeout,
+		spoolMode:   SpoolOnFailure,
 		spoolBytes:  1 << 30,
 		dlMaxBytes:  64 << 20,
-		retention:   30 * 24 * time.Hour,
+		retention:   defaultRetention,
+		probeMax:    defaultProbeMax,
+		clock:       realClock{},
+	}
+	getenv := os.Getenv
+	for _, o := range opts {
+		if g, ok := o.(getenvOption); ok {
+			getenv = g.getenv
+		}
+	}
+	if err := c.loadEnv(getenv); err != nil {
+		return c, err
 	}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&c)
 		}
 	}
+	c.fillDefaults()
+	return c, c.validate()
+}
+
+// fillDefaults replaces option values that make no sense by the defaults.
+func (c *config) fillDefaults() {
 	if c.flushBytes <= 0 {
-		c.flushBytes = 1 << 20
+		c.flushBytes = defaultFlushBytes
 	}
 	if c.interval <= 0 {
-		c.interval = time.Second
+		c.interval = defaultInterval
 	}
 	if c.concurrency <= 0 {
-		c.concurrency = 2
+		c.concurrency = defaultConcurrency
 	}
 	if c.queueBytes <= 0 {
-		c.queueBytes = 32 << 20
+		c.queueBytes = defaultQueueBytes
 	}
 	if c.backoffMin <= 0 {
-		c.backoffMin = 100 * time.Millisecond
+		c.backoffMin = defaultBackoffMin
 	}
 	if c.backoffMax < c.backoffMin {
 		c.backoffMax = c.backoffMin
 	}
 	if c.timeout <= 0 {
-		c.timeout = 30 * time.Second
+		c.timeout = defaultTimeout
 	}
 	if c.retention <= 0 {
-		c.retention = 30 * 24 * time.Hour
+		c.retention = defaultRetention
+	}
+	if c.probeMax <= 0 {
+		c.probeMax = defaultProbeMax
+	}
+	if c.spoolMode == "" {
+		c.spoolMode = SpoolOnFailure
 	}
 	if c.redactor == nil {
 		c.redactor = log.NewRedactor()
 	}
 	c.service.Fill()
-	return c
+}
+
+func (c *config) validate() error {
+	switch c.spoolMode {
+	case SpoolOnFailure, SpoolAlways:
+	default:
+		return fmt.Errorf("elasticsearch: WithSpoolMode: %q is not %q or %q", c.spoolMode, SpoolOnFailure, SpoolAlways)
+	}
+	return nil
+}
+
+// getenvOption carries WithGetenv's function; newConfig picks it up before
+// it reads the environment.
+type getenvOption struct{ getenv func(string) string }
+
+func (getenvOption) apply(*config) {}
+
+// WithGetenv reads the environment variables named by the other options
+// through getenv instead of os.Getenv, wherever it is in the option list
+// (glassbox.Start passes its own). A nil getenv ignores the environment.
+func WithGetenv(getenv func(string) string) Option {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	return getenvOption{getenv: getenv}
 }
 
 // WithAddresses sets the Elasticsearch node URLs; requests are spread over
-// them and a failing node is retried on the next. The glassbox package
-// fills it from ELASTICSEARCH_URL (comma-separated); this option wins.
-// Default: http://localhost:9200.
+// them and a failing node is avoided until it answers again. It replaces
+// ELASTICSEARCH_URL (comma-separated) and ELASTICSEARCH_CLOUD_ID. Default:
+// ELASTICSEARCH_URL, else the cloud ID, else http://localhost:9200.
 func WithAddresses(urls ...string) Option {
-	return optionFunc(func(c *config) { c.addresses = append([]string(nil), urls...) })
+	return optionFunc(func(c *config) {
+		c.addresses = append([]string(nil), urls...)
+		c.cloudID = ""
+	})
 }
 
-// WithCloudID connects to an Elastic Cloud deployment instead of addresses.
-func WithCloudID(id string) Option { return optionFunc(func(c *config) { c.cloudID = id }) }
+// WithCloudID connects to an Elastic Cloud deployment. It replaces
+// ELASTICSEARCH_CLOUD_ID and ELASTICSEARCH_URL. Default:
+// ELASTICSEARCH_CLOUD_ID when ELASTICSEARCH_URL is not set.
+func WithCloudID(id string) Option {
+	return optionFunc(func(c *config) {
+		c.cloudID = id
+		c.addresses = nil
+	})
+}
 
-// WithAPIKey authenticates with an API key (the base64 "id:key" form).
-// Glassbox fills it from ELASTICSEARCH_API_KEY; it wins over basic auth.
-func WithAPIKey(key string) Option { return optionFunc(func(c *config) { c.apiKey = key }) }
+// WithAPIKey authenticates with an API key (the base64 "id:key" form). It
+// replaces ELASTICSEARCH_API_KEY and any basic authentication. Default:
+// ELASTICSEARCH_API_KEY, which wins over ELASTICSEARCH_USERNAME/_PASSWORD.
+func WithAPIKey(key string) Option {
+	return optionFunc(func(c *config) { c.apiKey, c.username, c.password = key, "", "" })
+}
 
-// WithBasicAuth authenticates with a user name and password. Glassbox
-// fills them from ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD.
+// WithBasicAuth authenticates with a user name and password. It replaces
+// ELASTICSEARCH_USERNAME, ELASTICSEARCH_PASSWORD and any API key. Default:
+// those two variables (when ELASTICSEARCH_API_KEY is not set).
 func WithBasicAuth(user, password string) Option {
-	return optionFunc(func(c *config) { c.username, c.password = user, password })
+	return optionFunc(func(c *config) { c.username, c.password, c.apiKey = user, password, "" })
 }
 
-// WithCACert trusts the PEM-encoded CA certificates for HTTPS. Glassbox
-// reads them from the file named by ELASTICSEARCH_CA_CERT.
+// WithCACert trusts the PEM-encoded CA certificates for HTTPS. It replaces
+// ELASTICSEARCH_CA_CERT (the name of a PEM file). Default: that file, else
+// the system's roots.
 func WithCACert(pem []byte) Option { return optionFunc(func(c *config) { c.caCert = pem }) }
 
 // WithTransport replaces the HTTP transport (for proxies or tests).
@@ -167,15 +260,19 @@ func WithoutGzip() Option { return optionFunc(func(c *config) { c.noGzip = true 
 func WithGzipLevel(level int) Option { return optionFunc(func(c *config) { c.gzipLevel = level }) }
 
 // WithMaxElapsedTime sets how long a document is retried (429, 5xx,
-// timeouts) before it is given up: spooled when a spool is configured,
-// otherwise dropped and counted (retry_exhausted). Default 5 min.
+// timeouts, an unreachable cluster) before it is given up: spooled when a
+// spool is configured, otherwise dropped and counted (retry_exhausted).
+// Default 5 min.
 func WithMaxElapsedTime(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.maxElapsed = d })
 }
 
-// WithBackoff sets the exponential backoff bounds; each wait is drawn
-// uniformly from [0, min(max, min*2^attempt)] (full jitter).
-// Default 100 ms up to 30 s.
+// WithBackoff sets the exponential backoff bounds of retries after 429 and
+// 5xx answers; each wait is drawn uniformly from [0, min(max, min*2^attempt)]
+// (full jitter). A wait after a whole request was refused ends early when
+// another request succeeds. While the cluster cannot be reached at all,
+// one cheap probe runs at most every second instead (never more than max
+// apart) and every sender waits for it. Default 100 ms up to 30 s.
 func WithBackoff(min, max time.Duration) Option {
 	return optionFunc(func(c *config) { c.backoffMin, c.backoffMax = min, max })
 }
@@ -187,10 +284,39 @@ func WithRequestTimeout(d time.Duration) Option {
 
 // WithSpoolDir keeps batches that cannot be delivered in segment files in
 // dir, replayed oldest first when Elasticsearch is back and after a
-// restart. Glassbox fills it from GLASSBOX_SPOOL_DIR. Default: no spool
-// (an outage longer than the queue can hold loses the newest records,
-// counted).
+// restart (see WithSpoolMode for when records are written there). It
+// replaces GLASSBOX_SPOOL_DIR. Default: that variable, else no spool (an
+// outage longer than the queue can hold loses the newest records, counted).
 func WithSpoolDir(dir string) Option { return optionFunc(func(c *config) { c.spoolDir = dir }) }
+
+// SpoolMode says when records are written to the spool directory.
+type SpoolMode string
+
+const (
+	// SpoolOnFailure writes a batch to the spool when it cannot be
+	// delivered. A killed process loses the records not yet sent (the open
+	// batch and the requests in flight); a clean Shutdown loses nothing.
+	SpoolOnFailure SpoolMode = "on-failure"
+	// SpoolAlways writes every record ahead to the spool (one write system
+	// call, into the page cache) before Write returns: a killed process
+	// loses nothing it accepted; a machine crash loses what the page cache
+	// held unless WithSpoolFsync is on. A delivered batch's file is
+	// deleted; a failed one is kept for replay without a second write.
+	SpoolAlways SpoolMode = "always"
+)
+
+// WithSpoolMode chooses when records go to the spool (with WithSpoolDir).
+// It replaces GLASSBOX_SPOOL_MODE ("on-failure" or "always"). Default:
+// that variable, else SpoolOnFailure. New fails on another value.
+func WithSpoolMode(m SpoolMode) Option { return optionFunc(func(c *config) { c.spoolMode = m }) }
+
+// WithSpoolFsync(true) flushes the spool to stable storage once per batch:
+// in SpoolAlways mode when a batch is sealed for sending (a machine crash
+// then loses at most the open batch, one flush interval), in
+// SpoolOnFailure mode after each failed batch is written. It costs one
+// fsync per batch on a worker, never on the caller. It replaces
+// GLASSBOX_SPOOL_FSYNC (a boolean). Default: that variable, else off.
+func WithSpoolFsync(on bool) Option { return optionFunc(func(c *config) { c.spoolFsync = on }) }
 
 // WithSpoolBytes bounds the spool's disk use; the oldest segment is dropped
 // (counted as spool_full) to make room. Default 1 GiB.
@@ -205,11 +331,15 @@ func WithDeadLetterFile(path string) Option {
 }
 
 // WithTemplates installs the ILM policy, component templates and index
-// templates (see InstallTemplates) before the first document is sent. Until
-// they are installed documents wait in the queue (and spool). Default off.
+// templates (see Cluster.InstallTemplates) before the first document is
+// sent. Until they are installed documents wait in the queue (and spool).
+// It replaces GLASSBOX_ELASTICSEARCH_TEMPLATES (a boolean). Default: that
+// variable, else off.
 func WithTemplates() Option { return optionFunc(func(c *config) { c.templates = true }) }
 
-// WithRetention sets how long the ILM policy keeps data. Default 30 days.
+// WithRetention sets how long the ILM policy keeps data. It replaces
+// GLASSBOX_ELASTICSEARCH_RETENTION ("30d" or a Go duration such as
+// "720h"). Default: that variable, else 30 days.
 func WithRetention(d time.Duration) Option { return optionFunc(func(c *config) { c.retention = d }) }
 
 // WithErrorHandler receives background failures (rate-limited, at most one

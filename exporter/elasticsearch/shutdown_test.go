@@ -169,17 +169,88 @@ func TestShutdownIsBoundedWhenAWorkerHangs(t *testing.T) {
 			if !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("got Shutdown error %v, want one wrapping context.DeadlineExceeded", err)
 			}
-			ht.unblock()
-			waitFor(t, 10*time.Second, "every record to be accounted for", func() bool {
-				s := exp.Stats()
-				return s.Produced == 301 && s.Delivered+s.Spooled+s.Dropped.Total() == 301
-			})
+			// When Shutdown returns every record is settled, the hung
+			// request's included, and nothing counts twice when it ends.
 			s := exp.Stats()
+			if s.InFlight != 0 || s.Produced != 301 || s.Delivered+s.Spooled+s.Dropped.Total() != 301 {
+				t.Errorf("when Shutdown returned: got %+v, want nothing in flight and 301 = delivered + spooled + dropped", s)
+			}
+			ht.unblock()
+			select {
+			case <-elasticsearch.Finished(exp):
+			case <-time.After(10 * time.Second):
+				t.Fatalf("the hung worker did not end once released")
+			}
+			if after := exp.Stats(); after.Delivered != s.Delivered || after.Spooled != s.Spooled || after.Dropped != s.Dropped {
+				t.Errorf("counters changed after Shutdown returned: %+v, then %+v", s, after)
+			}
 			if s.Dropped.Shutdown == 0 {
 				t.Errorf("got no Dropped.Shutdown, want the hung request's records counted (stats %+v)", s)
 			}
 			if withSpool && s.Spooled == 0 {
 				t.Errorf("got nothing spooled, want what the free worker held spooled (stats %+v)", s)
+			}
+		})
+	}
+}
+
+// TestShutdownLeavesNothingInFlight: whatever state Elasticsearch is in,
+// when Shutdown returns by its deadline nothing is in flight and every
+// record is delivered, waits in the spool, or is counted lost by reason.
+func TestShutdownLeavesNothingInFlight(t *testing.T) {
+	cases := []struct {
+		name     string
+		spool    elasticsearch.SpoolMode // "" for none
+		refuse   bool                    // else every request hangs
+		wantLost func(elasticsearch.Stats) int64
+	}{
+		{"refused, no spool", "", true, func(s elasticsearch.Stats) int64 { return s.Dropped.Shutdown }},
+		{"hanging, no spool", "", false, func(s elasticsearch.Stats) int64 { return s.Dropped.Shutdown }},
+		{"refused, spool on failure", elasticsearch.SpoolOnFailure, true, nil},
+		{"hanging, spool on failure", elasticsearch.SpoolOnFailure, false, nil},
+		{"refused, spool always", elasticsearch.SpoolAlways, true, nil},
+		{"hanging, spool always", elasticsearch.SpoolAlways, false, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			srv := estest.New(t)
+			opts := []elasticsearch.Option{elasticsearch.WithFlushBytes(4 << 10)}
+			if c.spool != "" {
+				opts = append(opts, elasticsearch.WithSpoolDir(t.TempDir()), elasticsearch.WithSpoolMode(c.spool))
+			}
+			exp := faultExporter(t, srv, opts...)
+			sink := exp.LogSink()
+			seqDocs(t, sink, 0, 20)
+			flush(t, exp)
+			if c.refuse {
+				if err := srv.SetRefused(true); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				srv.SetDelay(time.Hour)
+				defer srv.SetDelay(0)
+			}
+			seqDocs(t, sink, 20, 300)
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			// With a spool, refused batches are spooled at once: Shutdown
+			// may finish before its deadline.
+			if err := exp.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("got Shutdown error %v, want nil or the deadline's", err)
+			}
+			s := exp.Stats()
+			if s.InFlight != 0 {
+				t.Errorf("got %d in flight after Shutdown, want 0 (%+v)", s.InFlight, s)
+			}
+			if s.Produced != 320 || s.Produced != s.Delivered+s.Duplicates+s.DeadLettered+s.Dropped.Total()+s.InSpool {
+				t.Errorf("got %+v: want 320 produced = delivered + duplicates + dead-lettered + dropped + in the spool", s)
+			}
+			if c.wantLost != nil {
+				if got := c.wantLost(s); got != 300 || s.Dropped.Total() != 300 {
+					t.Errorf("got %+v dropped, want the 300 undelivered records as Dropped.Shutdown", s.Dropped)
+				}
+			} else if s.InSpool != 300 || s.Dropped.Total() != 0 {
+				t.Errorf("got %d in the spool, %+v dropped; want all 300 undelivered records in the spool", s.InSpool, s.Dropped)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package elasticsearch_test
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -22,15 +24,20 @@ const (
 	childEnv      = "GLASSBOX_ES_TEST_CHILD"
 	childURLEnv   = "GLASSBOX_ES_TEST_URL"
 	childSpoolEnv = "GLASSBOX_ES_TEST_SPOOL"
+	childModeEnv  = "GLASSBOX_ES_TEST_SPOOL_MODE"
 )
 
 // childMain runs in the re-executed test binary: it writes numbered records
-// forever through an exporter with a spool, until it is killed.
+// forever through an exporter with a spool, until it is killed. After each
+// Write returns it prints the record's number on stdout, so the parent
+// knows which records were accepted.
 func childMain() int {
 	exp, err := elasticsearch.New(
+		elasticsearch.WithGetenv(nil),
 		elasticsearch.WithAddresses(os.Getenv(childURLEnv)),
 		elasticsearch.WithService(log.Service{Name: "svc", Dataset: "svc", Namespace: "default", HostName: "h"}),
 		elasticsearch.WithSpoolDir(os.Getenv(childSpoolEnv)),
+		elasticsearch.WithSpoolMode(elasticsearch.SpoolMode(os.Getenv(childModeEnv))),
 		elasticsearch.WithFlushBytes(4<<10),
 		elasticsearch.WithFlushInterval(10*time.Millisecond),
 		elasticsearch.WithBackoff(time.Millisecond, 10*time.Millisecond),
@@ -41,9 +48,14 @@ func childMain() int {
 		return 2
 	}
 	sink := exp.LogSink()
+	var line []byte
 	for i := 0; ; i++ {
 		e := &log.Entry{Time: time.Now(), Doc: []byte(fmt.Sprintf(`{"@timestamp":%s,"message":"m","seq":%d,"pad":"%s"}`+"\n", ts(i), i, strings.Repeat("z", 100)))}
 		_ = sink.Write(nil, e)
+		line = strconv.AppendInt(line[:0], int64(i), 10)
+		if _, err := os.Stdout.Write(append(line, '\n')); err != nil {
+			return 3
+		}
 		if i%100 == 0 {
 			time.Sleep(time.Millisecond)
 		}
@@ -110,40 +122,119 @@ func spooledSeqs(t *testing.T, dir string) []int {
 	}
 }
 
-func TestSIGKILLWithSpoolIndexesEverySpooledRecordOnce(t *testing.T) {
+// child is a running childMain and the number of records it reported
+// accepted.
+type child struct {
+	cmd      *exec.Cmd
+	accepted atomic.Int64
+	done     chan struct{} // closed when its stdout is closed
+}
+
+func startChild(t *testing.T, url, dir string, mode elasticsearch.SpoolMode) *child {
+	t.Helper()
+	c := &child{cmd: exec.Command(os.Args[0], "-test.run=^$"), done: make(chan struct{})}
+	c.cmd.Env = append(os.Environ(), childEnv+"=1", childURLEnv+"="+url, childSpoolEnv+"="+dir, childModeEnv+"="+string(mode))
+	c.cmd.Stderr = os.Stderr
+	out, err := c.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(c.done)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			c.accepted.Add(1)
+		}
+	}()
+	return c
+}
+
+// kill sends SIGKILL and returns how many records the child reported
+// accepted: records 0..n-1 (record n may have been accepted too).
+func (c *child) kill(t *testing.T) int {
+	t.Helper()
+	if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-c.done
+	err := c.cmd.Wait()
+	if ws, ok := c.cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("child did not die of SIGKILL: %v", err)
+	}
+	return int(c.accepted.Load())
+}
+
+// TestSIGKILL kills a process that writes records as fast as it can, while
+// Elasticsearch is healthy and during an outage, then replays its spool
+// in a new exporter. In SpoolAlways mode nothing it accepted is lost and
+// nothing is stored twice. In SpoolOnFailure mode nothing is stored twice
+// and every record that reached the spool is stored; what it loses (the
+// open batch and the requests in flight) is logged.
+func TestSIGKILL(t *testing.T) {
+	for _, mode := range []elasticsearch.SpoolMode{elasticsearch.SpoolAlways, elasticsearch.SpoolOnFailure} {
+		for _, outage := range []bool{false, true} {
+			name := string(mode) + "/healthy"
+			if outage {
+				name = string(mode) + "/outage"
+			}
+			t.Run(name, func(t *testing.T) { testSIGKILL(t, mode, outage) })
+		}
+	}
+}
+
+func testSIGKILL(t *testing.T, mode elasticsearch.SpoolMode, outage bool) {
 	srv := estest.New(t)
-	if err := srv.SetRefused(true); err != nil {
+	if err := srv.SetRefused(outage); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=1", childURLEnv+"="+srv.URL(), childSpoolEnv+"="+dir)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 30*time.Second, "the child to spool records", func() bool { return dirSize(dir) > 256<<10 })
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	err := cmd.Wait()
-	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-		t.Fatalf("child did not die of SIGKILL: %v", err)
-	}
-	want := spooledSeqs(t, dir)
-	if len(want) == 0 {
-		t.Fatal("nothing reached the spool")
-	}
+	c := startChild(t, srv.URL(), dir, mode)
+	waitFor(t, 30*time.Second, "the child to be under way", func() bool {
+		if outage {
+			return c.accepted.Load() > 2000 && dirSize(dir) > 128<<10
+		}
+		return c.accepted.Load() > 2000 && srv.BulkDocs() > 500
+	})
+	accepted := c.kill(t)
+	spooled := spooledSeqs(t, dir)
 	if err := srv.SetRefused(false); err != nil {
 		t.Fatal(err)
 	}
-	exp := faultExporter(t, srv, elasticsearch.WithSpoolDir(dir))
+	before := srv.BulkDocs()
+	exp := faultExporter(t, srv, elasticsearch.WithSpoolDir(dir), elasticsearch.WithSpoolMode(mode))
 	waitFor(t, 60*time.Second, "the spool to be replayed", func() bool {
 		s := exp.Stats()
-		return s.Delivered+s.Duplicates >= int64(len(want)) && s.SpooledBytes == 0
+		return s.InSpool == 0 && s.Replayed == s.Recovered
 	})
-	assertExactlyOnce(t, storedSeqs(t, srv, "logs-*"), want)
-	t.Logf("%d records spooled before SIGKILL, all indexed once (torn tail records dropped: %d)", len(want), exp.Stats().SpoolCorrupt)
+	stored := storedSeqs(t, srv, "logs-*")
+	for seq, n := range stored {
+		if n != 1 {
+			t.Errorf("seq %d stored %d times, want once", seq, n)
+		}
+		if seq < 0 || seq > accepted {
+			t.Errorf("seq %d stored, but the child accepted 0..%d", seq, accepted)
+		}
+	}
+	for _, seq := range spooled {
+		if stored[seq] == 0 {
+			t.Errorf("seq %d was in the spool but is not stored", seq)
+		}
+	}
+	lost := 0
+	for seq := 0; seq < accepted; seq++ {
+		if stored[seq] == 0 {
+			lost++
+		}
+	}
+	s := exp.Stats()
+	t.Logf("%d records accepted before SIGKILL, %d stored before it, %d replayed from the spool (%d already stored, %d torn records), %d lost",
+		accepted, before, s.Replayed, s.Duplicates, s.SpoolCorrupt, lost)
+	if mode == elasticsearch.SpoolAlways && lost != 0 {
+		t.Errorf("%d of %d accepted records lost in SpoolAlways mode, want none", lost, accepted)
+	}
 }
 
 // spoolWith writes one item into a spool directory, as a crashed run

@@ -6,17 +6,18 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 )
 
-// Stats are the exporter's counters since New. Every record written is
-// accounted for:
+// Stats are the exporter's counters since New. Every record is accounted
+// for, once:
 //
-//	Produced = Delivered + Duplicates + DeadLettered + Dropped.Total() + in flight
+//	Produced + Recovered = Delivered + Duplicates + DeadLettered + Dropped.Total() + InSpool + InFlight
 //
-// where in flight is what sits in the memory queue or the spool. Records a
-// previous run left in the spool add to Delivered/Duplicates without being
-// Produced by this run.
+// where Recovered is what a previous run left in the spool, InSpool what
+// waits in the spool now (for this run's replayer or the next run's) and
+// InFlight what is held in memory. After Shutdown returns, InFlight is 0.
 type Stats struct {
 	// Produced counts documents handed to the exporter (log records and spans).
 	Produced int64
@@ -39,9 +40,23 @@ type Stats struct {
 	DeadLettered int64
 	// Dropped counts documents given up, by reason.
 	Dropped Dropped
-	// Spooled counts documents written to the spool; Replayed counts those
-	// read back from it and sent.
+	// Spooled counts documents put in the spool because they could not be
+	// delivered (or, in SpoolAlways mode, left in their journal for
+	// replay); Replayed counts documents read back from it and settled
+	// (delivered, duplicates or dead-lettered).
 	Spooled, Replayed int64
+	// Journaled counts documents written ahead to the spool in SpoolAlways
+	// mode (every accepted one, unless the spool failed).
+	Journaled int64
+	// Recovered is how many documents the spool held at New, left by a
+	// previous run (a crash, or an outage at its Shutdown).
+	Recovered int64
+	// InSpool is how many documents wait in the spool for replay:
+	// Recovered + Spooled - Replayed - what the spool dropped to make room.
+	InSpool int64
+	// InFlight is how many documents of this run are held in memory: queued,
+	// being sent or waiting for a retry.
+	InFlight int64
 	// SpoolCorrupt counts spool records lost to a torn or corrupt tail.
 	SpoolCorrupt int64
 	// QueuedBytes is the memory held by documents not yet delivered.
@@ -67,8 +82,9 @@ type Dropped struct {
 	// RetryExhausted: retries went on longer than the maximum elapsed time
 	// and there is no spool.
 	RetryExhausted int64
-	// Shutdown: left undelivered at the Shutdown deadline without a spool,
-	// or written after Shutdown.
+	// Shutdown: left undelivered at the Shutdown deadline without a spool
+	// (or still held by a request that ignored cancellation when Shutdown
+	// returned), or written after Shutdown.
 	Shutdown int64
 }
 
@@ -79,7 +95,7 @@ type counters struct {
 	produced, delivered, duplicates, retried, deadLettered atomic.Int64
 	droppedQueueFull, droppedSpoolFull, droppedRetry       atomic.Int64
 	droppedShutdown, spooled, replayed, repaired           atomic.Int64
-	requests, wireBytes                                    atomic.Int64
+	requests, wireBytes, journaled, inflight, recovered    atomic.Int64
 
 	mu      sync.Mutex
 	lastErr string
@@ -109,6 +125,9 @@ func (e *Exporter) Stats() Stats {
 		},
 		Spooled:   e.st.spooled.Load(),
 		Replayed:  e.st.replayed.Load(),
+		Journaled: e.st.journaled.Load(),
+		Recovered: e.st.recovered.Load(),
+		InFlight:  e.st.inflight.Load(),
 		Requests:  e.st.requests.Load(),
 		WireBytes: e.st.wireBytes.Load(),
 	}
@@ -120,6 +139,7 @@ func (e *Exporter) Stats() Stats {
 		s.SpooledBytes = ss.Bytes
 		s.Dropped.SpoolFull += ss.DroppedItems
 		s.SpoolCorrupt = ss.CorruptRecords
+		s.InSpool = s.Recovered + s.Spooled - s.Replayed - ss.DroppedItems
 	}
 	e.st.mu.Lock()
 	s.LastError, s.LastErrorTime = e.st.lastErr, e.st.lastAt
@@ -130,7 +150,12 @@ func (e *Exporter) Stats() Stats {
 func (e *Exporter) registerMetrics(mp metric.MeterProvider) (func(), error) {
 	m := mp.Meter("github.com/glassbox-obs/glassbox/exporter/elasticsearch")
 	docs, err := m.Int64ObservableCounter("glassbox.elasticsearch.documents",
-		metric.WithDescription("Documents by outcome (produced, delivered, duplicate, dead_lettered, dropped.*)"))
+		metric.WithDescription("Documents by outcome (produced, recovered, delivered, duplicate, dead_lettered, dropped.*, spooled, replayed)"))
+	if err != nil {
+		return nil, err
+	}
+	held, err := m.Int64ObservableGauge("glassbox.elasticsearch.held",
+		metric.WithDescription("Documents not settled yet, by where (in_flight: memory, in_spool: the spool)"))
 	if err != nil {
 		return nil, err
 	}
@@ -152,13 +177,16 @@ func (e *Exporter) registerMetrics(mp metric.MeterProvider) (func(), error) {
 			{"retried", s.Retried}, {"dead_lettered", s.DeadLettered},
 			{"dropped.queue_full", s.Dropped.QueueFull}, {"dropped.spool_full", s.Dropped.SpoolFull},
 			{"dropped.retry_exhausted", s.Dropped.RetryExhausted}, {"dropped.shutdown", s.Dropped.Shutdown},
+			{"recovered", s.Recovered}, {"spooled", s.Spooled}, {"replayed", s.Replayed},
 		} {
 			o.ObserveInt64(docs, kv.v, metric.WithAttributes(outcomeAttr(kv.k)))
 		}
+		o.ObserveInt64(held, s.InFlight, metric.WithAttributes(attribute.String("where", "in_flight")))
+		o.ObserveInt64(held, s.InSpool, metric.WithAttributes(attribute.String("where", "in_spool")))
 		o.ObserveInt64(queued, s.QueuedBytes)
 		o.ObserveInt64(spooled, s.SpooledBytes)
 		return nil
-	}, docs, queued, spooled)
+	}, docs, held, queued, spooled)
 	if err != nil {
 		return nil, err
 	}

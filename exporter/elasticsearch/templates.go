@@ -1,24 +1,17 @@
 package elasticsearch
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
 	"strconv"
-	"strings"
 	"time"
-
-	es "github.com/elastic/go-elasticsearch/v8"
 )
 
 // TemplateVersion is the version of the templates and ILM policy this
-// package installs. InstallTemplates never replaces a newer version.
+// package installs. Cluster.InstallTemplates replaces an older version and
+// leaves a newer one alone.
 const TemplateVersion = 1
 
-// Names of what InstallTemplates installs.
+// Names of what Cluster.InstallTemplates installs.
 const (
 	PolicyName           = "glassbox"
 	ECSComponentTemplate = "glassbox-ecs@mappings"
@@ -31,7 +24,7 @@ const (
 // built-in logs template (100), below Fleet integrations' (200).
 const TemplatePriority = 150
 
-// Template is one object InstallTemplates PUTs.
+// Template is one object Cluster.InstallTemplates PUTs.
 type Template struct {
 	// Path is the API path, e.g. "_index_template/glassbox-logs".
 	Path string
@@ -157,149 +150,4 @@ func Templates(retention time.Duration) []Template {
 		mk("_index_template/"+LogsIndexTemplate, indexTemplate("logs")),
 		mk("_index_template/"+TracesIndexTemplate, indexTemplate("traces")),
 	}
-}
-
-// InstallTemplates installs the ILM policy, component templates and index
-// templates of Templates(retention) through client. It is idempotent: an
-// object already installed at this TemplateVersion or a newer one is left
-// alone. It fails on Elasticsearch older than MinVersion. The glassbox CLI
-// and WithTemplates call it.
-func InstallTemplates(ctx context.Context, client *es.Client, retention time.Duration) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if err := checkVersion(ctx, client); err != nil {
-		return err
-	}
-	for _, t := range Templates(retention) {
-		v, err := installedVersion(ctx, client, t.Path)
-		if err != nil {
-			return err
-		}
-		if v >= TemplateVersion {
-			continue
-		}
-		status, body, err := do(ctx, client, http.MethodPut, t.Path, t.Body)
-		if err != nil {
-			return err
-		}
-		if status != 200 {
-			return fmt.Errorf("PUT %s: HTTP %d: %s", t.Path, status, body)
-		}
-	}
-	return nil
-}
-
-// InstallTemplates installs the templates through the exporter's client;
-// see the package-level InstallTemplates.
-func (e *Exporter) InstallTemplates(ctx context.Context) error {
-	return InstallTemplates(ctx, e.client, e.cfg.retention)
-}
-
-func do(ctx context.Context, client *es.Client, method, path string, body []byte) (int, []byte, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, "/"+path, rd)
-	if err != nil {
-		return 0, nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := client.Perform(req)
-	if err != nil {
-		return 0, nil, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	return res.StatusCode, b, err
-}
-
-func checkVersion(ctx context.Context, client *es.Client) error {
-	status, body, err := do(ctx, client, http.MethodGet, "", nil)
-	if err != nil {
-		return err
-	}
-	if status != 200 {
-		return fmt.Errorf("GET /: HTTP %d: %s", status, body)
-	}
-	var info struct {
-		Version struct {
-			Number string `json:"number"`
-		} `json:"version"`
-	}
-	if err := json.Unmarshal(body, &info); err != nil {
-		return fmt.Errorf("GET /: %w", err)
-	}
-	if !versionAtLeast(info.Version.Number, MinVersion) {
-		return fmt.Errorf("Elasticsearch %s is older than %s, which the glassbox templates need", info.Version.Number, MinVersion)
-	}
-	return nil
-}
-
-func versionAtLeast(have, want string) bool {
-	h, w := strings.Split(have, "."), strings.Split(want, ".")
-	for i := 0; i < len(w); i++ {
-		var hv, wv int
-		if i < len(h) {
-			hv, _ = strconv.Atoi(strings.TrimFunc(h[i], func(r rune) bool { return r < '0' || r > '9' }))
-		}
-		wv, _ = strconv.Atoi(w[i])
-		if hv != wv {
-			return hv > wv
-		}
-	}
-	return true
-}
-
-// installedVersion returns the glassbox version of an installed object, 0
-// when it is missing.
-func installedVersion(ctx context.Context, client *es.Client, path string) (int, error) {
-	status, body, err := do(ctx, client, http.MethodGet, path, nil)
-	if err != nil {
-		return 0, err
-	}
-	if status == 404 {
-		return 0, nil
-	}
-	if status != 200 {
-		return 0, fmt.Errorf("GET %s: HTTP %d: %s", path, status, body)
-	}
-	var v struct {
-		IndexTemplates []struct {
-			T struct {
-				Version int `json:"version"`
-			} `json:"index_template"`
-		} `json:"index_templates"`
-		ComponentTemplates []struct {
-			T struct {
-				Version int `json:"version"`
-			} `json:"component_template"`
-		} `json:"component_templates"`
-	}
-	if err := json.Unmarshal(body, &v); err != nil {
-		return 0, fmt.Errorf("GET %s: %w", path, err)
-	}
-	switch {
-	case len(v.IndexTemplates) > 0:
-		return v.IndexTemplates[0].T.Version, nil
-	case len(v.ComponentTemplates) > 0:
-		return v.ComponentTemplates[0].T.Version, nil
-	}
-	// ILM: {"<name>":{"policy":{"_meta":{"glassbox_version":1}}}}
-	var p map[string]struct {
-		Policy struct {
-			Meta struct {
-				V int `json:"glassbox_version"`
-			} `json:"_meta"`
-		} `json:"policy"`
-	}
-	if err := json.Unmarshal(body, &p); err == nil {
-		for _, x := range p {
-			return x.Policy.Meta.V, nil
-		}
-	}
-	return 0, nil
 }

@@ -58,12 +58,13 @@ func BenchmarkLogOutsideRequest(b *testing.B) {
 }
 
 // BenchmarkReport is the cost of building one event (exception chain with
-// stacks, tags, breadcrumbs, scrubbing) on the reporting goroutine; the
-// queue is full, so nothing is sent.
+// stacks, tags, breadcrumbs, scrubbing, encoding) on the reporting
+// goroutine; the queue has no room, so nothing is sent, and aggregation is
+// off, so every report builds its event.
 func BenchmarkReport(b *testing.B) {
 	srv := sentrytest.NewServer(b)
 	srv.SetDelay(time.Hour)
-	rep := newReporterB(b, srv, gbsentry.WithQueueSize(1))
+	rep := newReporterB(b, srv, gbsentry.WithQueueBytes(1), gbsentry.WithAggregationWindow(0))
 	lg := logger(rep)
 	req := &middleware.Request{Protocol: "http", Method: "GET", Route: "/r", CorrelationID: "bench"}
 	ctx := rep.Begin(requestCtx("bench"), req)

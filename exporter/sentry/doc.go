@@ -1,22 +1,25 @@
 // Package sentry reports failures to Sentry with what triage needs: the
 // correlation and trace IDs as tags and trace context, the request's most
 // recent log records as breadcrumbs, a stable fingerprint, the exception
-// chain of wrapped errors with their stacks, and request data scrubbed by
-// the glassbox redaction list: an allowlist of request headers (see
-// WithRequestHeaders), every request-controlled string sanitised and
-// capped, so that no secret, hostile byte or oversized value reaches an
-// event.
+// chain of wrapped errors with their stacks, and request data redacted by
+// the same log.Redactor code as the access log and spans (an allowlist of
+// headers, every request-controlled string sanitised and capped), so that
+// no secret, hostile byte or oversized value reaches an event.
 //
 // A Reporter is at once a middleware.Observer (the HTTP and gRPC
-// middleware call it around every request: it clones a Sentry hub per
-// request and reports panics, 5xx statuses and failing gRPC codes, exactly
-// one event per failure) and a log.Sink (records logged with the request's
-// context become breadcrumbs; ERROR records carrying an error can be
-// reported). Delivery goes through sentry-go's own HTTP transport behind a
-// bounded queue: requests never wait for Sentry, drops are counted in
-// Stats, and Shutdown returns by its deadline.
+// middleware call it around every request; it reports panics, 5xx
+// statuses and failing gRPC codes, exactly one event per failure) and a
+// log.Sink (records logged with the request's context become breadcrumbs;
+// ERROR records carrying an error can be reported). It speaks Sentry's
+// envelope protocol itself, without sentry-go, whose root package links
+// the Go toolchain's go/build into every binary. Events with the same
+// fingerprint within a minute are sent once and then counted, a queue
+// bounded in bytes holds the rest: requests never wait for Sentry, drops
+// are counted in Stats, and Shutdown returns by its deadline.
 //
-// The one call most people need (glassbox.Start does it for SENTRY_DSN):
+// New reads SENTRY_DSN, SENTRY_ENVIRONMENT, SENTRY_RELEASE,
+// SENTRY_SAMPLE_RATE and GLASSBOX_KIBANA_URL; options win. The one call
+// most people need (glassbox.Start makes it):
 //
-//	rep, err := sentry.New(sentry.WithDSN(dsn), sentry.WithService("checkout"))
+//	rep, err := sentry.New(sentry.WithService(log.Service{Name: "checkout"}))
 package sentry

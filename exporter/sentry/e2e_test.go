@@ -289,3 +289,37 @@ func TestGRPCInterceptorsEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestReportDuringRoutedRequest: an error reported by hand inside a
+// handler that ServeMux routed carries the route the mux matched, as the
+// route tag and in the transaction, and the request's data.
+func TestReportDuringRoutedRequest(t *testing.T) {
+	s := newStack(t)
+	mux := http.NewServeMux()
+	ids := make(chan string, 1)
+	mux.HandleFunc("GET /orders/{id}", func(w http.ResponseWriter, r *http.Request) {
+		ids <- gbsentry.Report(r.Context(), errors.New("order "+r.PathValue("id")+" is locked"))
+		w.WriteHeader(http.StatusConflict)
+	})
+	ts := httptest.NewServer(middleware.HTTP(s.mwOpts...)(mux))
+	defer ts.Close()
+	resp, err := http.Get(ts.URL + "/orders/7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	ev := events(t, s.rep, s.srv, 1)[0]
+	if id := <-ids; ev["event_id"] != id {
+		t.Errorf("got event %v, want the reported %s", ev["event_id"], id)
+	}
+	if got := str(ev, "tags", "route"); got != "/orders/{id}" {
+		t.Errorf("got route tag %q, want /orders/{id}", got)
+	}
+	if got := str(ev, "transaction"); got != "GET /orders/{id}" {
+		t.Errorf("got transaction %q, want GET /orders/{id}", got)
+	}
+	if got := str(ev, "request", "url"); got != ts.URL+"/orders/7" {
+		t.Errorf("got request.url %q", got)
+	}
+}

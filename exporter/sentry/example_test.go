@@ -18,7 +18,7 @@ func Example() {
 	// Here nothing listens at the DSN: the event is dropped and counted.
 	rep, err := sentry.New(
 		sentry.WithDSN("http://public@127.0.0.1:9/1"),
-		sentry.WithService("checkout"),
+		sentry.WithService(log.Service{Name: "checkout"}),
 		sentry.WithErrorHandler(discardErrors{}),
 	)
 	if err != nil {

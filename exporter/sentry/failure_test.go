@@ -129,7 +129,7 @@ func failPayment(id int) error { return errors.Errorf("payment %d declined", id)
 
 func TestGrouping(t *testing.T) {
 	srv := sentrytest.NewServer(t)
-	rep := newReporter(t, srv)
+	rep := newReporter(t, srv, gbsentry.WithAggregationWindow(0)) // every event sent
 	fail := func(corr string, err error) {
 		req := &middleware.Request{Protocol: "http", Method: "GET", Route: "/orders/{id}", CorrelationID: corr}
 		ctx := rep.Begin(requestCtx(corr), req)
@@ -170,7 +170,7 @@ func TestRateLimited(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := sentrytest.NewServer(t)
-			rep := newReporter(t, srv)
+			rep := newReporter(t, srv, gbsentry.WithAggregationWindow(0))
 			srv.SetRateLimit(&tt.limit)
 			ctx := context.Background()
 			rep.Report(ctx, errors.New("first"))
@@ -213,7 +213,7 @@ func TestSentryDown(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	rep, err := gbsentry.New(gbsentry.WithDSN("http://"+sentrytest.PublicKey+"@"+addr+"/"+sentrytest.ProjectID),
-		gbsentry.WithErrorHandler(discardErrors{}))
+		gbsentry.WithErrorHandler(discardErrors{}), gbsentry.WithAggregationWindow(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func TestSentryServerErrors(t *testing.T) {
 func TestSentrySlow(t *testing.T) {
 	srv := sentrytest.NewServer(t)
 	srv.SetDelay(time.Hour) // released when the server closes
-	rep := newReporter(t, srv, gbsentry.WithQueueSize(2))
+	rep := newReporter(t, srv, gbsentry.WithQueueBytes(2<<10), gbsentry.WithAggregationWindow(0))
 	for i := range 10 {
 		req := &middleware.Request{Protocol: "http", Method: "GET", Route: "/slow", CorrelationID: fmt.Sprintf("s%d", i)}
 		ctx := rep.Begin(requestCtx(req.CorrelationID), req)

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	sentrygo "github.com/getsentry/sentry-go"
-
 	gbsentry "github.com/glassbox-obs/glassbox/exporter/sentry"
 	"github.com/glassbox-obs/glassbox/internal/sentrytest"
 	"github.com/glassbox-obs/glassbox/middleware"
@@ -161,8 +159,7 @@ func noneOf(t *testing.T, env *sentrytest.Envelope, strs []string) {
 
 // TestHostileRequestValues: control characters, ANSI, U+2028, bidi
 // overrides, invalid UTF-8 and megabyte values in every request-derived
-// field are sanitised and capped, for the Reporter's own events and for
-// events users capture with sentry-go's request extraction.
+// field are sanitised and capped.
 func TestHostileRequestValues(t *testing.T) {
 	huge := strings.Repeat("A", 1<<20)
 	hostile := func() *http.Request {
@@ -242,35 +239,6 @@ func TestHostileRequestValues(t *testing.T) {
 			t.Errorf("got correlation_id tag %q, want none for an invalid ID", got)
 		}
 	})
-	t.Run("user event with sentry-go's request", func(t *testing.T) {
-		srv := sentrytest.NewServer(t)
-		rep := newReporter(t, srv)
-		hreq := hostile()
-		ctx := rep.Begin(context.Background(), &middleware.Request{Protocol: "http", HTTP: hreq, Method: "GET"})
-		hub := sentrygo.GetHubFromContext(ctx)
-		hub.Scope().SetRequest(hreq)
-		hub.Scope().SetTag("user_tag", "v\r\n"+huge)
-		hub.CaptureMessage("user event")
-		ev := events(t, rep, srv, 1)[0]
-		if got := str(ev, "tags", "user_tag"); len(got) > 200 || !strings.HasPrefix(got, "v\uFFFD\uFFFDAAA") {
-			t.Errorf("got user_tag %.40q of %d bytes, want sanitised, at most 200", got, len(got))
-		}
-		// sentry-go's extraction keeps the query string out of the URL
-		// and the cookies out unless SendDefaultPII: only the headers and
-		// URL are checked here.
-		h := headers(ev)
-		if got := h["User-Agent"]; got != wantUA {
-			t.Errorf("got User-Agent %q, want %q", got, wantUA)
-		}
-		if _, ok := h["X-Unlisted"]; ok {
-			t.Error("got header X-Unlisted, want it left out")
-		}
-		env := srv.Envelopes()[0]
-		if len(env.Raw) > maxEnvelope {
-			t.Errorf("got a %d-byte envelope, want at most %d", len(env.Raw), maxEnvelope)
-		}
-		noneOf(t, env, append([]string{"SECRET-", strings.Repeat("A", 2048)}, rawForms...))
-	})
 }
 
 // TestQueryStringMatchesAccessLog: the event's query string is the
@@ -301,5 +269,60 @@ func TestQueryStringMatchesAccessLog(t *testing.T) {
 	}
 	if want := "page=2&api_key=[REDACTED]&user%5Ftoken=[REDACTED]&empty&x=%20y"; got != want {
 		t.Errorf("got query_string %q, want %q", got, want)
+	}
+}
+
+// TestCorrelationHeadersShowTheIDInForce: a captured correlation header
+// shows exactly the correlation ID the request ran with, or is left out:
+// never a value the middleware rejected, nor one that lost to another
+// header.
+func TestCorrelationHeadersShowTheIDInForce(t *testing.T) {
+	tests := []struct {
+		name   string
+		header map[string][]string
+		want   map[string]bool // headers present in the event (with the ID in force)
+	}{
+		{"rejected list", map[string][]string{"X-Correlation-ID": {"good-1, HOSTILE x"}}, nil},
+		{"two lines", map[string][]string{"X-Correlation-ID": {"good-1", "good-2"}}, nil},
+		{"invalid first, valid second", map[string][]string{"X-Correlation-ID": {"bad id!"}, "X-Request-ID": {"req-ok"}},
+			map[string]bool{"X-Request-Id": true}},
+		{"both valid", map[string][]string{"X-Correlation-ID": {"corr-a"}, "X-Request-ID": {"req-b"}},
+			map[string]bool{"X-Correlation-Id": true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStack(t)
+			ts := httptest.NewServer(middleware.HTTP(s.mwOpts...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusInternalServerError)
+			})))
+			defer ts.Close()
+			req, _ := http.NewRequest(http.MethodGet, ts.URL+"/x", nil)
+			for k, vs := range tt.header {
+				for _, v := range vs {
+					req.Header.Add(k, v)
+				}
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			inForce := resp.Header.Get("X-Correlation-ID")
+			ev := events(t, s.rep, s.srv, 1)[0]
+			if got := str(ev, "tags", "correlation_id"); got != inForce {
+				t.Errorf("got correlation_id tag %q, want the ID in force %q", got, inForce)
+			}
+			h := headers(ev)
+			for _, k := range []string{"X-Correlation-Id", "X-Request-Id"} {
+				v, ok := h[k]
+				switch {
+				case ok != tt.want[k]:
+					t.Errorf("got header %s present=%v (%q), want present=%v", k, ok, v, tt.want[k])
+				case ok && v != inForce:
+					t.Errorf("got header %s = %q, want the ID in force %q", k, v, inForce)
+				}
+			}
+		})
 	}
 }

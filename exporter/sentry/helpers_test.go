@@ -27,7 +27,7 @@ func newReporter(t *testing.T, srv *sentrytest.Server, opts ...gbsentry.Option) 
 
 func newReporterB(t testing.TB, srv *sentrytest.Server, opts ...gbsentry.Option) *gbsentry.Reporter {
 	t.Helper()
-	all := append([]gbsentry.Option{gbsentry.WithDSN(srv.DSN()), gbsentry.WithService("checkout"),
+	all := append([]gbsentry.Option{gbsentry.WithDSN(srv.DSN()), gbsentry.WithService(log.Service{Name: "checkout"}),
 		gbsentry.WithErrorHandler(discardErrors{})}, opts...)
 	rep, err := gbsentry.New(all...)
 	if err != nil {

@@ -2,13 +2,10 @@ package sentry
 
 import (
 	"net/http"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	sentrygo "github.com/getsentry/sentry-go"
 )
 
 func TestParsePanicStack(t *testing.T) {
@@ -49,15 +46,17 @@ func TestInApp(t *testing.T) {
 		{"github.com/lib/pq", "/root/go/pkg/mod/github.com/lib/pq@v1.10.9/conn.go", false},
 		{"github.com/lib/pq", "github.com/lib/pq@v1.10.9/conn.go", false},
 		{"net/http", "net/http/server.go", false},
-		{"net/http", goRoot + "/src/net/http/server.go", false},
+		{"net/http", goRoot() + "/src/net/http/server.go", false},
 		{"github.com/glassbox-obs/glassbox/middleware", "/x/middleware/http.go", false},
 		{"github.com/glassbox-obs/glassbox/exporter/sentry_test", "/x/exporter/sentry/a_test.go", true},
-		{"github.com/getsentry/sentry-go", "/y/client.go", false},
+		{"example.com/dep", "/home/u/go/pkg/mod/example.com/dep@v1.0.0/x.go", false},
+		{"example.com/vendored", "/src/app/vendor/example.com/vendored/x.go", false},
+		{"myapp/internal/orders", "/src/myapp/internal/orders/x.go", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
-			f := sentrygo.NewFrame(runtime.Frame{Function: tt.module + ".F", File: tt.path})
-			if got := inApp(&f); got != tt.want {
+			f := newFrame(tt.module+".F", tt.path, 1)
+			if got := f.InApp; got != tt.want {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})
@@ -102,7 +101,7 @@ func TestBackoff(t *testing.T) {
 }
 
 func TestKibanaLink(t *testing.T) {
-	r := &Reporter{cfg: config{kibanaURL: "https://kibana.example/s/ops/"}}
+	r := &Reporter{cfg: config{kibanaURL: setting{val: "https://kibana.example/s/ops/"}}}
 	got := r.kibanaLink("abc-123", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	want := "https://kibana.example/s/ops/app/discover#/?_g=(time:(from:'2026-01-02T02:04:05Z',to:'2026-01-02T03:19:05Z'))" +
 		"&_a=(query:(language:kuery,query:'correlation.id:%22abc-123%22'))"
@@ -111,5 +110,32 @@ func TestKibanaLink(t *testing.T) {
 	}
 	if got := r.kibanaLink("bad id", time.Now()); got != "" {
 		t.Errorf("got %q for an invalid ID, want none", got)
+	}
+}
+
+// TestAggregatorShutdown: Shutdown returns the held summaries and stops
+// every window's timer, so that nothing fires (or leaks) afterwards.
+func TestAggregatorShutdown(t *testing.T) {
+	a := newAggregator(time.Hour, func(*summary) { t.Error("a timer fired") })
+	now := time.Now()
+	if d, id, _ := a.admit("k", "id1", now); d != aggSend || id != "id1" {
+		t.Fatalf("first: got %v %s, want send id1", d, id)
+	}
+	d, id, w := a.admit("k", "id2", now)
+	if d != aggHold || id != "id1" || !a.hold(w, &event{EventID: "id2"}, 10) {
+		t.Fatalf("second: got %v %s, want hold for id1", d, id)
+	}
+	if d, id, _ := a.admit("k", "id3", now); d != aggCount || id != "id1" {
+		t.Fatalf("third: got %v %s, want count for id1", d, id)
+	}
+	sums := a.shutdown()
+	if len(sums) != 1 || sums[0].ev.EventID != "id2" || sums[0].count != 2 || sums[0].firstID != "id1" || sums[0].reserved != 10 {
+		t.Fatalf("got summaries %+v, want id2 standing for 2 events after id1", sums)
+	}
+	if w.timer.Stop() {
+		t.Error("the window's timer was still running after shutdown")
+	}
+	if d, id, _ := a.admit("k", "id4", now); d != aggSend || id != "id4" {
+		t.Errorf("after shutdown: got %v %s, want send id4", d, id)
 	}
 }

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	sentrygo "github.com/getsentry/sentry-go"
-
 	"github.com/glassbox-obs/glassbox/middleware"
 	"github.com/glassbox-obs/glassbox/trace"
 )
@@ -19,7 +17,6 @@ type stateKey struct{}
 // the event already sent for it.
 type reqState struct {
 	r   *Reporter
-	hub *sentrygo.Hub
 	req *middleware.Request
 	ids trace.IDs
 
@@ -48,22 +45,23 @@ func (r *Reporter) state(ctx context.Context) *reqState {
 	return st
 }
 
-// Begin clones the hub into the request's context (sentry.GetHubFromContext
-// finds it) and opens the request's breadcrumb buffer.
+// Begin opens the request's breadcrumb buffer and puts the request in
+// the context, where Report finds it.
 func (r *Reporter) Begin(ctx context.Context, req *middleware.Request) context.Context {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	st := &reqState{r: r, hub: r.hub.Clone(), ids: trace.FromContext(ctx)}
+	st := &reqState{r: r, ids: trace.FromContext(ctx)}
 	if req != nil {
-		// The middleware may reuse *req after End; keep a copy.
+		// The middleware may reuse *req after End; keep a copy. Its HTTP
+		// request is the handler's: its Pattern, set by ServeMux while
+		// routing, gives the route of reports made during the request.
 		cp := *req
 		st.req = &cp
 		if st.ids.CorrelationID == "" && trace.ValidCorrelationID(req.CorrelationID) {
 			st.ids.CorrelationID = req.CorrelationID
 		}
 	}
-	ctx = sentrygo.SetHubOnContext(ctx, st.hub)
 	return context.WithValue(ctx, stateKey{}, st)
 }
 
@@ -76,7 +74,7 @@ func (r *Reporter) End(ctx context.Context, req *middleware.Request, out *middle
 	}
 	st := r.state(ctx)
 	if st == nil {
-		st = &reqState{r: r, hub: r.hub, req: req, ids: trace.FromContext(ctx)}
+		st = &reqState{r: r, req: req, ids: trace.FromContext(ctx)}
 	}
 	if req == nil {
 		req = st.req

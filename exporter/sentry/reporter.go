@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 
-	sentrygo "github.com/getsentry/sentry-go"
 	"go.opentelemetry.io/otel"
 
 	"github.com/glassbox-obs/glassbox/log"
@@ -14,18 +14,19 @@ import (
 )
 
 // Reporter sends failures to Sentry. It is a middleware.Observer (per
-// request: a cloned hub, a bounded breadcrumb buffer, automatic reports of
-// panics and failing statuses) and a log.Sink (breadcrumbs from the
-// request's records; optionally events for ERROR records with an error).
+// request: a bounded breadcrumb buffer, automatic reports of panics and
+// failing statuses) and a log.Sink (breadcrumbs from the request's
+// records; optionally events for ERROR records with an error).
 //
 // A Reporter is safe for concurrent use. None of its methods waits for
 // Sentry, except Flush and Shutdown, which return by their deadline.
 type Reporter struct {
-	cfg    config
-	client *sentrygo.Client
-	hub    *sentrygo.Hub
-	tr     *queueTransport
-	c      counters
+	cfg  config
+	dsn  *dsn
+	rate float64
+	tr   *transport
+	agg  *aggregator
+	c    counters
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -37,39 +38,21 @@ var (
 	_ log.Flusher         = (*Reporter)(nil)
 )
 
-// New returns a Reporter that sends to the DSN given by WithDSN. It starts
-// one delivery goroutine; call Shutdown to stop it.
+// New returns a Reporter configured by opts on top of the environment
+// (SENTRY_DSN, SENTRY_ENVIRONMENT, SENTRY_RELEASE, SENTRY_SAMPLE_RATE,
+// GLASSBOX_KIBANA_URL; see each option). Without a DSN it returns
+// ErrNoDSN; an invalid setting is an error naming the variable or option
+// it came from. The Reporter starts one delivery goroutine; call Shutdown
+// to stop it.
 func New(opts ...Option) (*Reporter, error) {
 	cfg := newConfig(opts)
-	if cfg.dsn == "" {
-		return nil, errors.New("glassbox/sentry: no DSN (use WithDSN)")
-	}
-	if _, err := sentrygo.NewDsn(cfg.dsn); err != nil {
-		return nil, fmt.Errorf("glassbox/sentry: invalid DSN: %w", err)
-	}
-	r := &Reporter{cfg: cfg}
-	r.tr = newQueueTransport(cfg.queueSize, cfg.timeout, &r.c, r.handleError)
-	rate := cfg.sampleRate
-	if rate <= 0 || rate > 1 {
-		rate = 1
-	}
-	client, err := sentrygo.NewClient(sentrygo.ClientOptions{
-		Dsn:                  cfg.dsn,
-		Environment:          cfg.environment,
-		Release:              cfg.release,
-		ServerName:           cfg.serverName,
-		SampleRate:           rate,
-		Transport:            r.tr,
-		HTTPTransport:        r.tr.rt,
-		BeforeSend:           r.beforeSend,
-		DisableClientReports: true,
-	})
+	d, rate, err := cfg.validate()
 	if err != nil {
-		r.tr.abandonNow()
-		return nil, fmt.Errorf("glassbox/sentry: %w", err)
+		return nil, err
 	}
-	r.client = client
-	r.hub = sentrygo.NewHub(client, sentrygo.NewScope())
+	r := &Reporter{cfg: cfg, dsn: d, rate: rate}
+	r.agg = newAggregator(cfg.window, r.sendSummary)
+	r.tr = newTransport(d, cfg.queueBytes, cfg.timeout, &r.c, r.handleError)
 	return r, nil
 }
 
@@ -81,16 +64,67 @@ func (r *Reporter) handleError(err error) {
 	otel.Handle(err)
 }
 
-// Client returns the sentry-go client events go through, for code that
-// wants to capture events of its own; they are scrubbed the same way.
-func (r *Reporter) Client() *sentrygo.Client { return r.client }
-
 // Stats returns the delivery counters.
 func (r *Reporter) Stats() Stats { return r.c.stats() }
 
-// Flush sends the events queued now, returning by ctx's deadline.
+// send encodes ev, counted in flight, and queues it.
+func (r *Reporter) send(ev *event) {
+	b, err := encodeEnvelope(r.dsn, ev)
+	if err != nil {
+		r.c.rejected.Add(1)
+		r.c.inFlight.Add(-1)
+		r.handleError(err)
+		return
+	}
+	r.tr.enqueue(b, 0)
+}
+
+// holdForSummary keeps ev as the summary of its aggregation window w,
+// with room set aside for it in the queue; it reports false when ev must
+// be sent now instead.
+func (r *Reporter) holdForSummary(w *aggWindow, ev *event) bool {
+	b, err := encodeEnvelope(r.dsn, ev)
+	if err != nil || !r.tr.reserve(len(b)) {
+		r.agg.hold(w, nil, 0)
+		return false
+	}
+	if !r.agg.hold(w, ev, len(b)) {
+		r.tr.release(len(b))
+		return false
+	}
+	return true
+}
+
+// sendSummary sends a closed window's held event with the count of the
+// events it stands for.
+func (r *Reporter) sendSummary(s *summary) {
+	ev := s.ev
+	r.setTag(ev, "aggregated", strconv.Itoa(s.count))
+	ev.Contexts["aggregation"] = map[string]any{
+		"count":          s.count,
+		"window":         s.window.String(),
+		"first_event_id": s.firstID,
+		"first_seen":     s.first.UTC(),
+		"last_seen":      s.last.UTC(),
+	}
+	b, err := encodeEnvelope(r.dsn, ev)
+	if err != nil {
+		r.tr.release(s.reserved)
+		r.c.rejected.Add(1)
+		r.c.inFlight.Add(-1)
+		r.handleError(err)
+		return
+	}
+	r.tr.enqueue(b, s.reserved)
+}
+
+// Flush sends the events queued now, returning by ctx's deadline. Events
+// held for an aggregation window's summary wait for their window.
 func (r *Reporter) Flush(ctx context.Context) error {
-	if !r.tr.FlushWithContext(ctx) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if !r.tr.flush(ctx) {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("glassbox/sentry: flush: %w", err)
 		}
@@ -99,27 +133,33 @@ func (r *Reporter) Flush(ctx context.Context) error {
 	return nil
 }
 
-// Shutdown sends what is queued until ctx's deadline, then drops the rest
-// (counted in Stats) and stops the delivery goroutine. Events reported
-// afterwards are dropped. Later calls return the first call's result.
+// Shutdown closes the aggregation windows (their summaries are sent),
+// sends what is queued until ctx's deadline, then drops the rest (counted
+// in Stats) and stops the delivery goroutine and the windows' timers.
+// Events reported afterwards are dropped. Later calls return the first
+// call's result.
 func (r *Reporter) Shutdown(ctx context.Context) error {
 	r.shutdownOnce.Do(func() {
 		if ctx == nil {
 			ctx = context.Background()
 		}
+		for _, s := range r.agg.shutdown() {
+			r.sendSummary(s)
+		}
 		if err := r.tr.shutdown(ctx); err != nil {
 			r.shutdownErr = fmt.Errorf("glassbox/sentry: shutdown: %w", err)
 		}
-		r.client.Close()
 	})
 	return r.shutdownErr
 }
 
 // Report sends err to Sentry with the context's correlation and trace IDs
-// and, within a request begun by the middleware, the request's data and
-// log trail. It returns the event ID ("" when err is nil or the event was
-// sampled out). Within one request, reporting an error that was already
-// reported (or one that wraps it) returns the first event's ID.
+// and, within a request begun by the middleware, the request's data, its
+// route and its log trail. It returns the event ID ("" when err is nil or
+// the event was sampled out; the ID of the aggregation window's first
+// event when err was aggregated). Within one request, reporting an error
+// that was already reported (or one that wraps it) returns the first
+// event's ID.
 func (r *Reporter) Report(ctx context.Context, err error) string {
 	if err == nil {
 		return ""
@@ -133,7 +173,7 @@ func (r *Reporter) Report(ctx context.Context, err error) string {
 			return id
 		}
 	}
-	return r.capture(ctx, st, failure{err: err, explicit: true})
+	return r.capture(ctx, st, failure{err: err, explicit: true, callers: callers()})
 }
 
 // Report sends err to Sentry through the Reporter of the request ctx

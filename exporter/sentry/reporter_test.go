@@ -12,8 +12,6 @@ import (
 	"sync"
 	"testing"
 
-	sentrygo "github.com/getsentry/sentry-go"
-
 	"github.com/glassbox-obs/glassbox/errors"
 	gbsentry "github.com/glassbox-obs/glassbox/exporter/sentry"
 	"github.com/glassbox-obs/glassbox/internal/sentrytest"
@@ -167,61 +165,11 @@ func TestUserIPOptIn(t *testing.T) {
 	}
 }
 
-// TestScrubsWhatSentryAdds: events captured by users through the request's
-// hub, with sentry-go's own request extraction, are scrubbed too.
-func TestScrubsWhatSentryAdds(t *testing.T) {
-	srv := sentrytest.NewServer(t)
-	rep := newReporter(t, srv)
-	hreq := hostileRequest()
-	ctx := rep.Begin(context.Background(), &middleware.Request{Protocol: "http", HTTP: hreq, Method: "POST"})
-	hub := sentrygo.GetHubFromContext(ctx)
-	if hub == nil {
-		t.Fatal("got no hub in the request context")
-	}
-	hub.Scope().SetRequest(hreq)
-	hub.Scope().SetRequestBody([]byte(`{"user":"ann","password":"` + secretBodyPwd + `"}`))
-	hub.Scope().SetUser(sentrygo.User{ID: "u1", IPAddress: clientIP})
-	hub.Scope().SetContext("payment", sentrygo.Context{"api_key": secretAPIKey, "amount": 5})
-	hub.AddBreadcrumb(&sentrygo.Breadcrumb{Message: "x", Data: map[string]any{"token": secretQuery}}, nil)
-	hub.CaptureMessage("user event")
-	// An event built by hand with a request body, JSON and form.
-	for _, body := range []string{
-		`{"user":"ann","password":"` + secretBodyPwd + `"}`,
-		"user=ann&password=" + secretBodyPwd,
-	} {
-		hub.CaptureEvent(&sentrygo.Event{Message: "hand made", Request: &sentrygo.Request{
-			URL: "http://shop.example/login?token=" + secretQuery, Method: "POST", Data: body,
-			Headers: map[string]string{"set-cookie": "sid=" + secretCookie},
-		}})
-	}
-	all := events(t, rep, srv, 3)
-	ev := all[0]
-	for _, e := range all[1:] {
-		data := str(e, "request", "data")
-		if !strings.Contains(data, "ann") || !strings.Contains(data, "REDACTED") {
-			t.Errorf("got request data %q, want the body with password redacted", data)
-		}
-	}
-	if got := str(ev, "message"); got != "user event" {
-		t.Errorf("got message %q", got)
-	}
-	if got := str(ev, "contexts", "payment", "api_key"); got != "[REDACTED]" {
-		t.Errorf("got contexts.payment.api_key %q, want [REDACTED]", got)
-	}
-	for _, env := range srv.Envelopes() {
-		for _, s := range []string{secretAuth, secretCookie, secretQuery, secretAPIKey, secretBodyPwd, clientIP, forwardedIP} {
-			if bytes.Contains(env.Raw, []byte(s)) {
-				t.Errorf("envelope contains %q: %s", s, env.Raw)
-			}
-		}
-	}
-}
-
 // TestBreadcrumbsOfThisRequestOnly: concurrent requests keep their own
 // trails, bounded to the most recent records.
 func TestBreadcrumbsOfThisRequestOnly(t *testing.T) {
 	srv := sentrytest.NewServer(t)
-	rep := newReporter(t, srv, gbsentry.WithMaxBreadcrumbs(5))
+	rep := newReporter(t, srv, gbsentry.WithMaxBreadcrumbs(5), gbsentry.WithAggregationWindow(0))
 	lg := logger(rep)
 	var wg sync.WaitGroup
 	ids := make([]string, 4)
@@ -310,18 +258,78 @@ func TestOddInputNeverPanics(t *testing.T) {
 	if id := gbsentry.Report(context.Background(), errors.New("outside")); id != "" {
 		t.Errorf("got event %q outside a request, want none", id)
 	}
-	rep.Report(context.Background(), panickyErr{})
+	// An error whose Error method panics is still reported, with a
+	// message saying so.
+	if id := rep.Report(context.Background(), panickyErr{}); id == "" {
+		t.Error("got no event for an error whose Error panics")
+	}
+	evs := events(t, rep, srv, 1)
+	if exc := exceptions(t, evs[0]); len(exc) != 1 || !strings.HasPrefix(str(exc[0], "value"), "!PANIC in Error(): Error() exploded") {
+		t.Errorf("got exceptions %v, want the panic's message", exc)
+	}
 	big := strings.Repeat("x", 10<<10)
 	lg := logger(rep)
 	req := &middleware.Request{Protocol: "http", Method: "GET", Route: "/big"}
 	ctx = rep.Begin(context.Background(), req)
 	lg.InfoContext(ctx, "huge", "blob", big)
 	rep.End(ctx, req, &middleware.Outcome{Status: 500})
-	evs := events(t, rep, srv, 1)
-	if got := breadcrumbMessages(evs[0]); len(got) != 1 || got[0] != "huge" {
+	evs = events(t, rep, srv, 2)
+	if got := breadcrumbMessages(evs[1]); len(got) != 1 || got[0] != "huge" {
 		t.Errorf("got breadcrumbs %q, want the message of the oversized record", got)
 	}
-	if bytes.Contains(srv.Envelopes()[0].Raw, []byte(big)) {
+	if bytes.Contains(srv.Envelopes()[1].Raw, []byte(big)) {
 		t.Error("oversized record sent whole")
+	}
+}
+
+// TestWithKeepsEveryStack: every error of the chain that carries a stack
+// keeps it in the event, whatever errors.With layers surround it and
+// however the error is reported.
+func TestWithKeepsEveryStack(t *testing.T) {
+	var rootLine, wrapLine int
+	mk := func() error {
+		_, _, rootLine, _ = runtime.Caller(0)
+		root := errors.New("root") // rootLine+1
+		_, _, wrapLine, _ = runtime.Caller(0)
+		return errors.With(errors.With(errors.Wrap(root, "charge"), "order_id", 7), "user", "u1") // wrapLine+1
+	}
+	tests := []struct {
+		name   string
+		report func(rep *gbsentry.Reporter, ctx context.Context, req *middleware.Request, err error)
+	}{
+		{"logged, then 500", func(rep *gbsentry.Reporter, ctx context.Context, req *middleware.Request, err error) {
+			logger(rep).ErrorContext(ctx, "failed", "err", err)
+			rep.End(ctx, req, &middleware.Outcome{Status: 500})
+		}},
+		{"Report", func(rep *gbsentry.Reporter, ctx context.Context, req *middleware.Request, err error) {
+			rep.Report(ctx, err)
+			rep.End(ctx, req, &middleware.Outcome{Status: 200})
+		}},
+		{"panic", func(rep *gbsentry.Reporter, ctx context.Context, req *middleware.Request, err error) {
+			rep.End(ctx, req, &middleware.Outcome{Status: 500, Panic: err, Stack: debug.Stack()})
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := sentrytest.NewServer(t)
+			rep := newReporter(t, srv)
+			req := &middleware.Request{Protocol: "http", Method: "GET", Route: "/charge", CorrelationID: "c1"}
+			ctx := rep.Begin(requestCtx("c1"), req)
+			tt.report(rep, ctx, req, mk())
+			exc := exceptions(t, events(t, rep, srv, 1)[0])
+			if len(exc) != 2 {
+				t.Fatalf("got %d exceptions, want 2 (New, Wrap; With folded away)", len(exc))
+			}
+			for i, want := range []int{rootLine + 1, wrapLine + 1} {
+				fr := frames(exc[i])
+				if len(fr) == 0 {
+					t.Fatalf("exception %d (%v) has no stack", i, exc[i]["value"])
+				}
+				last := fr[len(fr)-1]
+				if got := int(last["lineno"].(float64)); got != want || !strings.HasSuffix(str(last, "abs_path"), "reporter_test.go") {
+					t.Errorf("exception %d: got innermost frame %v:%v, want reporter_test.go:%d", i, last["abs_path"], last["lineno"], want)
+				}
+			}
+		})
 	}
 }

@@ -42,7 +42,7 @@ func (r *Reporter) Write(ctx context.Context, e *log.Entry) error {
 		if ctx == nil {
 			ctx = context.Background()
 		}
-		r.capture(ctx, st, failure{err: e.Err, fromLog: true, ids: &e.IDs})
+		r.capture(ctx, st, failure{err: e.Err, fromLog: true, ids: &e.IDs, callers: callers()})
 	}
 	return nil
 }

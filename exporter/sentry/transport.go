@@ -1,206 +1,229 @@
 package sentry
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	sentrygo "github.com/getsentry/sentry-go"
 )
 
-// Stats counts what happened to the events of a Reporter. Every event
-// handed to delivery is accounted for:
-// Queued = Sent + Dropped + InFlight.
-type Stats struct {
-	// Queued is the number of events handed to delivery.
-	Queued uint64
-	// Sent is the number of events Sentry accepted (2xx).
-	Sent uint64
-	// Dropped is the sum of the Dropped* counters.
-	Dropped uint64
-	// DroppedQueueFull counts events dropped because the queue was full
-	// (Sentry slow or down).
-	DroppedQueueFull uint64
-	// DroppedRateLimited counts events answered 429 or not sent because
-	// Sentry asked us to back off (Retry-After, X-Sentry-Rate-Limits).
-	DroppedRateLimited uint64
-	// DroppedNetwork counts events whose request failed or timed out.
-	DroppedNetwork uint64
-	// DroppedRejected counts events answered with another non-2xx status.
-	DroppedRejected uint64
-	// DroppedShutdown counts events still queued when Shutdown's deadline
-	// passed, or reported after Shutdown.
-	DroppedShutdown uint64
-	// SampledOut counts events not sent because of the sample rate.
-	SampledOut uint64
-	// InFlight is the number of events queued or being sent.
-	InFlight int64
-}
+// transport delivers envelopes to Sentry: a queue bounded in bytes,
+// drained by one goroutine that posts each envelope in turn. Enqueueing
+// never blocks; what does not fit is dropped and counted. Every envelope
+// handed to it is counted once, as sent or dropped by reason.
+type transport struct {
+	d       *dsn
+	auth    string
+	http    *http.Transport
+	client  *http.Client
+	timeout time.Duration
+	c       *counters
+	onErr   func(error)
 
-type counters struct {
-	queued, sent, queueFull, rateLimited, network, rejected, shutdown, sampledOut atomic.Uint64
-	inFlight                                                                      atomic.Int64
-}
+	mu       sync.Mutex
+	queue    [][]byte
+	bytes    int // queued plus reserved (held for aggregation summaries)
+	maxBytes int
+	closed   bool
+	enqueued uint64        // envelopes queued so far
+	finished uint64        // envelopes sent or dropped by the worker
+	progress chan struct{} // closed and replaced whenever finished grows
+	wake     chan struct{} // one pending wake-up for the worker
 
-func (c *counters) stats() Stats {
-	s := Stats{
-		Queued:             c.queued.Load(),
-		Sent:               c.sent.Load(),
-		DroppedQueueFull:   c.queueFull.Load(),
-		DroppedRateLimited: c.rateLimited.Load(),
-		DroppedNetwork:     c.network.Load(),
-		DroppedRejected:    c.rejected.Load(),
-		DroppedShutdown:    c.shutdown.Load(),
-		SampledOut:         c.sampledOut.Load(),
-		InFlight:           c.inFlight.Load(),
-	}
-	s.Dropped = s.DroppedQueueFull + s.DroppedRateLimited + s.DroppedNetwork + s.DroppedRejected + s.DroppedShutdown
-	return s
-}
-
-// queueTransport is the sentry-go Transport of a Reporter: a bounded queue
-// in front of sentry-go's HTTPSyncTransport, drained by one goroutine.
-// SendEvent never blocks. The outcome of every send is observed through
-// the HTTP round tripper, so every event is counted exactly once.
-type queueTransport struct {
-	inner *sentrygo.HTTPSyncTransport
-	rt    *observingRT
-	c     *counters
-	onErr func(error)
-
-	queue    chan *sentrygo.Event
-	flushReq chan chan struct{}
-	quit     chan struct{} // closed by shutdown: drain and exit
-	abandon  chan struct{} // closed when shutdown's deadline passed
-	done     chan struct{} // closed when the worker exited
+	quit    chan struct{} // closed by shutdown: drain and exit
+	abandon chan struct{} // closed when shutdown's deadline passed
+	exited  chan struct{} // closed when the worker returned
+	stop    sync.Once
+	drop    sync.Once
 
 	sendCtx    context.Context
 	cancelSend context.CancelFunc
 
-	mu       sync.RWMutex
-	closed   bool
-	stopOnce sync.Once
-	start    sync.Once
+	limitedUntil atomic.Int64 // unix nanoseconds; Sentry said back off
 }
 
-func newQueueTransport(size int, timeout time.Duration, c *counters, onErr func(error)) *queueTransport {
-	inner := sentrygo.NewHTTPSyncTransport()
-	inner.Timeout = timeout
+func newTransport(d *dsn, maxBytes int, timeout time.Duration, c *counters, onErr func(error)) *transport {
+	base := http.DefaultTransport.(*http.Transport).Clone()
 	ctx, cancel := context.WithCancel(context.Background())
-	return &queueTransport{
-		inner:      inner,
-		rt:         newObservingRT(),
+	t := &transport{
+		d:          d,
+		auth:       d.authHeader(sdkName + "/" + sdkVersion()),
+		http:       base,
+		client:     &http.Client{Transport: base},
+		timeout:    timeout,
 		c:          c,
 		onErr:      onErr,
-		queue:      make(chan *sentrygo.Event, size),
-		flushReq:   make(chan chan struct{}),
+		maxBytes:   maxBytes,
+		progress:   make(chan struct{}),
+		wake:       make(chan struct{}, 1),
 		quit:       make(chan struct{}),
 		abandon:    make(chan struct{}),
-		done:       make(chan struct{}),
+		exited:     make(chan struct{}),
 		sendCtx:    ctx,
 		cancelSend: cancel,
 	}
+	go t.worker()
+	return t
 }
 
-// Configure is called by sentry.NewClient.
-func (t *queueTransport) Configure(opts sentrygo.ClientOptions) {
-	t.inner.Configure(opts)
-	t.start.Do(func() { go t.worker() })
+// reserve sets n bytes of the queue aside for an event that will be
+// enqueued later (an aggregation summary); it reports whether they fit.
+func (t *transport) reserve(n int) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed || t.bytes+n > t.maxBytes {
+		return false
+	}
+	t.bytes += n
+	return true
 }
 
-// SendEvent queues event, or drops and counts it. It never blocks.
-func (t *queueTransport) SendEvent(event *sentrygo.Event) {
-	t.c.queued.Add(1)
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	if t.closed {
-		t.c.shutdown.Add(1)
-		return
-	}
-	if t.rt.limited(time.Now()) {
-		t.c.rateLimited.Add(1)
-		return
-	}
-	select {
-	case t.queue <- event:
-		t.c.inFlight.Add(1)
-	default:
-		t.c.queueFull.Add(1)
-	}
+// release returns reserved bytes unused.
+func (t *transport) release(n int) {
+	t.mu.Lock()
+	t.bytes -= n
+	t.mu.Unlock()
 }
 
-func (t *queueTransport) worker() {
-	defer close(t.done)
-	for {
+// enqueue queues the envelope b of an event counted in flight, using
+// reserved bytes first, or drops and counts it. It never blocks.
+func (t *transport) enqueue(b []byte, reserved int) {
+	t.mu.Lock()
+	reason := t.admit(len(b), reserved)
+	if reason == nil {
+		t.queue = append(t.queue, b)
+		t.enqueued++
 		select {
-		case ev := <-t.queue:
-			t.send(ev)
-		case ch := <-t.flushReq:
-			t.drain()
-			close(ch)
-		case <-t.quit:
-			t.drain()
-			return
-		}
-	}
-}
-
-// drain sends what is queued now, or counts it as dropped once shutdown's
-// deadline passed.
-func (t *queueTransport) drain() {
-	for {
-		select {
-		case ev := <-t.queue:
-			t.send(ev)
+		case t.wake <- struct{}{}:
 		default:
+		}
+	}
+	t.mu.Unlock()
+	if reason != nil {
+		reason.Add(1)
+		t.c.inFlight.Add(-1)
+	}
+}
+
+// admit decides, under t.mu, whether an envelope of n bytes is queued
+// (nil), or returns the counter of the reason it is dropped for. The
+// reserved bytes are used or released.
+func (t *transport) admit(n, reserved int) *atomic.Uint64 {
+	switch {
+	case t.closed:
+		t.bytes -= reserved
+		return &t.c.shutdown
+	case t.limited(time.Now()):
+		t.bytes -= reserved
+		return &t.c.rateLimited
+	case t.bytes-reserved+n > t.maxBytes:
+		t.bytes -= reserved
+		return &t.c.queueFull
+	}
+	t.bytes += n - reserved
+	return nil
+}
+
+// pop takes the oldest envelope, or returns nil.
+func (t *transport) pop() []byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.queue) == 0 {
+		return nil
+	}
+	b := t.queue[0]
+	t.queue[0] = nil
+	t.queue = t.queue[1:]
+	if len(t.queue) == 0 {
+		t.queue = nil // let the backing array go
+	}
+	return b
+}
+
+// done records that the envelope b left the queue for good.
+func (t *transport) done(b []byte) {
+	t.c.inFlight.Add(-1)
+	t.mu.Lock()
+	t.bytes -= len(b)
+	t.finished++
+	close(t.progress)
+	t.progress = make(chan struct{})
+	t.mu.Unlock()
+}
+
+func (t *transport) worker() {
+	defer close(t.exited)
+	for {
+		if b := t.pop(); b != nil {
+			t.send(b)
+			t.done(b)
+			continue
+		}
+		select {
+		case <-t.wake:
+		case <-t.quit:
+			for b := t.pop(); b != nil; b = t.pop() {
+				t.send(b)
+				t.done(b)
+			}
 			return
 		}
 	}
 }
 
-type sendObsKey struct{}
-
-// sendObs records what the round tripper saw for one event.
-type sendObs struct {
-	called bool
-	status int
-	err    error
-}
-
-func (t *queueTransport) send(ev *sentrygo.Event) {
-	defer t.c.inFlight.Add(-1)
+// send posts one envelope and counts its outcome.
+func (t *transport) send(b []byte) {
 	select {
 	case <-t.abandon:
 		t.c.shutdown.Add(1)
 		return
 	default:
 	}
-	obs := &sendObs{}
-	t.inner.SendEventWithContext(context.WithValue(t.sendCtx, sendObsKey{}, obs), ev)
-	switch {
-	case !obs.called:
-		// HTTPSyncTransport did not send: it is backing off after a rate
-		// limit (or could not encode the event).
+	now := time.Now()
+	if t.limited(now) {
 		t.c.rateLimited.Add(1)
-	case obs.err != nil:
+		return
+	}
+	ctx, cancel := context.WithTimeout(t.sendCtx, t.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.d.endpoint, bytes.NewReader(b))
+	if err != nil {
+		t.c.rejected.Add(1)
+		t.onErr(err)
+		return
+	}
+	req.Header.Set("Content-Type", "application/x-sentry-envelope")
+	req.Header.Set("X-Sentry-Auth", t.auth)
+	req.Header.Set("User-Agent", sdkName+"/"+sdkVersion())
+	resp, err := t.client.Do(req)
+	if err != nil {
 		select {
 		case <-t.abandon:
 			t.c.shutdown.Add(1)
 		default:
 			t.c.network.Add(1)
-			t.onErr(obs.err)
+			t.onErr(err)
 		}
-	case obs.status >= 200 && obs.status < 300:
+		return
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+	if until := backoff(resp, now); !until.IsZero() {
+		t.backOff(until)
+	}
+	switch s := resp.StatusCode; {
+	case s >= 200 && s < 300:
 		t.c.sent.Add(1)
-	case obs.status == http.StatusTooManyRequests:
+	case s == http.StatusTooManyRequests:
 		t.c.rateLimited.Add(1)
 	default:
 		t.c.rejected.Add(1)
-		t.onErr(&statusErr{obs.status})
+		t.onErr(&statusErr{s})
 	}
 }
 
@@ -210,103 +233,69 @@ func (e *statusErr) Error() string {
 	return "glassbox/sentry: event rejected with HTTP status " + strconv.Itoa(e.status)
 }
 
-// Flush waits until the events queued now were sent, or ctx is done.
-func (t *queueTransport) FlushWithContext(ctx context.Context) bool {
-	ch := make(chan struct{})
-	select {
-	case t.flushReq <- ch:
-	case <-t.done:
-		return false
-	case <-ctx.Done():
-		return false
-	}
-	select {
-	case <-ch:
-		return true
-	case <-ctx.Done():
-		return false
+func (t *transport) limited(now time.Time) bool {
+	return now.UnixNano() < t.limitedUntil.Load()
+}
+
+func (t *transport) backOff(until time.Time) {
+	for {
+		cur := t.limitedUntil.Load()
+		if until.UnixNano() <= cur || t.limitedUntil.CompareAndSwap(cur, until.UnixNano()) {
+			return
+		}
 	}
 }
 
-// Flush is FlushWithContext with a timeout.
-func (t *queueTransport) Flush(timeout time.Duration) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	return t.FlushWithContext(ctx)
+// flush waits until the envelopes queued now were sent or dropped, or ctx
+// is done; it reports whether they were.
+func (t *transport) flush(ctx context.Context) bool {
+	t.mu.Lock()
+	target := t.enqueued
+	t.mu.Unlock()
+	for {
+		t.mu.Lock()
+		ok, ch := t.finished >= target, t.progress
+		t.mu.Unlock()
+		if ok {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-t.exited:
+			t.mu.Lock()
+			defer t.mu.Unlock()
+			return t.finished >= target
+		case <-ctx.Done():
+			return false
+		}
+	}
 }
 
-// Close is called by sentry.Client.Close; shutdown does the work.
-func (t *queueTransport) Close() {}
-
-// shutdown stops accepting events, sends what is queued until ctx is done,
-// then abandons the rest (counted) and returns once the worker exited.
-func (t *queueTransport) shutdown(ctx context.Context) error {
+// shutdown stops accepting envelopes, sends what is queued until ctx is
+// done, then drops the rest (counted) and returns once the worker exited.
+func (t *transport) shutdown(ctx context.Context) error {
 	t.mu.Lock()
 	t.closed = true
 	t.mu.Unlock()
-	t.stopOnce.Do(func() { close(t.quit) })
+	t.stop.Do(func() { close(t.quit) })
 	var err error
 	select {
-	case <-t.done:
+	case <-t.exited:
 	case <-ctx.Done():
 		err = ctx.Err()
 		t.abandonNow()
-		<-t.done
+		<-t.exited
 	}
 	t.abandonNow()
-	t.rt.closeIdle()
+	t.http.CloseIdleConnections()
 	return err
 }
 
-func (t *queueTransport) abandonNow() {
-	select {
-	case <-t.abandon:
-	default:
+func (t *transport) abandonNow() {
+	t.drop.Do(func() {
 		close(t.abandon)
-	}
-	t.cancelSend()
-}
-
-// observingRT is the http.RoundTripper under sentry-go's transport: it
-// records each response for the send in progress and tracks Sentry's rate
-// limits so that events are dropped before they are queued.
-type observingRT struct {
-	base         *http.Transport
-	limitedUntil atomic.Int64 // unix nanoseconds; error category
-}
-
-func newObservingRT() *observingRT {
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	return &observingRT{base: base}
-}
-
-func (o *observingRT) closeIdle() { o.base.CloseIdleConnections() }
-
-func (o *observingRT) limited(now time.Time) bool {
-	return now.UnixNano() < o.limitedUntil.Load()
-}
-
-func (o *observingRT) RoundTrip(req *http.Request) (*http.Response, error) {
-	obs, _ := req.Context().Value(sendObsKey{}).(*sendObs)
-	resp, err := o.base.RoundTrip(req)
-	if obs != nil {
-		obs.called = true
-		obs.err = err
-		if resp != nil {
-			obs.status = resp.StatusCode
-		}
-	}
-	if resp != nil {
-		if d := backoff(resp, time.Now()); !d.IsZero() {
-			for {
-				cur := o.limitedUntil.Load()
-				if d.UnixNano() <= cur || o.limitedUntil.CompareAndSwap(cur, d.UnixNano()) {
-					break
-				}
-			}
-		}
-	}
-	return resp, err
+		t.cancelSend()
+	})
 }
 
 // backoff returns until when error events must not be sent according to
@@ -314,28 +303,7 @@ func (o *observingRT) RoundTrip(req *http.Request) (*http.Response, error) {
 // in Sentry's protocol; a 429 without either means 60 seconds.
 func backoff(resp *http.Response, now time.Time) time.Time {
 	if h := resp.Header.Get("X-Sentry-Rate-Limits"); h != "" {
-		var until time.Time
-		for _, limit := range strings.Split(h, ",") {
-			parts := strings.Split(strings.TrimSpace(limit), ":")
-			secs, err := strconv.ParseFloat(parts[0], 64)
-			if err != nil || secs < 0 {
-				continue
-			}
-			applies := len(parts) < 2 || parts[1] == ""
-			if !applies {
-				for _, cat := range strings.Split(parts[1], ";") {
-					if cat == "error" || cat == "default" {
-						applies = true
-					}
-				}
-			}
-			if applies {
-				if u := now.Add(time.Duration(secs * float64(time.Second))); u.After(until) {
-					until = u
-				}
-			}
-		}
-		return until
+		return rateLimits(h, now)
 	}
 	if resp.StatusCode != http.StatusTooManyRequests {
 		return time.Time{}
@@ -349,4 +317,32 @@ func backoff(resp *http.Response, now time.Time) time.Time {
 		}
 	}
 	return now.Add(60 * time.Second)
+}
+
+// rateLimits reads X-Sentry-Rate-Limits ("60:error;default:project,
+// 30::organization") and returns until when the error category is
+// limited.
+func rateLimits(h string, now time.Time) time.Time {
+	var until time.Time
+	for limit := range strings.SplitSeq(h, ",") {
+		parts := strings.Split(strings.TrimSpace(limit), ":")
+		secs, err := strconv.ParseFloat(parts[0], 64)
+		if err != nil || secs < 0 {
+			continue
+		}
+		applies := len(parts) < 2 || parts[1] == ""
+		if !applies {
+			for cat := range strings.SplitSeq(parts[1], ";") {
+				if cat == "error" || cat == "default" {
+					applies = true
+				}
+			}
+		}
+		if applies {
+			if u := now.Add(time.Duration(secs * float64(time.Second))); u.After(until) {
+				until = u
+			}
+		}
+	}
+	return until
 }

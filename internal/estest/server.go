@@ -102,7 +102,9 @@ type Fault struct {
 	Status int
 	// Malformed answers 200 with a body that is not valid JSON.
 	Malformed bool
-	// Delay holds the request this long before answering.
+	// Delay holds the request this long before answering; a Fault with
+	// only a Delay then processes the request normally (use it to let a
+	// request through before the next fault).
 	Delay time.Duration
 	// Count is how many requests the fault applies to; 0 means 1.
 	Count int

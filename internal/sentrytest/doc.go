@@ -1,17 +1,21 @@
 // Package sentrytest is a Sentry ingestion endpoint for tests: it accepts
 // envelopes at /api/<project>/envelope/ the way sentry.io (Relay) does and
-// records them, so that tests can drive sentry-go's real HTTP transport
-// against 127.0.0.1 and assert on the bytes it sent.
+// records them, so that tests can drive a real client (glassbox's Sentry
+// exporter, sentry-go) against 127.0.0.1 and assert on the bytes it sent.
 //
 // The server checks what Relay checks: POST only, the project ID of the
 // path, the public key in the X-Sentry-Auth header (or the sentry_key query
 // parameter), a well-formed envelope (header line, items with a "type",
-// payload lengths when given), optional gzip/deflate Content-Encoding. It
-// answers 200 with {"id":"<event_id>"}, and can be told to answer 429 with
-// Retry-After and X-Sentry-Rate-Limits, to fail with 5xx, or to be slow.
+// payload lengths when given), optional gzip/deflate Content-Encoding, and
+// event payloads of the schema's shape (field types, levels, exceptions,
+// frames, breadcrumbs, request headers, the event ID matching the
+// envelope's, tags within Sentry's 200-character limits). It answers 200
+// with {"id":"<event_id>"}, and can be told to answer 429 with Retry-After
+// and X-Sentry-Rate-Limits, to fail with 5xx, to be slow, or to hang
+// until resumed (Pause, Resume).
 //
 // The one call most tests need:
 //
 //	srv := sentrytest.NewServer(t)
-//	client, _ := sentry.NewClient(sentry.ClientOptions{Dsn: srv.DSN()})
+//	rep, _ := sentry.New(sentry.WithDSN(srv.DSN()))
 package sentrytest

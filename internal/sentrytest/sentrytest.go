@@ -92,6 +92,7 @@ type Server struct {
 	limit     *Limit
 	status    int           // forced status (5xx) or 0
 	delay     time.Duration // delay before answering
+	paused    chan struct{} // non-nil while paused; closed by Resume
 	arrived   chan struct{}
 	release   chan struct{} // closed by Close: slow handlers return
 	closeOnce sync.Once
@@ -159,6 +160,26 @@ func (s *Server) SetDelay(d time.Duration) {
 	s.delay = d
 }
 
+// Pause makes the requests that arrive from now on wait, unanswered,
+// until Resume (or Close): Sentry hanging, then recovering.
+func (s *Server) Pause() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.paused == nil {
+		s.paused = make(chan struct{})
+	}
+}
+
+// Resume answers the requests held by Pause and stops holding new ones.
+func (s *Server) Resume() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.paused != nil {
+		close(s.paused)
+		s.paused = nil
+	}
+}
+
 // Requests returns how many requests reached the server.
 func (s *Server) Requests() int {
 	s.mu.Lock()
@@ -211,8 +232,15 @@ func (s *Server) WaitEvents(t testing.TB, n int, timeout time.Duration) []map[st
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests++
-	delay, limit, status := s.delay, s.limit, s.status
+	delay, limit, status, paused := s.delay, s.limit, s.status, s.paused
 	s.mu.Unlock()
+	if paused != nil {
+		select {
+		case <-paused:
+		case <-s.release:
+		case <-r.Context().Done():
+		}
+	}
 	if delay > 0 {
 		t := time.NewTimer(delay)
 		select {
@@ -390,6 +418,10 @@ func Parse(b []byte) (*Envelope, error) {
 			var m map[string]any
 			if err := json.Unmarshal(it.Payload, &m); err != nil {
 				return nil, fmt.Errorf("item %d (%s): payload is not a JSON object: %w", len(env.Items), it.Type, err)
+			}
+			id, _ := env.Header["event_id"].(string)
+			if err := validateEvent(m, id); err != nil {
+				return nil, fmt.Errorf("item %d (%s): %w", len(env.Items), it.Type, err)
 			}
 		}
 		env.Items = append(env.Items, it)

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/glassbox-obs/glassbox/internal/sentrytest"
+	"github.com/glassbox-obs/glassbox/internal/testutil"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -129,5 +130,72 @@ func TestRateLimitHeaders(t *testing.T) {
 	}
 	if n := len(srv.Envelopes()); n != 0 {
 		t.Errorf("got %d accepted envelopes, want 0", n)
+	}
+}
+
+// TestEventSchema: event payloads of the wrong shape are refused, as
+// Relay refuses them; sentry-go's own events pass (TestRealClientEnvelopeAccepted).
+func TestEventSchema(t *testing.T) {
+	srv := sentrytest.NewServer(t)
+	auth := map[string]string{"X-Sentry-Auth": "Sentry sentry_key=" + sentrytest.PublicKey}
+	const id = "9ec79c33ec9942ab8353589fcb2e04dc"
+	env := func(payload string) []byte {
+		return []byte(`{"event_id":"` + id + `"}` + "\n" + `{"type":"event"}` + "\n" + payload + "\n")
+	}
+	tests := []struct {
+		name, payload string
+		status        int
+	}{
+		{"full", `{"event_id":"` + id + `","timestamp":"2026-01-02T03:04:05.123Z","platform":"go","level":"fatal","tags":{"a":"b"},` +
+			`"exception":{"values":[{"type":"T","value":"v","stacktrace":{"frames":[{"function":"f","lineno":3,"in_app":true}]},` +
+			`"mechanism":{"type":"panic","handled":false,"exception_id":0}}]},"breadcrumbs":{"values":[{"level":"info","timestamp":1.5}]},` +
+			`"request":{"headers":{"A":"b"}},"fingerprint":["x"],"contexts":{"trace":{"trace_id":"t"}}}`, 200},
+		{"other event_id", `{"event_id":"00000000000000000000000000000000"}`, 400},
+		{"bad level", `{"level":"catastrophic"}`, 400},
+		{"bad timestamp", `{"timestamp":"yesterday"}`, 400},
+		{"tag not a string", `{"tags":{"a":1}}`, 400},
+		{"tag too long", `{"tags":{"a":"` + strings.Repeat("x", 201) + `"}}`, 400},
+		{"exception without type or value", `{"exception":{"values":[{}]}}`, 400},
+		{"frames not a list", `{"exception":[{"type":"T","stacktrace":{"frames":{}}}]}`, 400},
+		{"breadcrumb data not an object", `{"breadcrumbs":[{"data":[1]}]}`, 400},
+		{"header not a string", `{"request":{"headers":{"A":["b"]}}}`, 400},
+		{"context not an object", `{"contexts":{"os":"linux"}}`, 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := post(t, srv.URL()+"/api/42/envelope/", auth, env(tt.payload))
+			if resp.StatusCode != tt.status {
+				t.Errorf("got status %d (%s), want %d", resp.StatusCode, body, tt.status)
+			}
+		})
+	}
+}
+
+// TestPause: requests wait while the server is paused and are answered
+// once it resumes.
+func TestPause(t *testing.T) {
+	srv := sentrytest.NewServer(t)
+	srv.Pause()
+	done := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL()+"/api/42/envelope/", strings.NewReader(envBody))
+		req.Header.Set("X-Sentry-Auth", "Sentry sentry_key="+sentrytest.PublicKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	testutil.WaitFor(t, 5*time.Second, "the request to arrive", func() bool { return srv.Requests() > 0 })
+	select {
+	case code := <-done:
+		t.Fatalf("got an answer (%d) while paused", code)
+	default:
+	}
+	srv.Resume()
+	if code := <-done; code != 200 {
+		t.Errorf("got %d after Resume, want 200", code)
 	}
 }

@@ -1,10 +1,8 @@
 package spool
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,21 +14,26 @@ import (
 
 // Options bound a Spool. Zero values take the defaults.
 type Options struct {
-	// MaxBytes bounds the total size of the segment files; when an append
-	// would exceed it, the oldest segments are deleted (and counted) until
-	// it fits. Default 1 GiB.
+	// MaxBytes bounds the total size of the segment files, journals
+	// included; when a write would exceed it, the oldest sealed segments
+	// are deleted (and counted) until it fits. Journals and the segment
+	// being replayed are never deleted. Default 1 GiB.
 	MaxBytes int64
-	// SegmentBytes is the size after which a new segment file is started.
-	// Default 8 MiB.
+	// SegmentBytes is the size after which Append starts a new segment
+	// file. Default 8 MiB.
 	SegmentBytes int64
 }
 
 // Stats are the spool's counters.
 type Stats struct {
-	// Bytes is the current size of all segment files.
+	// Bytes is the current size of all segment files, journals included.
 	Bytes int64
-	// Records is how many records are waiting.
-	Records int64
+	// Records and Items count what waits for replay (what Next hands out,
+	// and the segment handed out but not yet removed); the records of
+	// journals not sealed yet are not included.
+	Records, Items int64
+	// Journals is how many journals are open.
+	Journals int
 	// DroppedRecords counts records deleted with the oldest segments to
 	// keep within MaxBytes; DroppedItems is the sum of their item counts.
 	DroppedRecords, DroppedItems int64
@@ -39,36 +42,46 @@ type Stats struct {
 	CorruptRecords, CorruptBytes int64
 }
 
-// header: length (4), CRC-32C of count+payload (4), item count (4).
-const headerSize = 12
+type segState uint8
 
-var crcTable = crc32.MakeTable(crc32.Castagnoli)
-
-const suffix = ".seg"
+const (
+	sealed    segState = iota // waits for replay
+	open                      // Append writes to it
+	journal                   // owned by a Journal
+	replaying                 // handed out by Next, not yet removed
+	gone                      // deleted
+)
 
 type segment struct {
 	seq     uint64
 	path    string
+	state   segState
 	size    int64
 	records int64
 	items   int64
+	f       *os.File // while open or a journal
 }
+
+// replayable reports whether the segment's records count in Stats.Records.
+func (g *segment) replayable() bool { return g.state != journal && g.state != gone }
 
 // Spool is a directory of segment files. It is safe for concurrent use.
 type Spool struct {
 	dir  string
 	opts Options
 
-	mu    sync.Mutex
-	segs  []*segment // oldest first; the last one is open for appends
-	f     *os.File
-	stats Stats
-	buf   []byte
+	mu      sync.Mutex
+	segs    []*segment // by seq, oldest first
+	cur     *segment   // the open segment, nil until the first Append
+	nextSeq uint64
+	closed  bool
+	stats   Stats
+	buf     []byte
 }
 
 // Open opens (creating it if needed) the spool in dir, checks every
 // existing segment, truncates torn or corrupt tails and counts what was
-// lost, and starts a new segment for appends. Existing records are
+// lost. Existing records, journals a killed process left included, are
 // replayed first by Next.
 func Open(dir string, opts Options) (*Spool, error) {
 	if opts.MaxBytes <= 0 {
@@ -83,7 +96,7 @@ func Open(dir string, opts Options) (*Spool, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
-	s := &Spool{dir: dir, opts: opts}
+	s := &Spool{dir: dir, opts: opts, nextSeq: 1}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
@@ -97,7 +110,8 @@ func Open(dir string, opts Options) (*Spool, error) {
 		if err != nil {
 			continue
 		}
-		seg := &segment{seq: seq, path: filepath.Join(dir, n)}
+		s.nextSeq = max(s.nextSeq, seq+1)
+		seg := &segment{seq: seq, path: filepath.Join(dir, n), state: sealed}
 		if err := s.check(seg); err != nil {
 			return nil, err
 		}
@@ -111,9 +125,7 @@ func Open(dir string, opts Options) (*Spool, error) {
 	for _, seg := range s.segs {
 		s.stats.Bytes += seg.size
 		s.stats.Records += seg.records
-	}
-	if err := s.rotate(); err != nil {
-		return nil, err
+		s.stats.Items += seg.items
 	}
 	return s, nil
 }
@@ -125,19 +137,15 @@ func (s *Spool) check(seg *segment) error {
 		return fmt.Errorf("spool: %w", err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("spool: %w", err)
-	}
 	data, err := io.ReadAll(f)
 	if err != nil {
 		return fmt.Errorf("spool: %w", err)
 	}
 	good, recs, items := scan(data, nil)
 	seg.size, seg.records, seg.items = good, recs, items
-	if good < fi.Size() {
+	if good < int64(len(data)) {
 		s.stats.CorruptRecords++
-		s.stats.CorruptBytes += fi.Size() - good
+		s.stats.CorruptBytes += int64(len(data)) - good
 		if err := f.Truncate(good); err != nil {
 			return fmt.Errorf("spool: truncating %s: %w", seg.path, err)
 		}
@@ -145,101 +153,163 @@ func (s *Spool) check(seg *segment) error {
 	return nil
 }
 
-// scan walks records in data, calling fn for each good one, and returns
-// the length of the good prefix.
-func scan(data []byte, fn func(items int, payload []byte)) (good int64, recs, items int64) {
-	off := 0
-	for len(data)-off >= headerSize {
-		n := int(binary.LittleEndian.Uint32(data[off:]))
-		sum := binary.LittleEndian.Uint32(data[off+4:])
-		if n < 4 || len(data)-off-8 < n {
-			break
-		}
-		body := data[off+8 : off+8+n]
-		if crc32.Checksum(body, crcTable) != sum {
-			break
-		}
-		cnt := int(binary.LittleEndian.Uint32(body))
-		if fn != nil {
-			fn(cnt, body[4:])
-		}
-		recs++
-		items += int64(cnt)
-		off += 8 + n
-	}
-	return int64(off), recs, items
-}
-
-func (s *Spool) rotate() error {
-	if s.f != nil {
-		if err := s.f.Close(); err != nil {
-			return fmt.Errorf("spool: %w", err)
-		}
-		s.f = nil
-	}
-	var seq uint64 = 1
-	if n := len(s.segs); n > 0 {
-		seq = s.segs[n-1].seq + 1
-	}
-	seg := &segment{seq: seq, path: filepath.Join(s.dir, fmt.Sprintf("%020d%s", seq, suffix))}
+// create starts a new segment file in state st (s.mu held).
+func (s *Spool) create(st segState) (*segment, error) {
+	seg := &segment{seq: s.nextSeq, state: st}
+	seg.path = filepath.Join(s.dir, fmt.Sprintf("%020d%s", seg.seq, suffix))
 	f, err := os.OpenFile(seg.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_TRUNC, 0o600)
 	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	seg.f = f
+	s.nextSeq++
+	s.segs = append(s.segs, seg)
+	return seg, nil
+}
+
+// write appends a framed record to seg's file and accounts for it (s.mu
+// held). After a failed write the segment may end in a torn record; its
+// size is what is on disk.
+func (s *Spool) write(seg *segment, items int, payload []byte) error {
+	b := appendRecord(s.buf[:0], items, payload)
+	if cap(b) <= 1<<20 {
+		s.buf = b[:0]
+	}
+	if _, err := seg.f.Write(b); err != nil {
+		if fi, serr := seg.f.Stat(); serr == nil {
+			grown := fi.Size() - seg.size
+			seg.size += grown
+			s.stats.Bytes += grown
+		}
 		return fmt.Errorf("spool: %w", err)
 	}
-	s.f = f
-	s.segs = append(s.segs, seg)
+	seg.size += int64(len(b))
+	seg.records++
+	seg.items += int64(items)
+	s.stats.Bytes += int64(len(b))
+	if seg.replayable() {
+		s.stats.Records++
+		s.stats.Items += int64(items)
+	}
 	return nil
 }
 
-// ErrTooLarge is returned by Append for a record bigger than MaxBytes.
+// sealOpen closes the open segment and makes it replayable; an empty one
+// is removed (s.mu held).
+func (s *Spool) sealOpen() error {
+	if s.cur == nil {
+		return nil
+	}
+	seg := s.cur
+	err := seg.f.Close()
+	s.cur, seg.f = nil, nil
+	if seg.records == 0 {
+		_ = s.unlink(seg)
+	} else {
+		seg.state = sealed
+	}
+	if err != nil {
+		return fmt.Errorf("spool: %w", err)
+	}
+	return nil
+}
+
+// unlink deletes a segment's file and forgets it (s.mu held).
+func (s *Spool) unlink(seg *segment) error {
+	if seg.state == gone {
+		return nil
+	}
+	for i, g := range s.segs {
+		if g == seg {
+			s.segs = append(s.segs[:i], s.segs[i+1:]...)
+			break
+		}
+	}
+	s.stats.Bytes -= seg.size
+	if seg.replayable() {
+		s.stats.Records -= seg.records
+		s.stats.Items -= seg.items
+	}
+	seg.state = gone
+	if err := os.Remove(seg.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("spool: %w", err)
+	}
+	return nil
+}
+
+// ErrTooLarge is returned for a record bigger than MaxBytes.
 var ErrTooLarge = errors.New("spool: record larger than the spool")
 
-// Append writes one record holding items items. It is durable against a
-// crash of the process once Append returns (it is in the kernel's page
-// cache); call Sync for durability against a crash of the machine.
-func (s *Spool) Append(items int, payload []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.f == nil {
-		return errors.New("spool: closed")
-	}
-	size := int64(headerSize + len(payload))
+// ErrFull is returned when a record does not fit although every segment
+// that may be dropped was: the rest are journals or being replayed.
+var ErrFull = errors.New("spool: full (what is left is being written or replayed)")
+
+// errClosed is returned after Close.
+var errClosed = errors.New("spool: closed")
+
+// makeRoom deletes the oldest sealed segments until size more bytes fit
+// (s.mu held). The open segment is sealed first when that is what it takes.
+func (s *Spool) makeRoom(size int64) error {
 	if size > s.opts.MaxBytes {
 		return ErrTooLarge
 	}
-	cur := s.segs[len(s.segs)-1]
-	if cur.size > 0 && cur.size+size > s.opts.SegmentBytes {
-		if err := s.rotate(); err != nil {
+	for s.stats.Bytes+size > s.opts.MaxBytes {
+		var victim *segment
+		for _, g := range s.segs {
+			if g.state == sealed {
+				victim = g
+				break
+			}
+		}
+		if victim == nil {
+			if s.cur == nil || s.cur.records == 0 {
+				return ErrFull
+			}
+			if err := s.sealOpen(); err != nil {
+				return err
+			}
+			continue
+		}
+		s.stats.DroppedRecords += victim.records
+		s.stats.DroppedItems += victim.items
+		if err := s.unlink(victim); err != nil {
 			return err
 		}
-		cur = s.segs[len(s.segs)-1]
 	}
-	for s.stats.Bytes+size > s.opts.MaxBytes && len(s.segs) > 1 {
-		old := s.segs[0]
-		_ = os.Remove(old.path)
-		s.segs = s.segs[1:]
-		s.stats.Bytes -= old.size
-		s.stats.Records -= old.records
-		s.stats.DroppedRecords += old.records
-		s.stats.DroppedItems += old.items
+	return nil
+}
+
+// Append writes one record holding items items to the open segment. It is
+// durable against a crash of the process once Append returns (it is in
+// the kernel's page cache); call Sync for durability against a crash of
+// the machine.
+func (s *Spool) Append(items int, payload []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errClosed
 	}
-	b := s.buf[:0]
-	b = binary.LittleEndian.AppendUint32(b, uint32(4+len(payload)))
-	b = binary.LittleEndian.AppendUint32(b, 0)
-	b = binary.LittleEndian.AppendUint32(b, uint32(items))
-	b = append(b, payload...)
-	binary.LittleEndian.PutUint32(b[4:], crc32.Checksum(b[8:], crcTable))
-	if len(b) <= 1<<20 {
-		s.buf = b
+	size := int64(headerSize + len(payload))
+	if s.cur != nil && s.cur.size > 0 && s.cur.size+size > s.opts.SegmentBytes {
+		if err := s.sealOpen(); err != nil {
+			return err
+		}
 	}
-	if _, err := s.f.Write(b); err != nil {
-		return fmt.Errorf("spool: %w", err)
+	if err := s.makeRoom(size); err != nil {
+		return err
 	}
-	cur.size += size
-	cur.records++
-	cur.items += int64(items)
-	s.stats.Bytes += size
-	s.stats.Records++
+	if s.cur == nil {
+		seg, err := s.create(open)
+		if err != nil {
+			return err
+		}
+		s.cur = seg
+	}
+	if err := s.write(s.cur, items, payload); err != nil {
+		// A torn record would hide every later one: start afresh.
+		_ = s.sealOpen()
+		return err
+	}
 	return nil
 }
 
@@ -247,76 +317,10 @@ func (s *Spool) Append(items int, payload []byte) error {
 func (s *Spool) Sync() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.f == nil {
+	if s.cur == nil {
 		return nil
 	}
-	return s.f.Sync()
-}
-
-// Segment is the oldest segment's records, handed out by Next.
-type Segment struct {
-	seq     uint64
-	path    string
-	Records []Record
-}
-
-// Record is one spooled record.
-type Record struct {
-	// Items is the item count given to Append.
-	Items int
-	// Payload is the record's bytes.
-	Payload []byte
-}
-
-// Next returns the records of the oldest segment (sealing the open one if
-// it is the only one holding records), or nil when the spool is empty.
-// The segment stays on disk until Remove is called with it, so records
-// are replayed again after a crash (at-least-once).
-func (s *Spool) Next() (*Segment, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.f == nil || s.stats.Records == 0 {
-		return nil, nil
-	}
-	if len(s.segs) == 1 {
-		if err := s.rotate(); err != nil {
-			return nil, err
-		}
-	}
-	seg := s.segs[0]
-	data, err := os.ReadFile(seg.path)
-	if err != nil {
-		return nil, fmt.Errorf("spool: %w", err)
-	}
-	out := &Segment{seq: seg.seq, path: seg.path}
-	good, _, _ := scan(data, func(items int, payload []byte) {
-		out.Records = append(out.Records, Record{Items: items, Payload: payload})
-	})
-	if good < int64(len(data)) { // damaged after Open: count and drop the tail
-		s.stats.CorruptRecords++
-		s.stats.CorruptBytes += int64(len(data)) - good
-	}
-	return out, nil
-}
-
-// Remove deletes a segment returned by Next, once its records are
-// delivered. Removing a segment that was already dropped is a no-op.
-func (s *Spool) Remove(seg *Segment) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, sg := range s.segs {
-		if sg.seq != seg.seq || (i == len(s.segs)-1 && s.f != nil) {
-			continue
-		}
-		s.segs = append(s.segs[:i], s.segs[i+1:]...)
-		s.stats.Bytes -= sg.size
-		s.stats.Records -= sg.records
-		if err := os.Remove(sg.path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("spool: %w", err)
-		}
-		return nil
-	}
-	return nil
+	return s.cur.f.Sync()
 }
 
 // Stats returns the spool's counters.
@@ -326,18 +330,21 @@ func (s *Spool) Stats() Stats {
 	return s.stats
 }
 
-// Close closes the open segment; an empty one is removed.
+// Close closes the open segment (an empty one is removed) and the files of
+// open journals; their records stay on disk for the next Open. Later
+// appends fail; Journal.Discard still removes its file.
 func (s *Spool) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.f == nil {
+	if s.closed {
 		return nil
 	}
-	err := s.f.Close()
-	s.f = nil
-	if cur := s.segs[len(s.segs)-1]; cur.records == 0 {
-		_ = os.Remove(cur.path)
-		s.segs = s.segs[:len(s.segs)-1]
+	s.closed = true
+	for _, g := range s.segs {
+		if g.state == journal && g.f != nil {
+			_ = g.f.Close()
+			g.f = nil
+		}
 	}
-	return err
+	return s.sealOpen()
 }

@@ -16,25 +16,52 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/glassbox-obs/glassbox/internal/textsafe"
 	"github.com/glassbox-obs/glassbox/middleware"
+	"github.com/glassbox-obs/glassbox/middleware/internal/instrument"
 	"github.com/glassbox-obs/glassbox/trace"
 )
 
-// client is a go-grpc-middleware interceptors.ClientReportable.
+// client is a go-grpc-middleware interceptors.ClientReportable, with the
+// go-grpc-middleware reporter interceptors it drives.
 type client struct {
-	c *middleware.Config
+	c       *instrument.Config
+	targets targetCache
+	unary   grpc.UnaryClientInterceptor
+	stream  grpc.StreamClientInterceptor
 }
 
 var _ interceptors.ClientReportable = (*client)(nil)
+
+func newClient(opts []middleware.Option) *client {
+	cl := &client{c: instrument.New(opts)}
+	cl.unary = interceptors.UnaryClientInterceptor(cl)
+	cl.stream = interceptors.StreamClientInterceptor(cl)
+	return cl
+}
+
+// targetKey is the context key of the target of the connection a call is
+// made on, for ClientReporter (go-grpc-middleware does not hand it over).
+type targetKey struct{}
+
+func (cl *client) unaryCall(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	return cl.unary(context.WithValue(ctx, targetKey{}, cl.targets.lookup(cc)), method, req, reply, cc, invoker, opts...)
+}
+
+func (cl *client) streamCall(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	return cl.stream(context.WithValue(ctx, targetKey{}, cl.targets.lookup(cc)), desc, cc, method, streamer, opts...)
+}
 
 // UnaryClientInterceptor returns the glassbox client interceptor for unary
 // calls, driven by go-grpc-middleware's reporter core: a client span (RPC
 // semantic conventions); the correlation ID (x-correlation-id),
 // traceparent, tracestate and baggage added to the outgoing metadata from
 // the context; one record per call (Debug when OK, else by
-// WithGRPCCodeLevel).
+// WithGRPCCodeLevel). server.address and server.port on the span are those
+// of the connection's target (grpc.NewClient's; 443 when a DNS target
+// names no port, as grpc-go dials it; the path of a unix socket).
 func UnaryClientInterceptor(opts ...middleware.Option) grpc.UnaryClientInterceptor {
-	return interceptors.UnaryClientInterceptor(&client{c: middleware.NewConfig(opts...)})
+	return newClient(opts).unaryCall
 }
 
 // StreamClientInterceptor is UnaryClientInterceptor for streams. The span
@@ -43,16 +70,16 @@ func UnaryClientInterceptor(opts ...middleware.Option) grpc.UnaryClientIntercept
 // stream's context is done (the way a caller abandons a stream; the code
 // is then Canceled or DeadlineExceeded).
 func StreamClientInterceptor(opts ...middleware.Option) grpc.StreamClientInterceptor {
-	return interceptors.StreamClientInterceptor(&client{c: middleware.NewConfig(opts...)})
+	return newClient(opts).streamCall
 }
 
 // DialOptions returns grpc.WithChainUnaryInterceptor and
 // grpc.WithChainStreamInterceptor options with both client interceptors.
 func DialOptions(opts ...middleware.Option) []grpc.DialOption {
-	cl := &client{c: middleware.NewConfig(opts...)}
+	cl := newClient(opts)
 	return []grpc.DialOption{
-		grpc.WithChainUnaryInterceptor(interceptors.UnaryClientInterceptor(cl)),
-		grpc.WithChainStreamInterceptor(interceptors.StreamClientInterceptor(cl)),
+		grpc.WithChainUnaryInterceptor(cl.unaryCall),
+		grpc.WithChainStreamInterceptor(cl.streamCall),
 	}
 }
 
@@ -68,7 +95,7 @@ func spanName(svc, method string) string {
 
 // clientCall is the interceptors.Reporter of one outgoing call.
 type clientCall struct {
-	c       *middleware.Config
+	c       *instrument.Config
 	ctx     context.Context
 	span    oteltrace.Span
 	svc     string
@@ -84,17 +111,23 @@ type clientCall struct {
 // ClientReporter starts the client span and writes the outgoing metadata.
 func (cl *client) ClientReporter(ctx context.Context, meta interceptors.CallMeta) (interceptors.Reporter, context.Context) {
 	c := cl.c
-	svc, method := middleware.Sanitize(meta.Service, 256), middleware.Sanitize(meta.Method, 256)
-	var buf [4]attribute.KeyValue
+	svc, method := textsafe.Sanitize(meta.Service, 256), textsafe.Sanitize(meta.Method, 256)
+	var buf [6]attribute.KeyValue
 	attrs := append(buf[:0],
 		semconv.RPCSystemGRPC,
 		semconv.RPCServiceKey.String(svc),
 		semconv.RPCMethodKey.String(method),
 	)
-	if id, ok := trace.CorrelationID(ctx); ok {
-		attrs = append(attrs, attribute.String(middleware.AttrCorrelationID, id))
+	if t, ok := ctx.Value(targetKey{}).(*target); ok && t != nil && t.host != "" {
+		attrs = append(attrs, semconv.ServerAddressKey.String(t.host))
+		if t.port > 0 {
+			attrs = append(attrs, semconv.ServerPortKey.Int(t.port))
+		}
 	}
-	ctx, span := c.Tracer().Start(ctx, spanName(svc, method), clientKind, oteltrace.WithAttributes(attrs...))
+	if id, ok := trace.CorrelationID(ctx); ok {
+		attrs = append(attrs, attribute.String(instrument.AttrCorrelationID, id))
+	}
+	ctx, span := c.Tracer.Start(ctx, spanName(svc, method), clientKind, oteltrace.WithAttributes(attrs...))
 	md, ok := metadata.FromOutgoingContext(ctx)
 	if ok {
 		md = md.Copy()
@@ -103,7 +136,7 @@ func (cl *client) ClientReporter(ctx context.Context, meta interceptors.CallMeta
 	}
 	c.Inject(ctx, mdCarrier(md))
 	if id, ok := trace.CorrelationID(ctx); ok {
-		md[c.CorrelationMetadataKeys()[0]] = []string{id}
+		md[c.CorrMD[0]] = []string{id}
 	}
 	ctx = metadata.NewOutgoingContext(ctx, md)
 	cc := &clientCall{c: c, ctx: ctx, span: span, svc: svc, method: method, typ: meta.Typ, started: time.Now()}
@@ -144,13 +177,13 @@ func (cc *clientCall) PostCall(err error, dur time.Duration) {
 	span.SetAttributes(semconv.RPCGRPCStatusCodeKey.Int(int(code)))
 	if code != codes.OK {
 		span.SetAttributes(semconv.ErrorTypeKey.String(code.String()))
-		span.SetStatus(otelcodes.Error, middleware.Sanitize(status.Convert(err).Message(), 1024))
+		span.SetStatus(otelcodes.Error, textsafe.Sanitize(status.Convert(err).Message(), 1024))
 	}
 	span.End()
 
 	level := slog.LevelDebug
 	if code != codes.OK {
-		level = cc.c.GRPCCodeLevel(uint32(code))
+		level = cc.c.CodeLevel(uint32(code))
 	}
 	l := cc.c.Logger()
 	if !l.Enabled(cc.ctx, level) {
@@ -167,9 +200,9 @@ func (cc *clientCall) PostCall(err error, dur time.Duration) {
 		attrs = append(attrs, slog.String("rpc.grpc.method_type", string(cc.typ)))
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error.message", middleware.Sanitize(status.Convert(err).Message(), 4096)))
+		attrs = append(attrs, slog.String("error.message", textsafe.Sanitize(status.Convert(err).Message(), 4096)))
 	}
 	rec := slog.NewRecord(time.Now(), level, clientMessage, 0)
 	rec.AddAttrs(attrs...)
-	middleware.HandleRecord(cc.ctx, l.Handler(), rec)
+	_ = l.Handler().Handle(cc.ctx, rec)
 }

@@ -10,8 +10,9 @@
 // handler for programs that want it too. This is a separate package so that
 // HTTP-only programs never compile grpc-go.
 //
-// Most programs need one call on each side:
+// After glassbox.Start, constructors given no options use the Telemetry's
+// (see middleware.SetDefault), so most programs need one call on each side:
 //
-//	srv := grpc.NewServer(grpcmw.ServerOptions(tel.MiddlewareOptions()...)...)
-//	conn, err := grpc.NewClient(addr, append(grpcmw.DialOptions(tel.MiddlewareOptions()...), creds)...)
+//	srv := grpc.NewServer(grpcmw.ServerOptions()...)
+//	conn, err := grpc.NewClient(addr, append(grpcmw.DialOptions(), creds)...)
 package grpcmw

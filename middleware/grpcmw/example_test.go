@@ -39,9 +39,17 @@ func ExampleServerOptions() {
 	}
 	defer conn.Close()
 
+	// A caller that sends its correlation ID does not get it back; one
+	// that sends none gets the ID the server chose in the header metadata.
 	ctx := trace.WithCorrelationID(context.Background(), "order-1234")
 	var header metadata.MD
 	_, err = healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}, grpc.Header(&header))
 	fmt.Println(err, header.Get("x-correlation-id"))
-	// Output: <nil> [order-1234]
+
+	_, err = healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{}, grpc.Header(&header))
+	ids := header.Get("x-correlation-id")
+	fmt.Println(err, len(ids) == 1 && trace.ValidCorrelationID(ids[0]))
+	// Output:
+	// <nil> []
+	// <nil> true
 }

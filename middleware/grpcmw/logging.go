@@ -9,13 +9,15 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"google.golang.org/grpc/codes"
 
+	"github.com/glassbox-obs/glassbox/internal/textsafe"
 	"github.com/glassbox-obs/glassbox/middleware"
+	"github.com/glassbox-obs/glassbox/middleware/internal/instrument"
 )
 
 // Messages of the records: the server's access-log record has the same
 // message as HTTP's; a client's record of an outgoing call another one.
 const (
-	accessMessage = "request completed"
+	accessMessage = instrument.AccessMessage
 	clientMessage = "outgoing call completed"
 )
 
@@ -30,10 +32,10 @@ const (
 //
 //	logging.UnaryServerInterceptor(grpcmw.Logger(opts...))
 func Logger(opts ...middleware.Option) logging.Logger {
-	return loggerFor(middleware.NewConfig(opts...), accessMessage)
+	return loggerFor(instrument.New(opts), accessMessage)
 }
 
-func loggerFor(c *middleware.Config, finished string) logging.Logger {
+func loggerFor(c *instrument.Config, finished string) logging.Logger {
 	return logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
 		l := c.Logger()
 		level := slog.Level(lvl)
@@ -56,7 +58,7 @@ func loggerFor(c *middleware.Config, finished string) logging.Logger {
 		}
 		rec := slog.NewRecord(time.Now(), level, msg, 0)
 		rec.AddAttrs(attrs...)
-		middleware.HandleRecord(ctx, l.Handler(), rec)
+		_ = l.Handler().Handle(ctx, rec)
 	})
 }
 
@@ -84,7 +86,7 @@ func mapField(k string, v any) (slog.Attr, bool) {
 			return slog.Int("rpc.grpc.status_code", int(codeByName(s))), true
 		}
 	case "grpc.error":
-		return slog.String("error.message", middleware.Sanitize(str(v), 4096)), true
+		return slog.String("error.message", textsafe.Sanitize(str(v), 4096)), true
 	case "event.duration":
 		if d, ok := v.(time.Duration); ok {
 			return slog.Duration(k, d), true
@@ -92,7 +94,7 @@ func mapField(k string, v any) (slog.Attr, bool) {
 	}
 	switch v := v.(type) {
 	case string:
-		return slog.String(k, middleware.Sanitize(v, 1024)), true
+		return slog.String(k, textsafe.Sanitize(v, 1024)), true
 	case int:
 		return slog.Int(k, v), true
 	case int64:
@@ -103,7 +105,7 @@ func mapField(k string, v any) (slog.Attr, bool) {
 
 func str(v any) string {
 	if s, ok := v.(string); ok {
-		return middleware.Sanitize(s, 1024)
+		return textsafe.Sanitize(s, 1024)
 	}
 	return ""
 }

@@ -43,7 +43,7 @@ func (c mdCarrier) Keys() []string {
 // regard to case, and without the allocation lowercasing a canonical HTTP
 // name ("X-Correlation-Id") would cost. It is read-only.
 //
-// Once middleware.Config.Inbound has read the correlation ID itself, it
+// Once instrument.Config.Inbound has read the correlation ID itself, it
 // sets hide (HideCorrelationKeys) so that the propagator does not search
 // for it again; ShowCorrelationKeys undoes that once the propagator is
 // done, so that the WithRequestHeaders capture sees every key.

@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	"github.com/glassbox-obs/glassbox/middleware"
+	"github.com/glassbox-obs/glassbox/internal/textsafe"
 )
 
 // peerInfo is a connection's peer address, split and sanitised once.
@@ -76,6 +76,6 @@ func newPeerInfo(raw string) peerInfo {
 			}
 		}
 	}
-	p.host = middleware.Sanitize(p.host, 256)
+	p.host = textsafe.Sanitize(p.host, 256)
 	return p
 }

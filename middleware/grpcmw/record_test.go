@@ -10,18 +10,20 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/middleware"
 	"github.com/glassbox-obs/glassbox/trace"
 )
 
-// With a handler other than glassbox's, the server's access record and the
-// client's call record still carry the call's IDs.
+// A handler other than glassbox's, wrapped in log.NewContextIDHandler,
+// gets the call's IDs on the server's access record and the client's call
+// record.
 func TestRecordsCarryIDsWithAnySlogHandler(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tel := newTelemetry(t, exp, "srv")
 	var srvBuf, cliBuf syncBuffer
-	srvLog := middleware.WithLogger(slog.New(slog.NewJSONHandler(&srvBuf, nil)))
-	cliLog := middleware.WithLogger(slog.New(slog.NewJSONHandler(&cliBuf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	srvLog := middleware.WithLogger(slog.New(log.NewContextIDHandler(slog.NewJSONHandler(&srvBuf, nil))))
+	cliLog := middleware.WithLogger(slog.New(log.NewContextIDHandler(slog.NewJSONHandler(&cliBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	conn := bufServer(t, tel.opts(srvLog), tel.opts(cliLog), echoFuncs{unary: func(ctx context.Context, in *wrapperspb.StringValue) (*wrapperspb.StringValue, error) {
 		return in, nil
 	}})

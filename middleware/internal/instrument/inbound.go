@@ -1,4 +1,4 @@
-package middleware
+package instrument
 
 import (
 	"context"
@@ -46,6 +46,12 @@ func (in *Inbound) AppendSpanOptions(opts []oteltrace.SpanStartOption) []oteltra
 	return opts
 }
 
+// Chosen reports whether the server chose the correlation ID id the
+// request runs with: the caller sent no valid one, or was not trusted, or
+// it is not the one in force. The gRPC interceptors send the ID back only
+// then: a caller whose ID was adopted already has it.
+func (in *Inbound) Chosen(id string) bool { return in.CorrelationID != id }
+
 // correlationHider is implemented by carriers whose lookups cost
 // allocations (gRPC incoming metadata): once Inbound has read the
 // correlation headers itself, it tells the carrier to report them absent,
@@ -77,25 +83,25 @@ type correlationHider interface {
 // considered. One that has a method HideCorrelationKeys([]string) is told
 // the correlation headers after they were read, and should report them
 // absent from then on.
-// Whatever the propagator extracts, only the headers of
-// WithCorrelationHeaders decide the correlation ID.
+// Whatever the propagator extracts, only the configured correlation
+// headers decide the correlation ID.
 func (c *Config) Inbound(ctx context.Context, carrier propagation.TextMapCarrier, peer string) (context.Context, Inbound) {
-	ex := trace.ExtractCorrelationID(carrier, c.corrHeaders)
+	ex := trace.ExtractCorrelationID(carrier, c.CorrHeaders)
 	in := Inbound{Rejected: ex.Rejected, Trusted: c.PeerTrusted(peer)}
 	if h, ok := carrier.(correlationHider); ok {
-		h.HideCorrelationKeys(c.corrHeaders)
+		h.HideCorrelationKeys(c.CorrHeaders)
 	}
 	if !in.Trusted {
 		// Public endpoint, untrusted peer: the caller's trace becomes a
 		// link, its baggage and correlation ID are dropped.
-		in.Link = oteltrace.SpanContextFromContext(c.prop.Extract(context.Background(), carrier))
+		in.Link = oteltrace.SpanContextFromContext(c.Propagator.Extract(context.Background(), carrier))
 		if !in.Link.IsValid() {
 			in.Link = oteltrace.SpanContext{}
 		}
 		return ctx, in
 	}
 	pre := ctx
-	ctx = c.prop.Extract(ctx, carrier)
+	ctx = c.Propagator.Extract(ctx, carrier)
 	if !baggageWithinLimits(carrier) {
 		ctx = baggage.ContextWithoutBaggage(ctx)
 	}
@@ -105,7 +111,7 @@ func (c *Config) Inbound(ctx context.Context, carrier propagation.TextMapCarrier
 		if cur, ok := trace.CorrelationID(ctx); !ok || cur != ex.ID {
 			ctx = trace.WithCorrelationID(ctx, ex.ID)
 		}
-	case c.isolateCorr:
+	case c.IsolateCorr:
 		// A propagator may have found one under a header the
 		// configuration does not list: only the configured ones count.
 		if cur, ok := trace.CorrelationID(ctx); ok {
@@ -117,6 +123,17 @@ func (c *Config) Inbound(ctx context.Context, carrier propagation.TextMapCarrier
 		}
 	}
 	return ctx, in
+}
+
+// Inject writes the trace context and baggage of ctx into carrier through
+// the propagator, for an outgoing request or call. The correlation ID is
+// not the propagator's to send: the caller writes it under the first
+// correlation header (CorrHeaders[0], or CorrMD[0] for gRPC).
+func (c *Config) Inject(ctx context.Context, carrier propagation.TextMapCarrier) {
+	if c.IsolateCorr {
+		ctx = trace.WithoutCorrelationID(ctx)
+	}
+	c.Propagator.Inject(ctx, carrier)
 }
 
 // baggageWithinLimits applies BaggageWithinLimits to the carrier's

@@ -1,0 +1,190 @@
+package sentry
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/glassbox-obs/glassbox/internal/errtype"
+	"github.com/glassbox-obs/glassbox/middleware"
+	"github.com/glassbox-obs/glassbox/trace"
+)
+
+// failure is what is being reported.
+type failure struct {
+	err      error // nil for a bare failing status
+	req      *middleware.Request
+	out      *middleware.Outcome
+	panic    bool
+	status   int
+	grpcCode uint32
+	explicit bool       // Report was called
+	fromLog  bool       // an ERROR record
+	ids      *trace.IDs // the record's IDs, for fromLog
+	callers  []uintptr  // where Report was called or the record logged
+}
+
+// callers returns the stack of the caller of the function that calls it.
+func callers() []uintptr {
+	pcs := make([]uintptr, 32)
+	return pcs[:runtime.Callers(3, pcs)]
+}
+
+// capture builds the event of f and hands it to aggregation and delivery.
+// It returns the event ID the failure is known by ("" when sampled out).
+// It never panics and never blocks.
+func (r *Reporter) capture(ctx context.Context, st *reqState, f failure) (id string) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.handleError(fmt.Errorf("glassbox/sentry: building an event panicked: %v", p))
+			id = ""
+		}
+	}()
+	if r.rate < 1 && rand.Float64() >= r.rate {
+		r.c.sampledOut.Add(1)
+		return ""
+	}
+	if f.req == nil && st != nil {
+		f.req = st.req
+	}
+	f.req = requestView(f.req)
+	err, synthetic := f.err, false
+	if err == nil {
+		err, synthetic = &statusError{msg: statusMessage(&f), grpc: f.grpcCode != 0}, true
+	}
+	exc := r.exceptions(err, &f)
+	fp := fingerprint(exc, &f, synthetic)
+	id = newEventID()
+	r.c.queued.Add(1)
+	decision, known, w := r.agg.admit(fingerprintKey(fp), id, time.Now())
+	if decision == aggCount {
+		r.c.aggregated.Add(1)
+		return settle(st, &f, known)
+	}
+	r.c.inFlight.Add(1)
+	ev := r.newEvent(id, exc, fp, &f)
+	r.enrich(ctx, st, ev, &f)
+	if decision == aggHold && r.holdForSummary(w, ev) {
+		return settle(st, &f, known)
+	}
+	r.send(ev)
+	return settle(st, &f, id)
+}
+
+// settle records id as the request's event and returns the ID the report
+// is known by: for an automatic report, the request's first event.
+func settle(st *reqState, f *failure, id string) string {
+	if st == nil {
+		return id
+	}
+	if first := st.setEvent(id, f.err); !f.explicit {
+		return first
+	}
+	return id
+}
+
+// exceptions builds the chain of err and completes it: the panic's stack
+// and mechanism for a panic, and for a report made by hand or through a
+// record, where it was made when no error of the chain carries a stack.
+func (r *Reporter) exceptions(err error, f *failure) []exception {
+	exc := exceptionsOf(err)
+	if len(exc) == 0 {
+		return exc
+	}
+	top := &exc[len(exc)-1] // the outermost error
+	switch {
+	case f.panic:
+		if top.Stacktrace == nil && f.out != nil && len(f.out.Stack) > 0 {
+			if frames := parsePanicStack(f.out.Stack); len(frames) > 0 {
+				top.Stacktrace = &stacktrace{Frames: frames}
+			}
+		}
+		unhandled := false
+		if top.Mechanism == nil {
+			top.Mechanism = &mechanism{}
+		}
+		top.Mechanism.Type, top.Mechanism.Handled = mechanismPanic, &unhandled
+	case (f.explicit || f.fromLog) && !hasStack(exc) && len(f.callers) > 0:
+		if frames := framesOf(f.callers); len(frames) > 0 {
+			top.Stacktrace = &stacktrace{Frames: frames}
+		}
+	}
+	return exc
+}
+
+// requestView returns a copy of req with method and route sanitised, and
+// the route the mux matched when the request has not ended yet.
+func requestView(req *middleware.Request) *middleware.Request {
+	if req == nil {
+		return nil
+	}
+	cp := *req
+	cp.Method = sanitize(cp.Method, maxMethodLen)
+	if cp.Route == "" && cp.HTTP != nil && cp.HTTP.Pattern != "" {
+		// Reported during the request: ServeMux set the pattern on the
+		// handler's request (the middleware derives http.route alike).
+		cp.Route = patternPath(cp.HTTP.Pattern)
+	}
+	cp.Route = sanitize(cp.Route, maxValueLen)
+	return &cp
+}
+
+// patternPath strips the method and host of a ServeMux pattern
+// ("GET example.com/users/{id}" -> "/users/{id}"), as the middleware does
+// for http.route.
+func patternPath(p string) string {
+	if i := strings.IndexByte(p, ' '); i >= 0 {
+		p = strings.TrimLeft(p[i+1:], " \t")
+	}
+	if i := strings.IndexByte(p, '/'); i > 0 {
+		p = p[i:]
+	}
+	return p
+}
+
+func statusMessage(f *failure) string {
+	var b strings.Builder
+	if f.grpcCode != 0 {
+		b.WriteString("gRPC status ")
+		b.WriteString(grpcCodeName(f.grpcCode))
+	} else {
+		b.WriteString("HTTP ")
+		b.WriteString(strconv.Itoa(f.status))
+	}
+	if f.req != nil {
+		if f.req.Protocol != "grpc" && f.req.Method != "" {
+			b.WriteString(" " + f.req.Method)
+		}
+		if f.req.Route != "" {
+			b.WriteString(" " + f.req.Route)
+		}
+	}
+	return b.String()
+}
+
+var grpcNames = [...]string{"OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded",
+	"NotFound", "AlreadyExists", "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+	"Aborted", "OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss", "Unauthenticated"}
+
+func grpcCodeName(c uint32) string {
+	if int(c) < len(grpcNames) {
+		return grpcNames[c]
+	}
+	return "Code(" + strconv.FormatUint(uint64(c), 10) + ")"
+}
+
+// errorType is the event's error.type tag: the same name the logs, the
+// access record and the span give the failure.
+func errorType(f *failure) string {
+	switch {
+	case f.panic && f.out != nil && f.out.Panic != nil:
+		return errtype.OfValue(f.out.Panic)
+	case f.err != nil:
+		return errtype.Name(f.err)
+	}
+	return ""
+}
