@@ -76,9 +76,9 @@ func defaultPropagators() []string { return []string{"tracecontext", "baggage"} 
 func propagatorNamed(name string) (propagation.TextMapPropagator, bool) {
 	switch name {
 	case "tracecontext":
-		// When package trace has glassbox's own W3C Trace Context
-		// propagator, it goes here.
-		return propagation.TraceContext{}, true
+		// glassbox's own W3C Trace Context propagator (the current rules
+		// for repeated headers and tracestate), not OTel's.
+		return trace.TraceContext{}, true
 	case "baggage":
 		return propagation.Baggage{}, true
 	case "b3":

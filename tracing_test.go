@@ -172,3 +172,26 @@ func TestPropagatorsNamed(t *testing.T) {
 		})
 	}
 }
+
+// TestTracecontextIsGlassboxs: "tracecontext", by default and when
+// OTEL_PROPAGATORS names it, is glassbox's own W3C propagator, which
+// joins every tracestate header line (OTel's reads the first only).
+func TestTracecontextIsGlassboxs(t *testing.T) {
+	for name, env := range map[string]map[string]string{
+		"default":                          nil,
+		"OTEL_PROPAGATORS=tracecontext":    {"OTEL_PROPAGATORS": "tracecontext"},
+		"OTEL_PROPAGATORS=b3,tracecontext": {"OTEL_PROPAGATORS": "b3,tracecontext"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tel := otlpStart(t, otlpGetenv(env))
+			h := propagation.HeaderCarrier{
+				"Traceparent": {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+				"Tracestate":  {"a=1", "b=2"},
+			}
+			sc := oteltrace.SpanContextFromContext(tel.Propagator().Extract(context.Background(), h))
+			if got := sc.TraceState().String(); got != "a=1,b=2" {
+				t.Errorf("tracestate of two header lines: got %q, want a=1,b=2", got)
+			}
+		})
+	}
+}
