@@ -46,7 +46,9 @@ func run() error {
 		fmt.Fprintln(w, "order", r.PathValue("id"))
 	})
 	srv := &http.Server{
-		Handler:           middleware.HTTP(tel.MiddlewareOptions()...)(mux),
+		// After Start, the middleware uses the Telemetry's tracer,
+		// propagator, logger, redaction and Sentry reporting.
+		Handler:           middleware.HTTP()(mux),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	ln, err := net.Listen("tcp", cmp.Or(os.Getenv("ADDR"), ":8080"))
