@@ -30,6 +30,3 @@ type Stats struct {
 type Exporters struct {
 	Elasticsearch, OTLPSpans, OTLPLogs, Sentry, File bool
 }
-
-// onStats registers f to fill its part of Telemetry.Stats.
-func (b *builder) onStats(f func(*Stats)) { b.stats = append(b.stats, f) }
