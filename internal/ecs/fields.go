@@ -44,6 +44,7 @@ const (
 	OTelScopeVersion    = "otel.scope.version"
 	TransactionID       = "transaction.id"
 	HTTPRequestMethod   = "http.request.method"
+	HTTPRoute           = "http.route"
 	HTTPStatusCode      = "http.response.status_code"
 	HTTPRequestBytes    = "http.request.body.bytes"
 	HTTPResponseBytes   = "http.response.body.bytes"
@@ -51,11 +52,13 @@ const (
 	URLFull             = "url.full"
 	URLQuery            = "url.query"
 	ClientIP            = "client.ip"
+	ClientAddress       = "client.address"
 	UserAgentOriginal   = "user_agent.original"
 	RPCSystem           = "rpc.system"
 	RPCService          = "rpc.service"
 	RPCMethod           = "rpc.method"
 	RPCGRPCStatusCode   = "rpc.grpc.status_code"
+	RPCGRPCMethodType   = "rpc.grpc.method_type"
 	// EventStart holds a record's or span's own time when @timestamp
 	// cannot: when it lies outside the date_nanos range (see
 	// InTimestampRange). It is written only then, and @timestamp is the
@@ -86,9 +89,10 @@ func Fields() []Field {
 		{TraceID, "keyword"}, {SpanID, "keyword"}, {ParentID, "keyword"}, {TransactionID, "keyword"},
 		{LogLevel, "keyword"}, {LogLogger, "keyword"}, {LogOriginFileName, "keyword"},
 		{LogOriginFunction, "keyword"}, {ErrorType, "keyword"}, {ErrorID, "keyword"},
-		{HTTPRequestMethod, "keyword"}, {URLPath, "keyword"}, {URLFull, "keyword"}, {URLQuery, "keyword"},
+		{HTTPRequestMethod, "keyword"}, {HTTPRoute, "keyword"}, {URLPath, "keyword"}, {URLFull, "keyword"}, {URLQuery, "keyword"},
 		{UserAgentOriginal, "keyword"}, {RPCSystem, "keyword"}, {RPCService, "keyword"},
-		{RPCMethod, "keyword"}, {RPCGRPCStatusCode, "keyword"}, {SpanName, "keyword"},
+		{RPCMethod, "keyword"}, {RPCGRPCStatusCode, "keyword"}, {RPCGRPCMethodType, "keyword"},
+		{ClientAddress, "keyword"}, {SpanName, "keyword"},
 		{SpanKind, "keyword"}, {SpanStatusCode, "keyword"}, {ProcessorEvent, "keyword"},
 		{OTelScopeName, "keyword"}, {OTelScopeVersion, "keyword"},
 	}
