@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"unicode/utf8"
 
+	"github.com/glassbox-obs/glassbox/internal/ecs"
 	"github.com/glassbox-obs/glassbox/internal/textsafe"
 )
 
@@ -108,10 +109,10 @@ func isUnsyncable(err error) bool {
 
 // textSkip lists fields the text format leaves out as noise on a terminal.
 var textSkip = map[string]bool{
-	"@timestamp": true, "log.level": true, "message": true, "ecs.version": true,
-	"service.name": true, "service.version": true, "service.environment": true,
-	"host.name": true, "event.dataset": true, "data_stream.type": true,
-	"data_stream.dataset": true, "data_stream.namespace": true,
+	ecs.Timestamp: true, ecs.LogLevel: true, ecs.Message: true, ecs.ECSVersion: true,
+	ecs.ServiceName: true, ecs.ServiceVersion: true, ecs.ServiceEnvironment: true,
+	ecs.HostName: true, ecs.EventDataset: true, ecs.DataStreamType: true,
+	ecs.DataStreamDataset: true, ecs.DataStreamNamespace: true,
 }
 
 // AppendText renders an ECS JSON document as a human-readable line:
@@ -131,21 +132,21 @@ func AppendText(dst []byte, doc []byte) []byte {
 		_ = json.Unmarshal(m[k], &s)
 		return s
 	}
-	ts := str("@timestamp")
+	ts := str(ecs.Timestamp)
 	if i := strings.IndexByte(ts, 'T'); i >= 0 && len(ts) >= i+13 {
 		ts = ts[i+1 : i+13]
 	}
 	dst = append(dst, ts...)
 	dst = append(dst, ' ')
-	dst = append(dst, fmt.Sprintf("%-5s", strings.ToUpper(str("log.level")))...)
+	dst = append(dst, fmt.Sprintf("%-5s", strings.ToUpper(str(ecs.LogLevel)))...)
 	dst = append(dst, ' ')
-	dst = appendTextValue(dst, str("message"), false)
+	dst = appendTextValue(dst, str(ecs.Message), false)
 	var stack string
 	for _, k := range orderedKeys(doc) {
 		if textSkip[k] {
 			continue
 		}
-		if k == "error.stack_trace" {
+		if k == ecs.ErrorStackTrace {
 			stack = str(k)
 			continue
 		}

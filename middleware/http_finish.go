@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 
+	"github.com/glassbox-obs/glassbox/internal/route"
 	"github.com/glassbox-obs/glassbox/middleware/internal/instrument"
 )
 
@@ -56,8 +57,8 @@ func (st *httpState) finish() {
 	if abort {
 		st.out.Panic, st.out.Err = nil, http.ErrAbortHandler
 	}
-	if route := st.r.Pattern; route != "" {
-		st.req.Route = sanitize(patternPath(route), maxPathLen)
+	if pattern := st.r.Pattern; pattern != "" {
+		st.req.Route = sanitize(route.FromPattern(pattern), maxPathLen)
 		name := st.method
 		if name == "_OTHER" {
 			name = "HTTP"

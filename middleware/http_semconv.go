@@ -3,7 +3,6 @@ package middleware
 import (
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/glassbox-obs/glassbox/middleware/internal/instrument"
 )
@@ -47,16 +46,4 @@ func protoVersion(r *http.Request) string {
 		return "1.0"
 	}
 	return "1.1"
-}
-
-// patternPath strips the method and host of a ServeMux pattern
-// ("GET example.com/users/{id}" -> "/users/{id}").
-func patternPath(p string) string {
-	if i := strings.IndexByte(p, ' '); i >= 0 {
-		p = strings.TrimLeft(p[i+1:], " \t")
-	}
-	if i := strings.IndexByte(p, '/'); i > 0 {
-		p = p[i:]
-	}
-	return p
 }

@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/glassbox-obs/glassbox/internal/route"
 	"github.com/glassbox-obs/glassbox/trace"
 )
 
@@ -61,12 +62,12 @@ func (h *handler) recoverSkipped(w *responseWriter, r *http.Request, id string, 
 
 	method, _ := normMethod(r.Method)
 	req := Request{Protocol: "http", HTTP: r, Method: method, CorrelationID: id}
-	var route string
+	var rt string
 	if r.Pattern != "" {
-		route = sanitize(patternPath(r.Pattern), maxPathLen)
+		rt = sanitize(route.FromPattern(r.Pattern), maxPathLen)
 	}
 	out := Outcome{Status: status, Panic: p, Stack: stack, Duration: time.Since(start)}
-	c.ReportSkippedPanic(r.Context(), &req, route, &out,
+	c.ReportSkippedPanic(r.Context(), &req, rt, &out,
 		slog.String("http.request.method", method),
 		slog.String("url.path", sanitize(r.URL.Path, maxPathLen)),
 	)

@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/glassbox-obs/glassbox/internal/ecs"
 )
 
 // How ECS document fields become parts of an OTel log record. Fields that
@@ -18,25 +20,25 @@ import (
 // name, objects becoming maps.
 var (
 	skipFields = map[string]bool{
-		"@timestamp":            true,
-		"log.level":             true,
-		"message":               true,
-		"ecs.version":           true,
-		"service.name":          true,
-		"service.version":       true,
-		"service.environment":   true,
-		"host.name":             true,
-		"event.dataset":         true,
-		"data_stream.type":      true,
-		"data_stream.dataset":   true,
-		"data_stream.namespace": true,
-		"trace.id":              true,
-		"span.id":               true,
+		ecs.Timestamp:           true,
+		ecs.LogLevel:            true,
+		ecs.Message:             true,
+		ecs.ECSVersion:          true,
+		ecs.ServiceName:         true,
+		ecs.ServiceVersion:      true,
+		ecs.ServiceEnvironment:  true,
+		ecs.HostName:            true,
+		ecs.EventDataset:        true,
+		ecs.DataStreamType:      true,
+		ecs.DataStreamDataset:   true,
+		ecs.DataStreamNamespace: true,
+		ecs.TraceID:             true,
+		ecs.SpanID:              true,
 	}
 	renameFields = map[string]string{
-		"error.message":     "exception.message",
-		"error.type":        "exception.type",
-		"error.stack_trace": "exception.stacktrace",
+		ecs.ErrorMessage:    "exception.message",
+		ecs.ErrorType:       "exception.type",
+		ecs.ErrorStackTrace: "exception.stacktrace",
 	}
 )
 

@@ -5,17 +5,19 @@ import (
 	"encoding/json"
 	"log/slog"
 	"time"
+
+	"github.com/glassbox-obs/glassbox/internal/ecs"
 )
 
 // ecsCommon are the document fields every record has; breadcrumbs leave
 // them out.
 var ecsCommon = map[string]bool{
-	"@timestamp": true, "log.level": true, "message": true, "ecs.version": true,
-	"service.name": true, "service.version": true, "service.environment": true,
-	"host.name": true, "event.dataset": true, "data_stream.type": true,
-	"data_stream.dataset": true, "data_stream.namespace": true, "log.logger": true,
-	"correlation.id": true, "trace.id": true, "span.id": true,
-	"error.stack_trace": true, // the exception carries the stack
+	ecs.Timestamp: true, ecs.LogLevel: true, ecs.Message: true, ecs.ECSVersion: true,
+	ecs.ServiceName: true, ecs.ServiceVersion: true, ecs.ServiceEnvironment: true,
+	ecs.HostName: true, ecs.EventDataset: true, ecs.DataStreamType: true,
+	ecs.DataStreamDataset: true, ecs.DataStreamNamespace: true, ecs.LogLogger: true,
+	ecs.CorrelationID: true, ecs.TraceID: true, ecs.SpanID: true,
+	ecs.ErrorStackTrace: true, // the exception carries the stack
 }
 
 // breadcrumbs turns a request's records into breadcrumbs, oldest first,

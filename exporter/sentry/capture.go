@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/glassbox-obs/glassbox/internal/errtype"
+	"github.com/glassbox-obs/glassbox/internal/route"
 	"github.com/glassbox-obs/glassbox/middleware"
 	"github.com/glassbox-obs/glassbox/trace"
 )
@@ -160,23 +161,10 @@ func requestView(req *middleware.Request) *middleware.Request {
 	if cp.Route == "" && cp.HTTP != nil && cp.HTTP.Pattern != "" {
 		// Reported during the request: ServeMux set the pattern on the
 		// handler's request (the middleware derives http.route alike).
-		cp.Route = patternPath(cp.HTTP.Pattern)
+		cp.Route = route.FromPattern(cp.HTTP.Pattern)
 	}
 	cp.Route = sanitize(cp.Route, maxValueLen)
 	return &cp
-}
-
-// patternPath strips the method and host of a ServeMux pattern
-// ("GET example.com/users/{id}" -> "/users/{id}"), as the middleware does
-// for http.route.
-func patternPath(p string) string {
-	if i := strings.IndexByte(p, ' '); i >= 0 {
-		p = strings.TrimLeft(p[i+1:], " \t")
-	}
-	if i := strings.IndexByte(p, '/'); i > 0 {
-		p = p[i:]
-	}
-	return p
 }
 
 func statusMessage(f *failure) string {

@@ -167,8 +167,18 @@ func TestEveryReservedNameIsReserved(t *testing.T) {
 			t.Errorf("%q: IsMetadataField false", k)
 		}
 	}
+	for _, k := range LogFields() {
+		if !IsLogField(k) {
+			t.Errorf("%q: IsLogField false", k)
+		}
+	}
+	for _, k := range append(MetadataFields(), SpanName, ParentID, ErrorMessage, ErrorID, HTTPRoute) {
+		if IsLogField(k) {
+			t.Errorf("%q: IsLogField true for a field the log handler does not write on its own", k)
+		}
+	}
 	for _, k := range []string{"user", "_private", "messages", "trace", "http.request.method", "event.start.x"} {
-		if reservedLog(k) || reservedSpan(k) || IsMetadataField(k) {
+		if reservedLog(k) || reservedSpan(k) || IsMetadataField(k) || IsLogField(k) {
 			t.Errorf("%q reserved, want it free", k)
 		}
 	}

@@ -153,6 +153,12 @@ var spanFields = []string{
 // attributes may not take.
 func LogFields() []string { return append([]string(nil), logFields...) }
 
+// IsLogField reports whether k is one of LogFields: a top-level field the
+// log handler writes on its own, which a user attribute cannot take. It
+// is the rule the handler renames keys by, so a reader of log documents
+// (log/logtest) tells the handler's fields from the user's with it.
+func IsLogField(k string) bool { return reservedLog(k) && !IsMetadataField(k) }
+
 // SpanFields returns the top-level fields of span documents that span
 // attributes may not take.
 func SpanFields() []string { return append([]string(nil), spanFields...) }

@@ -129,7 +129,7 @@ func newPage(s *Story, o HTMLOptions) *page {
 	p.FirstError = t.firstError()
 	if o.KibanaURL != "" {
 		for _, id := range s.CorrelationIDs {
-			if u := DiscoverURL(o.KibanaURL, id, s.Start, s.End); u != "" {
+			if u := discoverURL(o.KibanaURL, id, s.Start, s.End); u != "" {
 				p.Kibana = append(p.Kibana, link{Text: "Kibana Discover: correlation.id " + id, URL: u})
 			}
 		}

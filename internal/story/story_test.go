@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/glassbox-obs/glassbox/internal/kibana"
 )
 
 // memSource is a Source over documents in memory; it counts queries.
@@ -232,14 +234,29 @@ func TestFormatDuration(t *testing.T) {
 	}
 }
 
+// TestDiscoverURL: the story's Kibana link is kibana.DiscoverURL's (read
+// back by kibana.ParseDiscoverURL, as Kibana reads it) over the story's
+// window widened by a minute on each side; no link without a base URL or
+// for an ID that is not a correlation ID.
 func TestDiscoverURL(t *testing.T) {
-	u := DiscoverURL("https://kibana.example:5601/", "order-1", t0, t0.Add(time.Second))
-	want := "https://kibana.example:5601/app/discover#/?_g=(time:(from:'2026-01-02T03:03:05Z',to:'2026-01-02T03:05:06Z'))&_a=(query:(language:kuery,query:'correlation.id:%22order-1%22'))"
-	if u != want {
-		t.Errorf("got  %s\nwant %s", u, want)
+	u := discoverURL(" https://kibana.example:5601/s/ops/ ", "order-1", t0, t0.Add(time.Second))
+	l, err := kibana.ParseDiscoverURL(u)
+	if err != nil {
+		t.Fatalf("%s: %v", u, err)
 	}
-	if DiscoverURL("", "order-1", t0, t0) != "" || DiscoverURL("https://k", "bad id'", t0, t0) != "" {
-		t.Error("a link without a base URL or for an invalid ID")
+	if l.Base != "https://kibana.example:5601/s/ops" || l.DataViewID != kibana.LogsDataViewID || l.CorrelationID != "order-1" {
+		t.Errorf("base %q, data view %q, correlation ID %q; want the space's Kibana, %q, order-1", l.Base, l.DataViewID, l.CorrelationID, kibana.LogsDataViewID)
+	}
+	if from, to := t0.Add(-time.Minute), t0.Add(time.Second+time.Minute); !l.From.Equal(from) || !l.To.Equal(to) {
+		t.Errorf("window %v to %v, want %v to %v", l.From, l.To, from, to)
+	}
+	if want := kibana.DiscoverURL("https://kibana.example:5601/s/ops", kibana.LogsDataViewID, "order-1", l.From, l.To); u != want {
+		t.Errorf("got  %s\nwant %s (kibana.DiscoverURL)", u, want)
+	}
+	for _, tc := range []struct{ base, id string }{{"", "order-1"}, {" / ", "order-1"}, {"https://k", "bad id'"}, {"https://k", ""}} {
+		if u := discoverURL(tc.base, tc.id, t0, t0); u != "" {
+			t.Errorf("discoverURL(%q, %q) = %s, want no link", tc.base, tc.id, u)
+		}
 	}
 }
 

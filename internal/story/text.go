@@ -142,7 +142,7 @@ func (t *textWriter) header() {
 	}
 	if t.o.KibanaURL != "" {
 		for _, id := range s.CorrelationIDs {
-			if u := DiscoverURL(t.o.KibanaURL, id, s.Start, s.End); u != "" {
+			if u := discoverURL(t.o.KibanaURL, id, s.Start, s.End); u != "" {
 				t.field("kibana", u)
 			}
 		}

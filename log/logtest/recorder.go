@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/glassbox-obs/glassbox/internal/ecs"
 	"github.com/glassbox-obs/glassbox/log"
 )
 
@@ -58,29 +59,11 @@ func (r Record) Attr(key string) (any, bool) {
 func (r Record) Attrs() map[string]any {
 	m := make(map[string]any, len(r.Doc))
 	for k, v := range r.Doc {
-		if !handlerField(k) {
+		if !ecs.IsLogField(k) {
 			m[k] = v
 		}
 	}
 	return m
-}
-
-// handlerField reports whether the handler writes top-level field k itself
-// (a user attribute with such a name is renamed, "message_2").
-//
-// TODO(ecs): the list is ecs.LogFields() once the ECS vocabulary package
-// (issue 11 item 8) is merged; then this becomes a call to it.
-func handlerField(k string) bool {
-	switch k {
-	case "@timestamp", "log.level", "message", "ecs.version", "log.logger",
-		"service.name", "service.version", "service.environment", "host.name",
-		"event.dataset", "data_stream.type", "data_stream.dataset",
-		"data_stream.namespace", "correlation.id", "trace.id", "span.id",
-		"log.origin.file.name", "log.origin.file.line", "log.origin.function",
-		"event.start":
-		return true
-	}
-	return false
 }
 
 // Recorder is a log.Sink that keeps every record in memory, in the order

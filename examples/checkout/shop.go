@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/glassbox-obs/glassbox"
+	"github.com/glassbox-obs/glassbox/middleware/grpcmw"
+)
+
+// shop is the three services running: frontend over HTTP -> payments over
+// gRPC -> ledger over HTTP, each a real server on loopback.
+type shop struct {
+	frontendURL, paymentsAddr, ledgerURL string
+
+	services  []*service // in the order they were started
+	front     *frontend
+	pay       *payments
+	conn      *grpc.ClientConn // frontend -> payments
+	frontSrv  *http.Server
+	paySrv    *grpc.Server
+	ledgerSrv *http.Server
+}
+
+// openShop starts the three services, writing their documents to dir. On
+// error, what was started is stopped.
+func openShop(ctx context.Context, dir string) (_ *shop, err error) {
+	s := &shop{}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, s.close(context.WithoutCancel(ctx)))
+		}
+	}()
+	start := func(name string) (*service, error) {
+		svc, err := startService(ctx, name, dir)
+		if err == nil {
+			s.services = append(s.services, svc)
+		}
+		return svc, err
+	}
+
+	ledgerSvc, err := start("ledger")
+	if err != nil {
+		return nil, err
+	}
+	if s.ledgerSrv, s.ledgerURL, err = ledgerSvc.serveHTTP(newLedger(ledgerSvc).handler()); err != nil {
+		return nil, err
+	}
+
+	paySvc, err := start("payments")
+	if err != nil {
+		return nil, err
+	}
+	s.pay = newPayments(paySvc, s.ledgerURL)
+	if s.paySrv, s.paymentsAddr, err = s.pay.serveGRPC(); err != nil {
+		return nil, err
+	}
+
+	frontSvc, err := start("frontend")
+	if err != nil {
+		return nil, err
+	}
+	s.conn, err = grpc.NewClient(s.paymentsAddr, append(grpcmw.DialOptions(frontSvc.mw...),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+	if err != nil {
+		return nil, err
+	}
+	s.front = newFrontend(frontSvc, s.conn)
+	if s.frontSrv, s.frontendURL, err = frontSvc.serveHTTP(s.front.handler()); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// close stops the servers front to back (each finishes its requests),
+// waits for the frontend's background jobs, then shuts every service's
+// telemetry down, which writes out what its exporters still hold. ctx
+// bounds it all.
+func (s *shop) close(ctx context.Context) error {
+	var errs []error
+	if s.frontSrv != nil {
+		errs = append(errs, s.frontSrv.Shutdown(ctx))
+	}
+	if s.conn != nil {
+		errs = append(errs, s.conn.Close())
+	}
+	if s.paySrv != nil {
+		stopGRPC(ctx, s.paySrv)
+	}
+	if s.ledgerSrv != nil {
+		errs = append(errs, s.ledgerSrv.Shutdown(ctx))
+	}
+	if s.pay != nil {
+		s.pay.transport.CloseIdleConnections()
+	}
+	if s.front != nil {
+		s.front.jobs.Wait() // each job takes milliseconds
+	}
+	for i := len(s.services) - 1; i >= 0; i-- {
+		errs = append(errs, s.services[i].tel.Shutdown(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// stopGRPC lets the calls in flight finish, or cuts them when ctx ends
+// first.
+func stopGRPC(ctx context.Context, gs *grpc.Server) {
+	done := make(chan struct{})
+	go func() {
+		gs.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		gs.Stop()
+		<-done
+	}
+}
+
+// exporters says where the documents went besides the files.
+func (s *shop) exporters() glassbox.Exporters {
+	if len(s.services) == 0 {
+		return glassbox.Exporters{}
+	}
+	return s.services[0].tel.Stats().Enabled
+}
