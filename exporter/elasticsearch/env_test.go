@@ -206,3 +206,12 @@ func TestParseRetention(t *testing.T) {
 		}
 	}
 }
+
+func TestDefaultDeadLetterFile(t *testing.T) {
+	if got, want := elasticsearch.DefaultDeadLetterFile("/var/lib/svc/spool"), filepath.Join("/var/lib/svc/spool", "dead-letter.ndjson"); got != want {
+		t.Errorf("with a spool: got %q, want %q", got, want)
+	}
+	if got, want := elasticsearch.DefaultDeadLetterFile(""), filepath.Join(os.TempDir(), "glassbox-dead-letter.ndjson"); got != want {
+		t.Errorf("without a spool: got %q, want %q", got, want)
+	}
+}
