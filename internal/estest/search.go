@@ -1,10 +1,13 @@
 package estest
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 )
 
 func (s *Server) refresh(w http.ResponseWriter, expr string) {
@@ -84,6 +87,8 @@ func parseQuery(n *node) (query, error) {
 			}
 			return false
 		}, nil
+	case "range":
+		return parseRange(body)
 	case "exists":
 		field := ""
 		if f := body.get("field"); f != nil {
@@ -139,6 +144,64 @@ func parseQuery(n *node) (query, error) {
 		}, nil
 	}
 	return nil, fmt.Errorf("unknown query [%s]", name)
+}
+
+// parseRange is the range query on a date, numeric or keyword field: gt,
+// gte, lt, lte (format is accepted; dates are RFC 3339 or epoch
+// milliseconds, without date math). A document matches when one of its
+// values is within every bound; a value that cannot be converted to the
+// field's type matches nothing.
+func parseRange(body *node) (query, error) {
+	if body.kind != 'o' || len(body.members) != 1 || body.members[0].val.kind != 'o' {
+		return nil, fmt.Errorf("[range] query malformed, no start_object after query name")
+	}
+	field, spec := body.members[0].key, body.members[0].val
+	for _, m := range spec.members {
+		switch m.key {
+		case "gt", "gte", "lt", "lte", "format", "time_zone", "boost":
+		default:
+			return nil, fmt.Errorf("[range] query does not support [%s]", m.key)
+		}
+	}
+	return func(ix *index, d *Doc) bool {
+		def, ok := ix.m.fields[field]
+		if !ok {
+			return false
+		}
+		for _, have := range d.terms[field] {
+			in := true
+			for _, m := range spec.members {
+				if m.key != "gt" && m.key != "gte" && m.key != "lt" && m.key != "lte" {
+					continue
+				}
+				want, err := convert(def.typ, m.val)
+				if err != nil {
+					return false
+				}
+				c := compareTerms(def.typ, have, want)
+				in = in && map[string]bool{"gt": c > 0, "gte": c >= 0, "lt": c < 0, "lte": c <= 0}[m.key]
+			}
+			if in {
+				return true
+			}
+		}
+		return false
+	}, nil
+}
+
+// compareTerms orders two indexed terms of a field of type typ.
+func compareTerms(typ, a, b string) int {
+	switch typ {
+	case "date", "date_nanos":
+		ta, _ := time.Parse(time.RFC3339Nano, a)
+		tb, _ := time.Parse(time.RFC3339Nano, b)
+		return ta.Compare(tb)
+	case "long", "integer", "short", "byte", "unsigned_long", "double", "float", "half_float", "scaled_float":
+		fa, _ := strconv.ParseFloat(a, 64)
+		fb, _ := strconv.ParseFloat(b, 64)
+		return cmp.Compare(fa, fb)
+	}
+	return strings.Compare(a, b)
 }
 
 func (s *Server) search(w http.ResponseWriter, r *http.Request, expr string, body []byte, count bool) {
