@@ -249,7 +249,13 @@ func TestDoctorFailures(t *testing.T) {
 		{"gRPC protocol on an HTTP collector", func(t *testing.T, v map[string]string) {
 			v["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = otlptest.NewHTTP(t).Endpoint()
 			v["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] = "grpc"
-		}, "otlp.traces", []string{"FAIL", "(grpc)", "OTEL_EXPORTER_OTLP_PROTOCOL (grpc on 4317, http/protobuf on 4318)"}},
+		}, "otlp.traces", []string{"FAIL", "(grpc): the server speaks http/protobuf, not grpc", "fix: set OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/protobuf, or point OTEL_EXPORTER_OTLP_TRACES_ENDPOINT at the collector's grpc port (4317)"}},
+		{"HTTP protocol on a gRPC collector", func(t *testing.T, v map[string]string) {
+			v["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = otlptest.NewGRPC(t).Endpoint() + "/v1/traces"
+		}, "otlp.traces", []string{"FAIL", "(http/protobuf): the server speaks grpc, not http/protobuf", "fix: set OTEL_EXPORTER_OTLP_PROTOCOL=grpc"}},
+		{"TLS to a plain collector", func(t *testing.T, v map[string]string) {
+			v["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = strings.Replace(v["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"], "http:", "https:", 1)
+		}, "otlp.traces", []string{"FAIL", "fix: the collector does not speak TLS: use http:// in OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"}},
 		{"bad protocol", func(t *testing.T, v map[string]string) { v["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/json" },
 			"config", []string{"FAIL", `OTEL_EXPORTER_OTLP_PROTOCOL: unsupported OTLP protocol "http/json"`}},
 		{"bad log level", func(t *testing.T, v map[string]string) { v["GLASSBOX_LOG_LEVEL"] = "loud" },

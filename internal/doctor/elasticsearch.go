@@ -197,7 +197,14 @@ func (t *esTarget) templates(ctx context.Context, o Options) Result {
 		r.Fix = "look at them; glassbox setup elasticsearch --force replaces them"
 	case missing+outdated > 0:
 		r.Status = Fail
-		r.Summary = fmt.Sprintf("%d of %d objects missing, %d outdated", missing, len(res), outdated)
+		var parts []string
+		if missing > 0 {
+			parts = append(parts, fmt.Sprintf("%d of %d objects missing", missing, len(res)))
+		}
+		if outdated > 0 {
+			parts = append(parts, fmt.Sprintf("%d of %d outdated", outdated, len(res)))
+		}
+		r.Summary = strings.Join(parts, ", ")
 		r.Fix = "run: glassbox setup elasticsearch (or start a service with GLASSBOX_ELASTICSEARCH_TEMPLATES=true)"
 	case newer > 0:
 		r.Status, r.Summary = Warn, plural(newer, "object was installed by a newer glassbox", "objects were installed by a newer glassbox")

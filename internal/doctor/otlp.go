@@ -33,6 +33,7 @@ type otlpTarget struct {
 	skip   string // why the check is skipped; "" to run it
 
 	protocol    otlp.Protocol
+	protocolVar string // the variable the protocol came from
 	endpoint    string // http/protobuf: the URL posted to; grpc: the URL whose host is dialled
 	endpointVar string // the variable the endpoint came from, "" for the default
 	headers     map[string]string
@@ -66,7 +67,7 @@ func readOTLP(get func(string) string, f *findings) []*otlpTarget {
 			f.fail(pv, err)
 			t.skip = pv + " does not parse (see config)"
 		}
-		t.protocol = p
+		t.protocol, t.protocolVar = p, pv
 
 		if err := t.readEndpoint(get, sig); err != nil {
 			f.fail(t.endpointVar, err)
@@ -201,6 +202,10 @@ func checkOTLP(ctx context.Context, o Options, t *otlpTarget) Result {
 		r.Status = Fail
 		r.Summary = where + ": " + safe(err.Error())
 		r.Fix = t.fix(err)
+		if other := t.otherProtocol(err); other != "" {
+			r.Summary = where + ": the server speaks " + other + ", not " + string(t.protocol)
+			r.Fix = "set " + t.protocolVar + "=" + other + ", or point " + t.endpointName() + " at the collector's " + string(t.protocol) + " port (" + defaultPort(t.protocol) + ")"
+		}
 		return r
 	}
 	r.Status, r.Summary = Pass, where+" accepts "+t.signal
@@ -258,12 +263,38 @@ func (t *otlpTarget) exportGRPC(ctx context.Context, tc *tls.Config) error {
 	return err
 }
 
+// otherProtocol recognises the answer of a server speaking the other
+// OTLP protocol: HTTP/2 frames to an HTTP/1.1 request (a gRPC port), an
+// HTTP/1.1 answer to a gRPC connection (an OTLP/HTTP port). It returns
+// that protocol, or "".
+func (t *otlpTarget) otherProtocol(err error) string {
+	msg := err.Error()
+	switch {
+	case t.protocol == otlp.ProtocolHTTPProtobuf && strings.Contains(msg, "malformed HTTP response"):
+		return string(otlp.ProtocolGRPC)
+	case t.protocol == otlp.ProtocolGRPC && strings.Contains(msg, "looked like an HTTP/1.1 header"):
+		return string(otlp.ProtocolHTTPProtobuf)
+	}
+	return ""
+}
+
+func defaultPort(p otlp.Protocol) string {
+	if p == otlp.ProtocolGRPC {
+		return "4317"
+	}
+	return "4318"
+}
+
+func (t *otlpTarget) endpointName() string {
+	if t.endpointVar != "" {
+		return t.endpointVar
+	}
+	return "OTEL_EXPORTER_OTLP_ENDPOINT"
+}
+
 // fix says what to do about a failed export.
 func (t *otlpTarget) fix(err error) string {
-	where := "OTEL_EXPORTER_OTLP_ENDPOINT"
-	if t.endpointVar != "" {
-		where = t.endpointVar
-	}
+	where := t.endpointName()
 	var he *httpStatusError
 	code := status.Code(err)
 	switch {
@@ -274,6 +305,8 @@ func (t *otlpTarget) fix(err error) string {
 		return "nothing answers OTLP at that path: " + where + " is a base URL (…:4318) for OTEL_EXPORTER_OTLP_ENDPOINT, the full URL (…/v1/" + t.signal + ") for the per-signal variable"
 	case errors.As(err, &he) && he.code == http.StatusUnsupportedMediaType:
 		return "the endpoint does not take protobuf: is it OTLP/HTTP (port 4318)?"
+	case strings.Contains(err.Error(), "HTTP response to HTTPS client"), strings.Contains(err.Error(), "first record does not look like a TLS handshake"):
+		return "the collector does not speak TLS: use http:// in " + where
 	case code == codes.Unimplemented:
 		return "the server does not implement OTLP " + t.signal + " over gRPC: is " + where + " the gRPC port (4317) of a collector that accepts " + t.signal + "?"
 	case errors.As(err, &he):
