@@ -39,7 +39,7 @@ that data can flow:
 Each line starts with PASS, WARN, FAIL or SKIP; a WARN or FAIL line is
 followed by what to do. A backend that is not configured is skipped, not
 failed; the checks of one backend stop at the first failure. The backends
-are checked in parallel, each request bounded by --timeout. Doctor changes
+are checked in parallel, and each check gives up after --timeout. Doctor changes
 nothing: it creates no directory and installs nothing.
 
 With --json the report is one JSON document on standard output, with these
@@ -63,7 +63,7 @@ Exit status: 0 when no check failed (warnings and skipped checks included);
 `,
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) int {
 			asJSON := fs.Bool("json", false, "write the report as JSON (fields above)")
-			timeout := fs.Duration("timeout", doctor.DefaultTimeout, "give up on one request to a backend after this `duration`")
+			timeout := fs.Duration("timeout", doctor.DefaultTimeout, "give up on a check after this `duration`")
 			return func(ctx context.Context, e *env, args []string) int {
 				if len(args) > 0 {
 					fmt.Fprintf(e.stderr, "glassbox doctor: unexpected argument %q\n", args[0])

@@ -379,3 +379,26 @@ func TestDoctorUsage(t *testing.T) {
 		}
 	}
 }
+
+// A collector and a Sentry that do not answer fail their checks with the
+// timeout named, as a silent cluster does.
+func TestDoctorTimeoutOtherBackends(t *testing.T) {
+	noLeaks(t)
+	col := otlptest.NewGRPC(t)
+	col.FailAll(otlptest.Traces, otlptest.Fault{Hang: true})
+	col.FailAll(otlptest.Logs, otlptest.Fault{Hang: true})
+	sentry := sentrytest.NewServer(t)
+	sentry.SetDelay(time.Hour)
+	vars := map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": col.Endpoint(), "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "SENTRY_DSN": sentry.DSN()}
+	code, stdout, _ := cli(t, vars, "doctor", "--timeout", "100ms")
+	for _, name := range []string{"otlp.traces", "otlp.logs", "sentry"} {
+		if b := block(stdout, name); !strings.HasPrefix(b, "FAIL") || !strings.Contains(b, "no answer within 100ms") {
+			t.Errorf("%s: %q", name, b)
+		}
+	}
+	if code != exitNotFound {
+		t.Errorf("got exit %d", code)
+	}
+	col.ClearFaults()
+	sentry.Close()
+}

@@ -2,6 +2,8 @@ package doctor
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -69,7 +71,8 @@ type Options struct {
 	// Getenv reads the environment; nil reads nothing (every backend is
 	// skipped). The CLI passes os.Getenv.
 	Getenv func(string) string
-	// Timeout bounds each network request of a check. Default 5 s.
+	// Timeout bounds each check's network requests (those of the
+	// templates and data checks together). Default 5 s.
 	Timeout time.Duration
 	// Now is the local clock the clock check compares with the cluster's.
 	// Default time.Now.
@@ -121,8 +124,8 @@ func (r *Report) Count(s Status) int {
 
 // Run reads the configuration and runs every check. The checks of
 // different backends run in parallel; those of one backend in order, a
-// failed prerequisite skipping the rest. Each network request is bounded
-// by Options.Timeout (and ctx). Run changes nothing anywhere: it creates
+// failed prerequisite skipping the rest. Each check gives up after
+// Options.Timeout (and when ctx ends). Run changes nothing anywhere: it creates
 // no directory, installs nothing, and the only data it sends are empty
 // OTLP exports and a Sentry client report that discards nothing.
 func Run(ctx context.Context, o Options) *Report {
@@ -165,9 +168,18 @@ func Run(ctx context.Context, o Options) *Report {
 	return rep
 }
 
-// requestContext bounds one network request of a check.
+// requestContext bounds the network requests of one check.
 func requestContext(ctx context.Context, o Options) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, o.Timeout)
+}
+
+// timedOut replaces the error of a request that ctx cut off by one that
+// says so plainly.
+func timedOut(ctx context.Context, err error, o Options) error {
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("no answer within %v", o.Timeout)
+	}
+	return err
 }
 
 // sequence collects the results of a chain of checks, in order.

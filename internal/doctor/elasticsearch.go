@@ -120,10 +120,7 @@ func (t *esTarget) head(ctx context.Context, o Options) (esProbe, error) {
 	res, err := esapi.PingRequest{}.Do(ctx, t.cluster)
 	p.received = o.Now()
 	if err != nil {
-		if ctx.Err() != nil {
-			return p, fmt.Errorf("no answer within %v", o.Timeout)
-		}
-		return p, err
+		return p, timedOut(ctx, err, o)
 	}
 	_, _ = io.Copy(io.Discard, res.Body)
 	res.Body.Close()
@@ -140,6 +137,7 @@ func (t *esTarget) version(ctx context.Context, o Options) Result {
 	ctx, cancel := requestContext(ctx, o)
 	defer cancel()
 	info, err := t.cluster.Ping(ctx)
+	err = timedOut(ctx, err, o)
 	switch {
 	case statusOf(err) == http.StatusForbidden:
 		r.Status, r.Summary, r.Fix = Warn, "not allowed to read cluster information (HTTP 403)", PrivilegeFix(privilegesInfo)
@@ -163,6 +161,7 @@ func (t *esTarget) templates(ctx context.Context, o Options) Result {
 	ctx, cancel := requestContext(ctx, o)
 	defer cancel()
 	res, err := t.cluster.TemplatesStatus(ctx)
+	err = timedOut(ctx, err, o)
 	switch {
 	case errors.Is(err, elasticsearch.ErrUnsupportedVersion):
 		r.Status, r.Summary = Skip, "the version is not supported"
@@ -225,9 +224,12 @@ func (t *esTarget) data(ctx context.Context, o Options, p esProbe) Result {
 		now = o.Now()
 	}
 	since := now.Add(-time.Hour).UTC()
+	ctx, cancel := requestContext(ctx, o)
+	defer cancel()
 	var counts [2]int64
 	for i, pattern := range []string{"logs-*-*", "traces-*-*"} {
-		n, err := t.count(ctx, o, pattern, since)
+		n, err := t.count(ctx, pattern, since)
+		err = timedOut(ctx, err, o)
 		switch {
 		case statusOf(err) == http.StatusForbidden:
 			r.Status, r.Summary, r.Fix = Warn, "not allowed to count documents (HTTP 403)", PrivilegeFix(privilegesCount)
@@ -259,9 +261,7 @@ func (t *esTarget) data(ctx context.Context, o Options, p esProbe) Result {
 
 // count counts the documents of the data streams matching pattern with an
 // @timestamp at or after since.
-func (t *esTarget) count(ctx context.Context, o Options, pattern string, since time.Time) (int64, error) {
-	ctx, cancel := requestContext(ctx, o)
-	defer cancel()
+func (t *esTarget) count(ctx context.Context, pattern string, since time.Time) (int64, error) {
 	body := `{"query":{"range":{"@timestamp":{"gte":"` + since.Format(time.RFC3339Nano) + `"}}}}`
 	res, err := esapi.CountRequest{Index: []string{pattern}, Body: strings.NewReader(body)}.Do(ctx, t.cluster)
 	if err != nil {

@@ -200,7 +200,7 @@ func checkOTLP(ctx context.Context, o Options, t *otlpTarget) Result {
 	}
 	if err != nil {
 		r.Status = Fail
-		r.Summary = where + ": " + safe(err.Error())
+		r.Summary = where + ": " + safe(timedOut(ctx, err, o).Error())
 		r.Fix = t.fix(err)
 		if other := t.otherProtocol(err); other != "" {
 			r.Summary = where + ": the server speaks " + other + ", not " + string(t.protocol)

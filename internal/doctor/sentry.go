@@ -93,7 +93,7 @@ func checkSentry(ctx context.Context, o Options, t *sentryTarget) Result {
 	defer tr.CloseIdleConnections()
 	res, err := (&http.Client{Transport: tr}).Do(req)
 	if err != nil {
-		r.Status, r.Summary = Fail, t.display+": "+safe(unwrapURLError(err).Error())
+		r.Status, r.Summary = Fail, t.display+": "+safe(timedOut(ctx, unwrapURLError(err), o).Error())
 		r.Fix = "check the host of SENTRY_DSN and that this machine may reach it (proxy, firewall)"
 		return r
 	}
