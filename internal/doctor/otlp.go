@@ -192,19 +192,14 @@ func checkOTLP(ctx context.Context, o Options, t *otlpTarget) Result {
 	ctx, cancel := requestContext(ctx, o)
 	defer cancel()
 	where := t.endpoint + " (" + string(t.protocol) + ")"
-	var err error
-	if t.protocol == otlp.ProtocolGRPC {
-		err = t.exportGRPC(ctx, tc)
-	} else {
-		err = t.exportHTTP(ctx, tc)
-	}
+	err := t.export(ctx, tc, t.protocol, t.endpoint)
 	if err != nil {
 		r.Status = Fail
 		r.Summary = where + ": " + safe(timedOut(ctx, err, o).Error())
 		r.Fix = t.fix(err)
-		if other := t.otherProtocol(err); other != "" {
-			r.Summary = where + ": the server speaks " + other + ", not " + string(t.protocol)
-			r.Fix = "set " + t.protocolVar + "=" + other + ", or point " + t.endpointName() + " at the collector's " + string(t.protocol) + " port (" + defaultPort(t.protocol) + ")"
+		if other := t.otherProtocol(ctx, tc); other != "" {
+			r.Summary = where + ": the server speaks " + string(other) + ", not " + string(t.protocol)
+			r.Fix = "set " + t.protocolVar + "=" + string(other) + ", or point " + t.endpointName() + " at the collector's " + string(t.protocol) + " port (" + defaultPort(t.protocol) + ")"
 		}
 		return r
 	}
@@ -212,11 +207,19 @@ func checkOTLP(ctx context.Context, o Options, t *otlpTarget) Result {
 	return r
 }
 
+// export sends an empty export request of the signal to endpoint over p.
+func (t *otlpTarget) export(ctx context.Context, tc *tls.Config, p otlp.Protocol, endpoint string) error {
+	if p == otlp.ProtocolGRPC {
+		return t.exportGRPC(ctx, tc, endpoint)
+	}
+	return t.exportHTTP(ctx, tc, endpoint)
+}
+
 // exportHTTP posts an empty ExportTraceServiceRequest (zero bytes of
 // protobuf); 2xx is accepted, and so is 400, the answer of collectors
 // that refuse an export without data.
-func (t *otlpTarget) exportHTTP(ctx context.Context, tc *tls.Config) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.endpoint, bytes.NewReader(nil))
+func (t *otlpTarget) exportHTTP(ctx context.Context, tc *tls.Config, endpoint string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(nil))
 	if err != nil {
 		return err
 	}
@@ -240,8 +243,8 @@ func (t *otlpTarget) exportHTTP(ctx context.Context, tc *tls.Config) error {
 }
 
 // exportGRPC calls Export with an empty request on a fresh connection.
-func (t *otlpTarget) exportGRPC(ctx context.Context, tc *tls.Config) error {
-	u, _ := url.Parse(t.endpoint)
+func (t *otlpTarget) exportGRPC(ctx context.Context, tc *tls.Config, endpoint string) error {
+	u, _ := url.Parse(endpoint)
 	creds := insecure.NewCredentials()
 	if u.Scheme == "https" && !t.insecure {
 		if tc == nil {
@@ -263,19 +266,23 @@ func (t *otlpTarget) exportGRPC(ctx context.Context, tc *tls.Config) error {
 	return err
 }
 
-// otherProtocol recognises the answer of a server speaking the other
-// OTLP protocol: HTTP/2 frames to an HTTP/1.1 request (a gRPC port), an
-// HTTP/1.1 answer to a gRPC connection (an OTLP/HTTP port). It returns
-// that protocol, or "".
-func (t *otlpTarget) otherProtocol(err error) string {
-	msg := err.Error()
-	switch {
-	case t.protocol == otlp.ProtocolHTTPProtobuf && strings.Contains(msg, "malformed HTTP response"):
-		return string(otlp.ProtocolGRPC)
-	case t.protocol == otlp.ProtocolGRPC && strings.Contains(msg, "looked like an HTTP/1.1 header"):
-		return string(otlp.ProtocolHTTPProtobuf)
+// otherProtocol asks the endpoint's server in the other OTLP protocol:
+// when that export succeeds, the server speaks it (a gRPC port given as
+// OTLP/HTTP, or the reverse), and otherProtocol returns it; else "".
+func (t *otlpTarget) otherProtocol(ctx context.Context, tc *tls.Config) otlp.Protocol {
+	u, err := url.Parse(t.endpoint)
+	if err != nil || ctx.Err() != nil {
+		return ""
 	}
-	return ""
+	other, endpoint := otlp.ProtocolGRPC, t.endpoint
+	if t.protocol == otlp.ProtocolGRPC {
+		other = otlp.ProtocolHTTPProtobuf
+		endpoint = (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/v1/" + t.signal}).String()
+	}
+	if t.export(ctx, tc, other, endpoint) != nil {
+		return ""
+	}
+	return other
 }
 
 func defaultPort(p otlp.Protocol) string {
