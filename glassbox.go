@@ -3,21 +3,16 @@ package glassbox
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
-	"strings"
 	"sync"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
-	sdkresource "go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
-	"github.com/glassbox-obs/glassbox/internal/errorhandler"
 	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/middleware"
-	"github.com/glassbox-obs/glassbox/trace"
 )
 
 // Telemetry is what Start built: the logger, the tracer provider and the
@@ -40,22 +35,6 @@ type Telemetry struct {
 	restore  func()
 }
 
-// builder collects what the components (files start_*.go) contribute.
-type builder struct {
-	cfg            *config
-	service        log.Service
-	resource       *sdkresource.Resource
-	errorHandler   otel.ErrorHandler
-	redactor       *log.Redactor
-	sinks          []log.Sink
-	spanProcessors []sdktrace.SpanProcessor
-	tpOptions      []sdktrace.TracerProviderOption
-	propagator     propagation.TextMapPropagator
-	observers      []middleware.Observer
-	shutdown       []func(context.Context) error
-	stats          []func(*Stats)
-}
-
 // Start builds the logger, the TracerProvider and the exporters from the
 // environment and opts (code options win), and unless WithoutSetDefault is
 // given installs them as the slog default and the OTel globals. On error
@@ -68,22 +47,15 @@ func Start(ctx context.Context, opts ...Option) (*Telemetry, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{
-		cfg:            cfg,
-		service:        cfg.service,
-		errorHandler:   errorhandler.RateLimited(cfg.errorHandler),
-		redactor:       log.NewRedactor(cfg.redactKeys...),
-		sinks:          append([]log.Sink(nil), cfg.sinks...),
-		spanProcessors: append([]sdktrace.SpanProcessor(nil), cfg.spanProcessors...),
-		observers:      append([]middleware.Observer(nil), cfg.observers...),
-		propagator:     trace.Propagator(),
-	}
-	b.service.Fill()
+	b := newBuilder(cfg)
 	if b.resource, err = b.newResource(ctx); err != nil {
 		return nil, err
 	}
-	// Components, in the order their shutdowns must run backwards.
+	// Components, one file each, in the order their shutdowns must run
+	// backwards.
 	for _, setup := range []func(context.Context, *builder) error{
+		setupTracing,
+		setupFile,
 		setupElasticsearch,
 		setupOTLP,
 		setupSentry,
@@ -96,57 +68,11 @@ func Start(ctx context.Context, opts ...Option) (*Telemetry, error) {
 	return b.finish(), nil
 }
 
-// onShutdown registers f to run at Telemetry.Shutdown (in reverse order).
-func (b *builder) onShutdown(f func(context.Context) error) { b.shutdown = append(b.shutdown, f) }
-
-func (b *builder) runShutdown(ctx context.Context) error {
-	var errs []error
-	for i := len(b.shutdown) - 1; i >= 0; i-- {
-		errs = append(errs, b.shutdown[i](ctx))
-	}
-	return errors.Join(errs...)
-}
-
+// finish builds the handler and the TracerProvider over what the
+// components contributed, and installs the globals unless told not to.
 func (b *builder) finish() *Telemetry {
-	cfg := b.cfg
-	hopts := []log.Option{
-		log.WithLevel(cfg.level),
-		log.WithService(b.service),
-		log.WithRedactor(b.redactor),
-		log.WithErrorHandler(b.errorHandler),
-	}
-	if cfg.writer != nil {
-		format := log.FormatJSON
-		if strings.EqualFold(cfg.format, "text") {
-			format = log.FormatText
-		}
-		hopts = append(hopts, log.WithSink(log.NewWriterSink(cfg.writer, format)))
-	}
-	for _, s := range b.sinks {
-		hopts = append(hopts, log.WithSink(s))
-	}
-	if cfg.writer == nil && len(b.sinks) == 0 {
-		// Console turned off and nothing else configured: log nowhere,
-		// rather than fall back to the handler's stdout default.
-		hopts = append(hopts, log.WithWriter(io.Discard))
-	}
-	h := log.NewHandler(hopts...)
-
-	tpOpts := append([]sdktrace.TracerProviderOption{
-		sdktrace.WithResource(b.resource),
-		// First, so that every exporter sees correlation.id on every span
-		// started inside a request, not only on the middleware's.
-		sdktrace.WithSpanProcessor(CorrelationSpanProcessor{}),
-	}, b.tpOptions...)
-	switch len(b.spanProcessors) {
-	case 0:
-	case 1:
-		tpOpts = append(tpOpts, sdktrace.WithSpanProcessor(b.spanProcessors[0]))
-	default:
-		tpOpts = append(tpOpts, sdktrace.WithSpanProcessor(fanoutProcessor(b.spanProcessors)))
-	}
-	tp := sdktrace.NewTracerProvider(tpOpts...)
-
+	h := b.newHandler()
+	tp := b.newTracerProvider()
 	t := &Telemetry{
 		handler:    h,
 		logger:     slog.New(h),
@@ -159,7 +85,7 @@ func (b *builder) finish() *Telemetry {
 		shutdown:   b.shutdown,
 		stats:      b.stats,
 	}
-	if !cfg.noSetDefault {
+	if !b.cfg.noSetDefault {
 		prevLogger := slog.Default()
 		prevTP := otel.GetTracerProvider()
 		prevProp := otel.GetTextMapPropagator()
@@ -185,8 +111,9 @@ func (t *Telemetry) Handler() *log.Handler { return t.handler }
 // TracerProvider returns the TracerProvider Start built.
 func (t *Telemetry) TracerProvider() oteltrace.TracerProvider { return t.tp }
 
-// Propagator returns the propagator Start built: W3C tracecontext, baggage
-// and the correlation ID headers.
+// Propagator returns the propagator Start built: those of WithPropagators
+// or OTEL_PROPAGATORS (by default W3C tracecontext and baggage), then the
+// correlation ID headers.
 func (t *Telemetry) Propagator() propagation.TextMapPropagator { return t.propagator }
 
 // Redactor returns the redaction list in force.

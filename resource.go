@@ -3,11 +3,98 @@ package glassbox
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"os"
 	"slices"
+	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdkresource "go.opentelemetry.io/otel/sdk/resource"
 )
+
+// WithServiceName sets service.name. Default: OTEL_SERVICE_NAME, then the
+// service.name of OTEL_RESOURCE_ATTRIBUTES, then the executable's name.
+func WithServiceName(name string) Option {
+	return optionFunc(func(c *config) { c.service.Name = name })
+}
+
+// WithServiceVersion sets service.version. Default: service.version of
+// OTEL_RESOURCE_ATTRIBUTES.
+func WithServiceVersion(v string) Option {
+	return optionFunc(func(c *config) { c.service.Version = v })
+}
+
+// WithEnvironment sets service.environment. Default: deployment.environment.name
+// (or deployment.environment) of OTEL_RESOURCE_ATTRIBUTES, then SENTRY_ENVIRONMENT.
+func WithEnvironment(env string) Option {
+	return optionFunc(func(c *config) { c.service.Environment = env })
+}
+
+// loadServiceEnv reads the service identity: OTEL_RESOURCE_ATTRIBUTES
+// (parsed here, once; newResource uses the result), OTEL_SERVICE_NAME and,
+// for the environment, SENTRY_ENVIRONMENT.
+func (c *config) loadServiceEnv(getenv func(string) string) error {
+	attrs, err := parseResourceAttributes(getenv("OTEL_RESOURCE_ATTRIBUTES"))
+	if err != nil {
+		return fmt.Errorf("glassbox: OTEL_RESOURCE_ATTRIBUTES: %w", err)
+	}
+	c.resourceAttrs = attrs
+	c.service.Name = attrs["service.name"]
+	c.service.Version = attrs["service.version"]
+	c.service.Environment = attrs["deployment.environment.name"]
+	if c.service.Environment == "" {
+		c.service.Environment = attrs["deployment.environment"]
+	}
+	if v := getenv("OTEL_SERVICE_NAME"); v != "" {
+		c.service.Name = v
+	}
+	if c.service.Environment == "" {
+		c.service.Environment = getenv("SENTRY_ENVIRONMENT")
+	}
+	return nil
+}
+
+func (c *config) fillServiceDefaults() {
+	if c.service.Name == "" {
+		c.service.Name = defaultServiceName()
+	}
+}
+
+func defaultServiceName() string {
+	exe, err := os.Executable()
+	if err != nil || exe == "" {
+		return "unknown_service"
+	}
+	name := exe[strings.LastIndexAny(exe, `/\`)+1:]
+	return "unknown_service:" + name
+}
+
+// parseResourceAttributes parses the W3C-baggage-like list of
+// OTEL_RESOURCE_ATTRIBUTES: key=value pairs separated by commas, values
+// percent-encoded.
+func parseResourceAttributes(s string) (map[string]string, error) {
+	m := map[string]string{}
+	if strings.TrimSpace(s) == "" {
+		return m, nil
+	}
+	for i, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(part, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, fmt.Errorf("item %d %q is not key=value", i+1, part)
+		}
+		dv, err := url.PathUnescape(strings.TrimSpace(v))
+		if err != nil {
+			return nil, fmt.Errorf("item %d: value of %q is not valid percent-encoding", i+1, k)
+		}
+		m[k] = dv
+	}
+	return m, nil
+}
 
 // newResource builds the OTel resource every span (Elasticsearch and OTLP)
 // and every OTLP log record carries. Later sources win:
@@ -24,20 +111,11 @@ import (
 // A detector that fails is reported to the error handler; Start goes on
 // with what was detected.
 func (b *builder) newResource(ctx context.Context) (*sdkresource.Resource, error) {
-	getenv := b.cfg.getenv
-	envAttrs, err := parseResourceAttributes(getenv("OTEL_RESOURCE_ATTRIBUTES"))
-	if err != nil {
-		return nil, fmt.Errorf("glassbox: OTEL_RESOURCE_ATTRIBUTES: %w", err)
+	fromEnv := make([]attribute.KeyValue, 0, len(b.cfg.resourceAttrs))
+	for k, v := range b.cfg.resourceAttrs {
+		fromEnv = append(fromEnv, attribute.String(k, v))
 	}
-	keys := make([]string, 0, len(envAttrs))
-	for k := range envAttrs {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	fromEnv := make([]attribute.KeyValue, 0, len(keys))
-	for _, k := range keys {
-		fromEnv = append(fromEnv, attribute.String(k, envAttrs[k]))
-	}
+	slices.SortFunc(fromEnv, func(a, b attribute.KeyValue) int { return strings.Compare(string(a.Key), string(b.Key)) })
 	res, err := sdkresource.New(ctx,
 		sdkresource.WithTelemetrySDK(),
 		sdkresource.WithHost(),

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	oteltrace "go.opentelemetry.io/otel/trace"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
@@ -98,7 +98,8 @@ func otlpParts(t *testing.T, opts ...Option) (spans, logs bool) {
 	if err != nil {
 		t.Fatalf("newConfig: %v", err)
 	}
-	b := &builder{cfg: cfg, service: cfg.service, errorHandler: discardErrors{}, propagator: trace.Propagator()}
+	b := newBuilder(cfg)
+	b.errorHandler = discardErrors{}
 	if b.resource, err = b.newResource(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -133,11 +134,10 @@ func TestOTLPSpansAndLogsArrive(t *testing.T) {
 			srv := otlpServer(t, p)
 			tel := otlpStart(t,
 				otlpGetenv(map[string]string{
-					"OTEL_SERVICE_NAME":           "checkout",
-					"OTEL_RESOURCE_ATTRIBUTES":    "service.version=1.2.3,team=payments,deployment.environment.name=prod",
-					"OTEL_EXPORTER_OTLP_PROTOCOL": string(p),
+					"OTEL_SERVICE_NAME":        "checkout",
+					"OTEL_RESOURCE_ATTRIBUTES": "service.version=1.2.3,team=payments,deployment.environment.name=prod",
 				}),
-				WithOTLP(otlp.WithEndpointURL(srv.Endpoint())))
+				WithOTLP(otlp.WithProtocol(p), otlp.WithEndpointURL(srv.Endpoint())))
 			child := otlpEmit(t, tel)
 			tid := child.SpanContext().TraceID()
 
@@ -237,178 +237,18 @@ func TestOTLPWhenOn(t *testing.T) {
 	}
 }
 
-// TestOTLPSDKDisabled: with OTEL_SDK_DISABLED=true nothing is recorded or
-// exported, while logs and correlation keep working.
-func TestOTLPSDKDisabled(t *testing.T) {
-	t.Parallel()
-	srv := otlptest.NewHTTP(t)
-	var buf bytes.Buffer
-	tel := otlpStart(t, otlpGetenv(map[string]string{"OTEL_SDK_DISABLED": "true"}),
-		WithOTLP(otlp.WithEndpointURL(srv.Endpoint())), WithLogWriter(&buf))
-	ctx, span := tel.TracerProvider().Tracer("t").Start(context.Background(), "op")
-	if span.IsRecording() {
-		t.Error("span: got recording, want not recorded when the SDK is disabled")
-	}
-	if !span.SpanContext().TraceID().IsValid() {
-		t.Error("span: got no trace ID, want one (correlation IDs derive from it)")
-	}
-	tel.Logger().InfoContext(ctx, "still logged")
-	span.End()
-	otlpFlush(t, tel)
-	if !strings.Contains(buf.String(), "still logged") {
-		t.Errorf("console: got %q, want the record", buf.String())
-	}
-	if n := len(srv.Requests(otlptest.Traces)) + len(srv.Requests(otlptest.Logs)); n != 0 {
-		t.Errorf("OTLP requests: got %d, want 0", n)
-	}
-}
-
-// TestOTLPProtocolVariables proves each protocol variable picks the
-// transport: the signal reaches a server of that protocol, and the other
-// signal (sent in the other protocol to the same port) does not.
-func TestOTLPProtocolVariables(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name             string
-		server           otlp.Protocol
-		env              map[string]string
-		wantSpans, wantL bool
-	}{
-		{"default is http/protobuf", otlp.ProtocolHTTPProtobuf, nil, true, true},
-		{"OTEL_EXPORTER_OTLP_PROTOCOL=grpc", otlp.ProtocolGRPC, map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, true, true},
-		{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", otlp.ProtocolGRPC, map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc"}, true, false},
-		{"OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", otlp.ProtocolGRPC, map[string]string{"OTEL_EXPORTER_OTLP_LOGS_PROTOCOL": "grpc"}, false, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			srv := otlpServer(t, tt.server)
-			tel := otlpStart(t, otlpGetenv(tt.env), WithOTLP(otlp.WithEndpointURL(srv.Endpoint()), otlpFastRetry, otlp.WithTimeout(2*time.Second)))
-			otlpEmit(t, tel)
-			if got := len(srv.Spans()) > 0; got != tt.wantSpans {
-				t.Errorf("spans arrived: got %v, want %v", got, tt.wantSpans)
-			}
-			if got := len(srv.Logs()) > 0; got != tt.wantL {
-				t.Errorf("logs arrived: got %v, want %v", got, tt.wantL)
-			}
-		})
-	}
-}
-
+// TestOTLPBadEnvironment: a malformed variable makes Start fail, naming
+// the variable. The protocol variables matter (and are checked by the
+// exporter) only when OTLP is on: see TestOTLPBadProtocolVariables.
 func TestOTLPBadEnvironment(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		env     map[string]string
-		wantVar string
-	}{
-		{map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, "OTEL_EXPORTER_OTLP_PROTOCOL"},
-		{map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "udp"}, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"},
-		{map[string]string{"OTEL_EXPORTER_OTLP_LOGS_PROTOCOL": "thrift"}, "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL"},
-		{map[string]string{"OTEL_PROPAGATORS": "tracecontext,nonsense"}, "OTEL_PROPAGATORS"},
+	tel, err := Start(context.Background(), otlpGetenv(map[string]string{"OTEL_PROPAGATORS": "tracecontext,nonsense"}), WithLogWriter(nil), WithoutSetDefault())
+	if err == nil {
+		_ = tel.Shutdown(context.Background())
+		t.Fatal("Start: got nil error, want one")
 	}
-	for _, tt := range tests {
-		t.Run(tt.wantVar, func(t *testing.T) {
-			t.Parallel()
-			tel, err := Start(context.Background(), otlpGetenv(tt.env), WithLogWriter(nil), WithoutSetDefault())
-			if err == nil {
-				_ = tel.Shutdown(context.Background())
-				t.Fatal("Start: got nil error, want one")
-			}
-			if !strings.Contains(err.Error(), tt.wantVar) {
-				t.Errorf("error %q: want it to name %s", err, tt.wantVar)
-			}
-		})
-	}
-}
-
-// TestOTLPQueueSizeVariables: with the collector hanging, at most the
-// configured number of spans / records is kept; the rest is dropped.
-func TestOTLPQueueSizeVariables(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name      string
-		env       map[string]string
-		wantSpans int
-		wantLogs  int
-	}{
-		{"OTEL_BSP_MAX_QUEUE_SIZE", map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": "3", "OTEL_BLRP_MAX_QUEUE_SIZE": "100"}, 3, 10},
-		{"OTEL_BLRP_MAX_QUEUE_SIZE", map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": "100", "OTEL_BLRP_MAX_QUEUE_SIZE": "4"}, 10, 4},
-		{"invalid sizes ignored", map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": "-1", "OTEL_BLRP_MAX_QUEUE_SIZE": "x"}, 10, 10},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			srv := otlptest.NewHTTP(t)
-			srv.FailAll(otlptest.Traces, otlptest.Fault{Hang: true})
-			srv.FailAll(otlptest.Logs, otlptest.Fault{Hang: true})
-			tel := otlpStart(t, otlpGetenv(tt.env), WithOTLP(otlp.WithEndpointURL(srv.Endpoint()), otlpFastRetry),
-				WithErrorHandler(discardErrors{}))
-			for i := range 10 {
-				_, sp := tel.TracerProvider().Tracer("t").Start(context.Background(), "op")
-				sp.End()
-				tel.Logger().Info("r", "i", i)
-			}
-			srv.ClearFaults()
-			otlpFlush(t, tel)
-			srv.WaitSpans(t, tt.wantSpans)
-			srv.WaitLogs(t, tt.wantLogs)
-			otlpFlush(t, tel)
-			if got := len(srv.Spans()); got != tt.wantSpans {
-				t.Errorf("spans: got %d, want %d", got, tt.wantSpans)
-			}
-			if got := len(srv.Logs()); got != tt.wantLogs {
-				t.Errorf("logs: got %d, want %d", got, tt.wantLogs)
-			}
-		})
-	}
-}
-
-func TestOTLPPropagators(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name       string
-		env        map[string]string
-		opts       []Option
-		want, deny []string
-	}{
-		{"default", nil, nil, []string{"traceparent", "baggage", "X-Correlation-ID"}, []string{"b3"}},
-		{"OTEL_PROPAGATORS=b3", map[string]string{"OTEL_PROPAGATORS": "b3"}, nil, []string{"b3", "X-Correlation-ID"}, []string{"traceparent"}},
-		{"OTEL_PROPAGATORS=none", map[string]string{"OTEL_PROPAGATORS": "none"}, nil, []string{"X-Correlation-ID"}, []string{"traceparent", "baggage"}},
-		{"OTEL_PROPAGATORS=tracecontext,jaeger", map[string]string{"OTEL_PROPAGATORS": "tracecontext, jaeger"}, nil, []string{"traceparent", "uber-trace-id", "X-Correlation-ID"}, []string{"baggage"}},
-		{"WithPropagators wins", map[string]string{"OTEL_PROPAGATORS": "b3"}, []Option{WithPropagators(propagation.Baggage{})}, []string{"baggage", "X-Correlation-ID"}, []string{"b3", "traceparent"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			tel := otlpStart(t, append([]Option{otlpGetenv(tt.env)}, tt.opts...)...)
-			fields := tel.Propagator().Fields()
-			for _, f := range tt.want {
-				if !slices.Contains(fields, f) {
-					t.Errorf("fields %v: want %q", fields, f)
-				}
-			}
-			for _, f := range tt.deny {
-				if slices.Contains(fields, f) {
-					t.Errorf("fields %v: want no %q", fields, f)
-				}
-			}
-			// The correlation ID always travels.
-			carrier := propagation.MapCarrier{}
-			tel.Propagator().Inject(trace.WithCorrelationID(context.Background(), "abc"), carrier)
-			if got := carrier.Get("X-Correlation-ID"); got != "abc" {
-				t.Errorf("injected X-Correlation-ID: got %q, want abc", got)
-			}
-		})
-	}
-}
-
-func TestOTLPWithSampler(t *testing.T) {
-	t.Parallel()
-	tel := otlpStart(t, otlpGetenv(nil), WithSampler(sdktrace.NeverSample()))
-	_, sp := tel.TracerProvider().Tracer("t").Start(context.Background(), "op")
-	defer sp.End()
-	if sp.IsRecording() {
-		t.Error("span: got recording, want WithSampler(NeverSample) to drop it")
+	if !strings.Contains(err.Error(), "OTEL_PROPAGATORS") || !strings.Contains(err.Error(), "nonsense") {
+		t.Errorf("error %q: want it to name OTEL_PROPAGATORS and the unknown name", err)
 	}
 }
 
@@ -421,8 +261,8 @@ func TestOTLPEachSinkFailsAlone(t *testing.T) {
 	srv.FailAll(otlptest.Logs, otlptest.Fault{Hang: true})
 	var buf bytes.Buffer
 	ce := &countingExporter{}
-	tel := otlpStart(t, otlpGetenv(map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_BSP_MAX_QUEUE_SIZE": "2", "OTEL_BLRP_MAX_QUEUE_SIZE": "2"}),
-		WithOTLP(otlp.WithEndpointURL(srv.Endpoint()), otlpFastRetry), WithLogWriter(&buf), WithSpanProcessor(sdktrace.NewSimpleSpanProcessor(ce)), WithErrorHandler(discardErrors{}))
+	tel := otlpStart(t, otlpGetenv(nil),
+		WithOTLP(otlp.WithProtocol(otlp.ProtocolGRPC), otlp.WithMaxQueueSize(2), otlp.WithEndpointURL(srv.Endpoint()), otlpFastRetry), WithLogWriter(&buf), WithSpanProcessor(sdktrace.NewSimpleSpanProcessor(ce)), WithErrorHandler(discardErrors{}))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -464,10 +304,8 @@ func TestOTLPShutdownOnTimeWhenCollectorHangs(t *testing.T) {
 			srv := otlpServer(t, p)
 			srv.FailAll(otlptest.Traces, otlptest.Fault{Hang: true})
 			srv.FailAll(otlptest.Logs, otlptest.Fault{Hang: true})
-			tel, err := Start(context.Background(), otlpGetenv(map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": string(p)}),
-				// No retries: once the server is gone the abandoned exports
-				// end at once (goleak).
-				WithOTLP(otlp.WithEndpointURL(srv.Endpoint()), otlp.WithRetry(otlp.RetryConfig{})), WithLogWriter(nil), WithoutSetDefault(), WithErrorHandler(discardErrors{}))
+			tel, err := Start(context.Background(), otlpGetenv(nil),
+				WithOTLP(otlp.WithProtocol(p), otlp.WithEndpointURL(srv.Endpoint()), otlp.WithRetry(otlp.RetryConfig{})), WithLogWriter(nil), WithoutSetDefault(), WithErrorHandler(discardErrors{}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -486,8 +324,14 @@ func TestOTLPShutdownOnTimeWhenCollectorHangs(t *testing.T) {
 			case <-time.After(otlptest.WaitTimeout):
 				t.Fatal("Shutdown did not return by its deadline")
 			}
-			// Free the exporters' goroutines (goleak).
-			srv.Close()
+			// The span and the record the collector held are counted as
+			// dropped at shutdown, not left in flight.
+			st := tel.Stats()
+			for name, o := range map[string]otlp.Stats{"spans": st.OTLPSpans, "logs": st.OTLPLogs} {
+				if o.Produced != 1 || o.InFlight != 0 || o.Dropped.Shutdown != 1 {
+					t.Errorf("OTLP %s after Shutdown: got %+v, want the one item dropped at shutdown, none in flight", name, o)
+				}
+			}
 		})
 	}
 }
@@ -756,43 +600,112 @@ func TestOTLPScheduleDelayVariables(t *testing.T) {
 	})
 }
 
-// TestOTLPSamplerVariables: OTEL_TRACES_SAMPLER and _ARG, read by the SDK.
-func TestOTLPSamplerVariables(t *testing.T) {
-	remoteParent := func(sampled bool) context.Context {
-		flags := oteltrace.TraceFlags(0)
-		if sampled {
-			flags = oteltrace.FlagsSampled
-		}
-		sc := oteltrace.NewSpanContext(oteltrace.SpanContextConfig{
-			TraceID: oteltrace.TraceID{1}, SpanID: oteltrace.SpanID{2}, TraceFlags: flags, Remote: true,
-		})
-		return oteltrace.ContextWithRemoteSpanContext(context.Background(), sc)
-	}
+// TestOTLPProtocolVariables proves each protocol variable picks the
+// transport: the signal reaches a server of that protocol, and the other
+// signal (sent in the other protocol to the same port) does not.
+func TestOTLPProtocolVariables(t *testing.T) {
 	tests := []struct {
-		name    string
-		sampler string
-		arg     string
-		parent  context.Context
-		want    bool
+		name             string
+		server           otlp.Protocol
+		env              map[string]string
+		wantSpans, wantL bool
 	}{
-		{"default is parent-based: unsampled parent", "", "", remoteParent(false), false},
-		{"default is parent-based: root", "", "", context.Background(), true},
-		{"always_off", "always_off", "", context.Background(), false},
-		{"always_on ignores parent", "always_on", "", remoteParent(false), true},
-		{"traceidratio 0", "traceidratio", "0", context.Background(), false},
-		{"traceidratio 1", "traceidratio", "1", context.Background(), true},
-		{"parentbased_traceidratio 0 root", "parentbased_traceidratio", "0", context.Background(), false},
-		{"parentbased_traceidratio 0 sampled parent", "parentbased_traceidratio", "0", remoteParent(true), true},
+		{"default is http/protobuf", otlp.ProtocolHTTPProtobuf, nil, true, true},
+		{"OTEL_EXPORTER_OTLP_PROTOCOL=grpc", otlp.ProtocolGRPC, map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, true, true},
+		{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", otlp.ProtocolGRPC, map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc"}, true, false},
+		{"OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", otlp.ProtocolGRPC, map[string]string{"OTEL_EXPORTER_OTLP_LOGS_PROTOCOL": "grpc"}, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv("OTEL_TRACES_SAMPLER", tt.sampler)
-			t.Setenv("OTEL_TRACES_SAMPLER_ARG", tt.arg)
-			tel := otlpStart(t)
-			_, sp := tel.TracerProvider().Tracer("t").Start(tt.parent, "op")
-			defer sp.End()
-			if got := sp.SpanContext().IsSampled(); got != tt.want {
-				t.Errorf("sampled: got %v, want %v", got, tt.want)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			srv := otlpServer(t, tt.server)
+			tel := otlpStart(t, otlpGetenv(nil), WithOTLP(otlp.WithEndpointURL(srv.Endpoint()), otlpFastRetry, otlp.WithTimeout(2*time.Second)),
+				WithErrorHandler(discardErrors{}))
+			otlpEmit(t, tel)
+			if got := len(srv.Spans()) > 0; got != tt.wantSpans {
+				t.Errorf("spans arrived: got %v, want %v", got, tt.wantSpans)
+			}
+			if got := len(srv.Logs()) > 0; got != tt.wantL {
+				t.Errorf("logs arrived: got %v, want %v", got, tt.wantL)
+			}
+		})
+	}
+}
+
+// TestOTLPBadProtocolVariables: with OTLP on, a protocol variable the Go
+// exporters cannot speak makes Start fail, naming the variable.
+func TestOTLPBadProtocolVariables(t *testing.T) {
+	for name, v := range map[string]string{
+		"OTEL_EXPORTER_OTLP_PROTOCOL":        "http/json",
+		"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "udp",
+		"OTEL_EXPORTER_OTLP_LOGS_PROTOCOL":   "thrift",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(name, v)
+			tel, err := Start(context.Background(), otlpGetenv(nil), WithOTLP(otlp.WithEndpointURL("http://127.0.0.1:1")), WithLogWriter(nil), WithoutSetDefault())
+			if err == nil {
+				_ = tel.Shutdown(context.Background())
+				t.Fatal("Start: got nil error, want one")
+			}
+			if !strings.Contains(err.Error(), name) {
+				t.Errorf("error %q: want it to name %s", err, name)
+			}
+		})
+	}
+}
+
+// TestOTLPQueueSizeVariables: with the collector hanging, at most the
+// configured number of spans / records is kept; the rest is dropped. A
+// size that is not a positive integer is reported and ignored.
+func TestOTLPQueueSizeVariables(t *testing.T) {
+	tests := []struct {
+		name      string
+		env       map[string]string
+		wantSpans int
+		wantLogs  int
+		warned    bool
+	}{
+		{"OTEL_BSP_MAX_QUEUE_SIZE", map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": "3", "OTEL_BLRP_MAX_QUEUE_SIZE": "100"}, 3, 10, false},
+		{"OTEL_BLRP_MAX_QUEUE_SIZE", map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": "100", "OTEL_BLRP_MAX_QUEUE_SIZE": "4"}, 10, 4, false},
+		{"invalid sizes ignored", map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": "-1", "OTEL_BLRP_MAX_QUEUE_SIZE": "x"}, 10, 10, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			srv := otlptest.NewHTTP(t)
+			srv.FailAll(otlptest.Traces, otlptest.Fault{Hang: true})
+			srv.FailAll(otlptest.Logs, otlptest.Fault{Hang: true})
+			var warnings atomic.Int64
+			tel := otlpStart(t, otlpGetenv(nil), WithOTLP(otlp.WithEndpointURL(srv.Endpoint()), otlpFastRetry),
+				WithErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+					if strings.Contains(err.Error(), "MAX_QUEUE_SIZE") {
+						warnings.Add(1)
+					}
+				})))
+			for i := range 10 {
+				_, sp := tel.TracerProvider().Tracer("t").Start(context.Background(), "op")
+				sp.End()
+				tel.Logger().Info("r", "i", i)
+			}
+			srv.ClearFaults()
+			otlpFlush(t, tel)
+			srv.WaitSpans(t, tt.wantSpans)
+			srv.WaitLogs(t, tt.wantLogs)
+			otlpFlush(t, tel)
+			if got := len(srv.Spans()); got != tt.wantSpans {
+				t.Errorf("spans: got %d, want %d", got, tt.wantSpans)
+			}
+			if got := len(srv.Logs()); got != tt.wantLogs {
+				t.Errorf("logs: got %d, want %d", got, tt.wantLogs)
+			}
+			// (The error handler is rate-limited: the second warning may
+			// be folded into the first.)
+			if got := warnings.Load() > 0; got != tt.warned {
+				t.Errorf("queue size warning reported: got %v, want %v", got, tt.warned)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package glassbox
 
 import (
 	"github.com/glassbox-obs/glassbox/exporter/elasticsearch"
+	"github.com/glassbox-obs/glassbox/exporter/file"
 	"github.com/glassbox-obs/glassbox/exporter/otlp"
 	"github.com/glassbox-obs/glassbox/exporter/sentry"
 )
@@ -19,14 +20,13 @@ type Stats struct {
 	OTLPLogs otlp.Stats
 	// Sentry counts error events.
 	Sentry sentry.Stats
+	// File counts log and span documents written to local files.
+	File file.Stats
 	// Enabled tells which exporters are configured.
 	Enabled Exporters
 }
 
 // Exporters names the exporters Start configured.
 type Exporters struct {
-	Elasticsearch, OTLPSpans, OTLPLogs, Sentry bool
+	Elasticsearch, OTLPSpans, OTLPLogs, Sentry, File bool
 }
-
-// onStats registers f to fill its part of Telemetry.Stats.
-func (b *builder) onStats(f func(*Stats)) { b.stats = append(b.stats, f) }

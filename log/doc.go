@@ -12,7 +12,9 @@
 //
 // # What a document contains
 //
-// @timestamp (RFC 3339, nanoseconds, UTC), log.level, message, ecs.version,
+// @timestamp (RFC 3339, nanoseconds, UTC; see Entry for a record without
+// a time or with one Elasticsearch cannot store, whose own time goes to
+// event.start), log.level, message, ecs.version,
 // the service fields (service.name, service.version, service.environment,
 // host.name, event.dataset, data_stream.*), correlation.id, trace.id and
 // span.id when the context has them, optional log.origin.*, then the
@@ -29,10 +31,13 @@
 //
 // Keys: values under keys that match the Redactor (case-insensitive, at
 // word boundaries: "password", "db_password", "userPassword") become
-// "[REDACTED]". Keys that Elasticsearch would reject are made safe: a key
-// that repeats one of the same object, or shadows a field the handler
-// writes (message, @timestamp, correlation.id, ...), gets a suffix
-// ("message_2"); empty keys and empty dot-separated segments get '_'.
+// "[REDACTED]". Keys that Elasticsearch would reject are made safe, at
+// any depth (groups, maps, structs): empty or blank keys and dot-separated
+// segments become '_'; a key that repeats one of the same object, or
+// shadows a field the handler writes (message, @timestamp,
+// correlation.id, ...) or an Elasticsearch metadata field (_id, ...),
+// gets a suffix ("message_2"). The rules are internal/ecs's, shared with
+// span documents.
 //
 // The handler allocates nothing per record for the standard kinds. It
 // passes testing/slogtest.

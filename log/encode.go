@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/glassbox-obs/glassbox/internal/ecs"
 	"github.com/glassbox-obs/glassbox/internal/errtype"
 	"github.com/glassbox-obs/glassbox/internal/jsonenc"
 )
@@ -22,18 +23,13 @@ type state struct {
 	buf   []byte
 	entry Entry
 	marks []int
-	// keys locate, in buf, every key written in the objects that are open;
-	// keys[scope:] are those of the innermost one. They serve duplicate
-	// detection (Elasticsearch rejects a document with a repeated key) on
-	// the final escaped bytes, and hold no pointers, so the hot path pays
-	// no GC write barriers for them.
-	keys  []keyRef
-	scope int
-	seen  uint64 // keyBit of every key in keys[scope:]
-	top   bool   // writing the document's top level
-	err   error  // first error value seen anywhere in the record
-	ecs   bool   // the error.* fields have been written
-	tmp   []byte
+	// keys makes every key written unique in its object and safe for
+	// Elasticsearch (see ecs.Keys).
+	keys ecs.Keys
+	top  bool  // writing the document's top level
+	err  error // first error value seen anywhere in the record
+	ecs  bool  // the error.* fields have been written
+	tmp  []byte
 }
 
 // maxPooledBuf is the largest buffer returned to the pool; bigger ones are
@@ -41,7 +37,7 @@ type state struct {
 const maxPooledBuf = 64 << 10
 
 var statePool = sync.Pool{New: func() any {
-	return &state{buf: make([]byte, 0, 1024), keys: make([]keyRef, 0, 32), marks: make([]int, 0, 4)}
+	return &state{buf: make([]byte, 0, 1024), marks: make([]int, 0, 4)}
 }}
 
 func getState() *state { return statePool.Get().(*state) }
@@ -51,7 +47,7 @@ func putState(st *state) {
 		return
 	}
 	st.err, st.ecs = nil, false
-	st.keys, st.scope, st.seen = st.keys[:0], 0, 0
+	st.keys.Reset()
 	statePool.Put(st)
 }
 
@@ -84,11 +80,11 @@ func (st *state) appendAttr(b []byte, c *core, a slog.Attr) []byte {
 			}
 			return b
 		}
-		mark, nkeys := len(b), len(st.keys)
+		mark, nkeys := len(b), st.keys.Len()
 		b = st.appendKey(b, a.Key)
 		b = st.appendObject(b, c, attrs)
 		if b[len(b)-1] == '{' {
-			st.keys = st.keys[:nkeys]
+			st.keys.Truncate(nkeys)
 			return b[:mark] // every member was empty
 		}
 		return append(b, '}')
@@ -118,12 +114,12 @@ func (st *state) appendError(b []byte, c *core, key string, err error) []byte {
 		return jsonenc.AppendString(b, safeError(err))
 	}
 	st.ecs = true
-	b = st.appendKey(b, "error.message")
+	b = st.appendKey(b, ecs.ErrorMessage)
 	b = jsonenc.AppendString(b, safeError(err))
-	b = st.appendKey(b, "error.type")
+	b = st.appendKey(b, ecs.ErrorType)
 	b = jsonenc.AppendString(b, errtype.Name(err))
 	if stack := stackOf(err); len(stack) > 0 {
-		b = st.appendKey(b, "error.stack_trace")
+		b = st.appendKey(b, ecs.ErrorStackTrace)
 		st.tmp = appendStack(st.tmp[:0], stack)
 		b = jsonenc.AppendString(b, unsafeString(st.tmp))
 	}
@@ -276,7 +272,7 @@ func (st *state) appendAny(b []byte, c *core, x any) []byte {
 		}
 		return jsonenc.AppendString(b, safeString(x))
 	}
-	return appendJSON(b, x, c.redactor)
+	return st.appendJSON(b, x, c.redactor)
 }
 
 func safeString(s fmt.Stringer) (out string) {
@@ -289,249 +285,63 @@ func safeString(s fmt.Stringer) (out string) {
 }
 
 // appendJSON writes x with encoding/json, the slow path for values of
-// arbitrary types (structs, maps, slices, protobuf messages). Object keys
-// anywhere inside that match the redactor get "[REDACTED]" as their value,
-// as a top-level attribute would. A value encoding/json cannot handle is
-// written as a string with its %+v form (not redacted by key: it has
-// none); a panic in a Marshal method is caught.
-func appendJSON(b []byte, x any, r *Redactor) (out []byte) {
-	defer func() {
-		if p := recover(); p != nil {
-			out = jsonenc.AppendString(b, fmt.Sprintf("!PANIC in MarshalJSON: %v", p))
-		}
-	}()
-	// json.Marshal writes compact, valid UTF-8 JSON on one line, with
-	// U+2028 and U+2029 escaped.
-	j, err := json.Marshal(x)
-	if err != nil {
-		return jsonenc.AppendString(b, fmt.Sprintf("%+v", x))
-	}
-	if r == nil || bytes.IndexByte(j, '{') < 0 {
+// arbitrary types (structs, maps, slices, protobuf messages). Keys inside
+// are made safe and unique like top-level ones (see ecs.Keys.AppendJSON),
+// and object keys anywhere inside that match the redactor get
+// "[REDACTED]" as their value, as a top-level attribute would. A value
+// encoding/json cannot handle is written as a string with its %+v form
+// (not redacted by key: it has none); a panic in a Marshal method is
+// caught.
+func (st *state) appendJSON(b []byte, x any, r *Redactor) []byte {
+	j, err := safeMarshal(x)
+	switch {
+	case err != nil:
+		return jsonenc.AppendString(b, err.Error())
+	case bytes.IndexByte(j, '{') < 0:
 		return append(b, j...)
 	}
-	return redactJSON(b, j, r)
+	var match func(string) bool
+	if r != nil {
+		match = r.Match
+	}
+	return st.keys.AppendJSON(b, j, match, Redacted)
 }
 
-// redactJSON copies the compact JSON src to dst, replacing the value of
-// every object member whose key r matches with "[REDACTED]".
-func redactJSON(dst, src []byte, r *Redactor) []byte {
-	var inObject []bool // per open container: is it an object?
-	expectKey := false
-	for i := 0; i < len(src); {
-		switch c := src[i]; c {
-		case '{', '[':
-			inObject = append(inObject, c == '{')
-			expectKey = c == '{'
-			dst = append(dst, c)
-			i++
-		case '}', ']':
-			if len(inObject) > 0 {
-				inObject = inObject[:len(inObject)-1]
-			}
-			expectKey = false
-			dst = append(dst, c)
-			i++
-		case ',':
-			expectKey = len(inObject) > 0 && inObject[len(inObject)-1]
-			dst = append(dst, c)
-			i++
-		case '"':
-			end := jsonValueEnd(src, i)
-			dst = append(dst, src[i:end]...)
-			if expectKey && end < len(src) && src[end] == ':' {
-				var key string
-				if json.Unmarshal(src[i:end], &key) == nil && r.Match(key) {
-					dst = append(dst, `:"`+Redacted+`"`...)
-					end = jsonValueEnd(src, end+1)
-				}
-			}
-			expectKey = false
-			i = end
-		default:
-			dst = append(dst, c)
-			i++
+// safeMarshal is json.Marshal, whose output is compact, valid UTF-8 JSON
+// on one line, with U+2028 and U+2029 escaped. Its error, or a panic in a
+// Marshal method, comes back as the text to write instead.
+func safeMarshal(x any) (j []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			j, err = nil, fmt.Errorf("!PANIC in MarshalJSON: %v", p)
 		}
+	}()
+	if j, err = json.Marshal(x); err != nil {
+		return nil, fmt.Errorf("%+v", x)
 	}
-	return dst
-}
-
-// jsonValueEnd returns the index just past the JSON value that starts at
-// src[i] (a string, object, array or scalar) in compact JSON.
-func jsonValueEnd(src []byte, i int) int {
-	if i >= len(src) {
-		return i
-	}
-	switch src[i] {
-	case '"':
-		for j := i + 1; j < len(src); j++ {
-			switch src[j] {
-			case '\\':
-				j++
-			case '"':
-				return j + 1
-			}
-		}
-		return len(src)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(src); j++ {
-			switch src[j] {
-			case '"':
-				j = jsonValueEnd(src, j) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1
-				}
-			}
-		}
-		return len(src)
-	}
-	j := i
-	for j < len(src) && src[j] != ',' && src[j] != '}' && src[j] != ']' {
-		j++
-	}
-	return j
+	return j, nil
 }
 
 // appendObject writes '{' and attrs as the members of a new object, in a
 // new key scope; the caller writes the closing '}'.
 func (st *state) appendObject(b []byte, c *core, attrs []slog.Attr) []byte {
 	b = append(b, '{')
-	savedScope, savedTop, savedSeen := st.scope, st.top, st.seen
-	st.scope, st.top, st.seen = len(st.keys), false, 0
+	saved, savedTop := st.keys.Open(), st.top
+	st.top = false
 	for _, ga := range attrs {
 		b = st.appendAttr(b, c, ga)
 	}
-	st.keys = st.keys[:st.scope]
-	st.scope, st.top, st.seen = savedScope, savedTop, savedSeen
+	st.keys.Close(saved)
+	st.top = savedTop
 	return b
 }
 
-// keyRef locates a written key (without quotes) in the output buffer.
-type keyRef struct{ off, n int32 }
-
-// appendKey writes the separator and `"key":`, making the key safe for
-// Elasticsearch: empty keys and empty path segments ("a..b", ".a", "a.")
-// get '_'; a key that repeats one of the current object, or that shadows a
-// field the handler writes itself at the top level, gets a numeric suffix
-// ("message" becomes "message_2" when user supplied).
+// appendKey writes the separator and `"key":`, the key made safe for
+// Elasticsearch and unique in its object by ecs.Keys: empty and blank
+// keys and segments get '_'; a key that repeats one of the current
+// object, or that shadows a field the handler writes itself at the top
+// level, gets a numeric suffix ("message" becomes "message_2" when user
+// supplied).
 func (st *state) appendKey(b []byte, key string) []byte {
-	if n := len(b); n > 0 && b[n-1] != '{' {
-		b = append(b, ',')
-	}
-	b = append(b, '"')
-	start := len(b)
-	b = appendSafeKey(b, key)
-	// A numeric suffix never makes a reserved name, so the reserved check
-	// is needed only for the key as given.
-	if (st.top && reservedKey(key)) || st.repeats(b, start) {
-		end := len(b)
-		for i := int64(2); ; i++ {
-			b = strconv.AppendInt(append(b[:end], '_'), i, 10)
-			if !st.repeats(b, start) {
-				break
-			}
-		}
-	}
-	k := b[start:]
-	st.seen |= keyBit(k)
-	st.keys = append(st.keys, keyRef{int32(start), int32(len(k))})
-	return append(b, '"', ':')
-}
-
-// keyBit is a one-bit summary of a key (its length and last byte) for the
-// per-object filter st.seen: keys with different bits cannot be equal.
-func keyBit(k []byte) uint64 {
-	h := uint(len(k))
-	if len(k) > 0 {
-		h = h*31 + uint(k[len(k)-1])
-	}
-	return 1 << (h & 63)
-}
-
-// repeats reports whether the key in b[start:] repeats a key of the
-// current object.
-func (st *state) repeats(b []byte, start int) bool {
-	k := b[start:]
-	if st.seen&keyBit(k) == 0 {
-		return false
-	}
-	for _, r := range st.keys[st.scope:] {
-		if int(r.n) == len(k) && bytes.Equal(b[r.off:r.off+r.n], k) {
-			return true
-		}
-	}
-	return false
-}
-
-// reservedKey reports whether the handler writes key at the top level
-// itself, or Elasticsearch reserves it as a metadata field. error.* keys are written by appendError through appendKey and are
-// handled by duplicate detection instead.
-func reservedKey(k string) bool {
-	// Every reserved key is 3 to 22 bytes long and starts with one of
-	// "@_cdehlmst": reject the common case before the string switch.
-	if len(k) < 3 || len(k) > 22 || !reservedFirst[k[0]] {
-		return false
-	}
-	switch k {
-	// Elasticsearch metadata fields: a document with one of these as a
-	// top-level key is rejected whatever the mapping.
-	case "_id", "_index", "_source", "_routing", "_version", "_seq_no", "_primary_term",
-		"_ignored", "_ignored_source", "_field_names", "_tier", "_doc_count", "_nested_path",
-		"_data_stream_timestamp", "_feature", "_size", "_meta", "_type", "_uid", "_parent":
-		return true
-	case "@timestamp", "log.level", "message", "ecs.version", "log.logger",
-		"service.name", "service.version", "service.environment", "host.name",
-		"event.dataset", "data_stream.type", "data_stream.dataset",
-		"data_stream.namespace", "correlation.id", "trace.id", "span.id",
-		"log.origin.file.name", "log.origin.file.line", "log.origin.function":
-		return true
-	}
-	return false
-}
-
-// plainKey[c] is true for bytes that can be copied into a key as they
-// are: printable ASCII other than '"', '\\' and '.'.
-var plainKey = func() (t [256]bool) {
-	for c := 0x20; c < 0x7f; c++ {
-		t[c] = c != '"' && c != '\\' && c != '.'
-	}
-	return t
-}()
-
-var reservedFirst = func() (t [256]bool) {
-	for _, c := range "@_cdehlmst" {
-		t[c] = true
-	}
-	return t
-}()
-
-// appendSafeKey escapes key and replaces what Elasticsearch rejects in a
-// field name: an empty name, and empty segments around dots.
-func appendSafeKey(b []byte, key string) []byte {
-	i := 0
-	for i < len(key) && plainKey[key[i]] {
-		i++
-	}
-	if i == len(key) {
-		if i == 0 {
-			return append(b, '_')
-		}
-		return append(b, key...) // the common case: one pass, one copy
-	}
-	start := len(b)
-	b = jsonenc.AppendStringContent(b, key)
-	out := b[start:]
-	for i, ch := range out {
-		if ch != '.' {
-			continue
-		}
-		if i == 0 || i == len(out)-1 || out[i-1] == '.' || out[i-1] == '_' && i >= 2 && out[i-2] == '.' {
-			out[i] = '_'
-		}
-	}
-	return b
+	return st.keys.AppendKey(b, key, st.top)
 }

@@ -11,12 +11,13 @@ import (
 
 	"go.opentelemetry.io/otel"
 
+	"github.com/glassbox-obs/glassbox/internal/ecs"
 	"github.com/glassbox-obs/glassbox/internal/jsonenc"
 	"github.com/glassbox-obs/glassbox/trace"
 )
 
 // ECSVersion is the ECS version the documents follow.
-const ECSVersion = "8.11.0"
+const ECSVersion = ecs.Version
 
 // Handler is an slog.Handler that encodes each record once as an ECS JSON
 // document and hands the bytes to every configured Sink.
@@ -37,8 +38,8 @@ type Handler struct {
 // and the attributes pre-encoded into it by WithAttrs.
 type groupLevel struct {
 	name string
-	pre  []byte   // `"k":v,"k2":v2` without leading or trailing comma
-	keys []keyRef // the keys in pre (offsets into pre), for duplicate detection
+	pre  []byte       // `"k":v,"k2":v2` without leading or trailing comma
+	keys []ecs.KeyRef // the keys in pre (offsets into pre), for duplicate detection
 }
 
 // core is what all Handlers derived from one NewHandler call share.
@@ -93,17 +94,17 @@ func appendStatic(b []byte, s Service, logger string) []byte {
 			b = jsonenc.AppendString(b, v)
 		}
 	}
-	field("ecs.version", ECSVersion)
-	field("log.logger", logger)
-	field("service.name", s.Name)
-	field("service.version", s.Version)
-	field("service.environment", s.Environment)
-	field("host.name", s.HostName)
-	field("event.dataset", s.Dataset)
+	field(ecs.ECSVersion, ECSVersion)
+	field(ecs.LogLogger, logger)
+	field(ecs.ServiceName, s.Name)
+	field(ecs.ServiceVersion, s.Version)
+	field(ecs.ServiceEnvironment, s.Environment)
+	field(ecs.HostName, s.HostName)
+	field(ecs.EventDataset, s.Dataset)
 	if s.Dataset != "" {
-		field("data_stream.type", "logs")
-		field("data_stream.dataset", s.Dataset)
-		field("data_stream.namespace", s.Namespace)
+		field(ecs.DataStreamType, "logs")
+		field(ecs.DataStreamDataset, s.Dataset)
+		field(ecs.DataStreamNamespace, s.Namespace)
 	}
 	return b
 }
@@ -125,15 +126,15 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	defer putState(st)
 	st.top = len(h2.levels) == 1
 	b := append([]byte(nil), lv.pre...)
-	st.keys, st.seen = append(st.keys[:0], lv.keys...), 0
+	st.keys.Reset()
 	for _, k := range lv.keys {
-		st.seen |= keyBit(b[k.off : k.off+k.n])
+		st.keys.Add(b, k)
 	}
 	for _, a := range attrs {
 		b = st.appendAttr(b, h.core, a)
 	}
 	lv.pre = b
-	lv.keys = append([]keyRef(nil), st.keys...)
+	lv.keys = append([]ecs.KeyRef(nil), st.keys.Refs()...)
 	return h2
 }
 
@@ -162,36 +163,37 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	defer putState(st)
 
 	ids := trace.FromContext(ctx)
-	t := r.Time
-	if t.IsZero() {
-		t = time.Now()
+	// @timestamp is always written, and always one date_nanos can hold:
+	// a record without a time (slog's zero Time) or with one outside the
+	// range gets the time it is handled; the latter keeps its own time in
+	// event.start. See Entry.
+	t, orig := r.Time, time.Time{}
+	if t.IsZero() || !ecs.InTimestampRange(t) {
+		orig, t = t, ecs.ClampTimestamp(time.Now())
 	}
-	b := st.buf[:0]
-	if r.Time.IsZero() {
-		// slog's convention: a zero time means "no time"; sinks that need
-		// one use Entry.Time (see Entry.Doc).
-		b = append(b, `{"log.level":"`...)
-	} else {
-		b = append(b, `{"@timestamp":"`...)
-		b = jsonenc.AppendTimeContent(b, t)
-		b = append(b, `","log.level":"`...)
-	}
+	b := append(st.buf[:0], `{"`+ecs.Timestamp+`":"`...)
+	b = jsonenc.AppendTimeContent(b, t)
+	b = append(b, `","`+ecs.LogLevel+`":"`...)
 	b = append(b, levelString(r.Level)...)
-	b = append(b, `","message":`...)
+	b = append(b, `","`+ecs.Message+`":`...)
 	b = jsonenc.AppendString(b, r.Message)
 	b = append(b, c.static...)
+	if !orig.IsZero() {
+		b = append(b, `,"`+ecs.EventStart+`":`...)
+		b = jsonenc.AppendTime(b, orig)
+	}
 	if ids.CorrelationID != "" {
 		// Valid IDs need no escaping (see trace.ValidCorrelationID).
-		b = append(b, `,"correlation.id":"`...)
+		b = append(b, `,"`+ecs.CorrelationID+`":"`...)
 		b = append(b, ids.CorrelationID...)
 		b = append(b, '"')
 	}
 	if ids.HasTrace() {
-		b = append(b, `,"trace.id":`...)
+		b = append(b, `,"`+ecs.TraceID+`":`...)
 		b = jsonenc.AppendHex(b, ids.TraceID[:])
 	}
 	if ids.HasSpan() {
-		b = append(b, `,"span.id":`...)
+		b = append(b, `,"`+ecs.SpanID+`":`...)
 		b = jsonenc.AppendHex(b, ids.SpanID[:])
 	}
 	if c.addSource && r.PC != 0 {
@@ -201,7 +203,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	// User attributes: the top level, then each group, then the record's.
 	st.err, st.ecs = nil, false
 	st.top = true
-	st.keys, st.scope, st.seen = st.keys[:0], 0, 0
+	st.keys.Reset()
 	b = st.appendPre(b, &h.levels[0])
 	marks := st.marks[:0]
 	for i := 1; i < len(h.levels); i++ {
@@ -210,7 +212,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		b = st.appendKey(b, lv.name) // in the enclosing object
 		st.top = false
 		b = append(b, '{')
-		st.scope, st.seen = len(st.keys), 0
+		st.keys.Open() // closed with the document
 		b = st.appendPre(b, lv)
 	}
 	if r.NumAttrs() > 0 {
@@ -236,7 +238,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	st.buf = b
 
 	e := &st.entry
-	*e = Entry{Time: t, Level: r.Level, Message: r.Message, IDs: ids, Err: st.err, Doc: b}
+	*e = Entry{Time: t, Untimed: r.Time.IsZero(), Level: r.Level, Message: r.Message, IDs: ids, Err: st.err, Doc: b}
 	var failed int
 	var first error
 	for _, s := range c.sinks {
@@ -267,8 +269,7 @@ func (st *state) appendPre(b []byte, lv *groupLevel) []byte {
 	base := int32(len(b))
 	b = append(b, lv.pre...)
 	for _, k := range lv.keys {
-		st.keys = append(st.keys, keyRef{k.off + base, k.n})
-		st.seen |= keyBit(b[k.off+base : k.off+base+k.n])
+		st.keys.Add(b, ecs.KeyRef{Off: k.Off + base, N: k.N})
 	}
 	return b
 }
@@ -279,11 +280,11 @@ func appendSource(b []byte, pc uintptr) []byte {
 	if f.File == "" {
 		return b
 	}
-	b = append(b, `,"log.origin.file.name":`...)
+	b = append(b, `,"`+ecs.LogOriginFileName+`":`...)
 	b = jsonenc.AppendString(b, f.File)
-	b = append(b, `,"log.origin.file.line":`...)
+	b = append(b, `,"`+ecs.LogOriginFileLine+`":`...)
 	b = jsonenc.AppendInt(b, int64(f.Line))
-	b = append(b, `,"log.origin.function":`...)
+	b = append(b, `,"`+ecs.LogOriginFunction+`":`...)
 	return jsonenc.AppendString(b, f.Function)
 }
 

@@ -17,6 +17,7 @@ import (
 
 	oteltrace "go.opentelemetry.io/otel/trace"
 
+	"github.com/glassbox-obs/glassbox/internal/ecs"
 	"github.com/glassbox-obs/glassbox/internal/testutil"
 	gblog "github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/trace"
@@ -297,7 +298,7 @@ func TestKeysSafeForElasticsearch(t *testing.T) {
 	if _, ok := doc["correlation.id"]; ok {
 		t.Error("a user attribute set correlation.id without a context ID")
 	}
-	for _, k := range []string{"_", "x._y", "_lead", "trail_"} {
+	for _, k := range []string{"_", "x._.y", "_.lead", "trail._"} {
 		if _, ok := doc[k]; !ok {
 			t.Errorf("sanitised key %q missing in %s", k, raw)
 		}
@@ -382,7 +383,7 @@ func TestFanOutSameBytesAndFailureIsolation(t *testing.T) {
 		t.Fatal("sinks did not receive the same document")
 	}
 	e := ok.entries[0]
-	if e.Level != slog.LevelWarn || e.Message != "w" || e.IDs.CorrelationID != "c-1" || !e.HasTimestamp() {
+	if e.Level != slog.LevelWarn || e.Message != "w" || e.IDs.CorrelationID != "c-1" || e.Untimed || !bytes.HasPrefix(e.Doc, []byte(`{"@timestamp":"`)) {
 		t.Errorf("entry metadata: %+v", e)
 	}
 	if len(handled) != 1 || !strings.Contains(handled[0].Error(), "disk full") {
@@ -393,13 +394,25 @@ func TestFanOutSameBytesAndFailureIsolation(t *testing.T) {
 	}
 }
 
+// A record without a time: slog says a handler writes no time, so the
+// writer leaves @timestamp out; the Entry's Doc still has one (the time
+// it was handled), complete for the sinks that ship it.
 func TestZeroTimeOmitsTimestamp(t *testing.T) {
 	rec := &recordingSink{}
-	h := gblog.NewHandler(gblog.WithSink(rec))
+	var buf bytes.Buffer
+	h := gblog.NewHandler(gblog.WithSink(rec), gblog.WithSink(gblog.NewWriterSink(&buf, gblog.FormatJSON)))
+	before := time.Now()
 	h.Handle(context.Background(), slog.NewRecord(time.Time{}, slog.LevelInfo, "m", 0))
 	e := rec.entries[0]
-	if e.HasTimestamp() || bytes.Contains(e.Doc, []byte("@timestamp")) || e.Time.IsZero() {
-		t.Errorf("zero time: doc %s, Entry.Time %v; want no @timestamp and a non-zero Entry.Time", e.Doc, e.Time)
+	if !e.Untimed || e.Time.Before(before) || e.Time.After(time.Now()) {
+		t.Errorf("got Entry.Untimed %v, Entry.Time %v; want true and the time it was handled", e.Untimed, e.Time)
+	}
+	want := `{"@timestamp":"` + e.Time.UTC().Format("2006-01-02T15:04:05.000000000Z") + `","log.level":"info","message":"m","ecs.version":`
+	if !bytes.HasPrefix(e.Doc, []byte(want)) {
+		t.Errorf("got Doc %s, want it to begin %s", e.Doc, want)
+	}
+	if got := buf.String(); got != `{"log.level":"info","message":"m","ecs.version":"8.11.0"}`+"\n" {
+		t.Errorf("writer output %q, want the document without @timestamp", got)
 	}
 }
 
@@ -455,15 +468,41 @@ func TestTextFormat(t *testing.T) {
 	}
 }
 
+// FuzzHandler feeds hostile keys, values, messages and record times (zero,
+// before 1970, after 2262) through every place a key goes: a group, a
+// pre-encoded attribute, a record attribute, a nested group, a map and a
+// struct. Every document must be one safe line of JSON that keeps the
+// message and the value, and that the strict test server stores under the
+// shipped templates.
 func FuzzHandler(f *testing.F) {
 	for _, s := range []string{"", "plain", "crlf\r\ninjected", "nul\x00", "ansi\x1b[2J\x1b[31m", "sep\u2028\u2029",
-		"bad\xff\xfeutf8", "quote\"\\", "a.b", "..", "message", "password", strings.Repeat("z", 200)} {
-		f.Add(s, s, s)
+		"bad\xff\xfeutf8", "quote\"\\", "a.b", "..", "message", "password", strings.Repeat("z", 200),
+		" ", "\t", "\x1c", "\u3000", "a. .b", "a..b", "_id", "@timestamp", "event.start"} {
+		f.Add(s, s, s, int64(1767225600), uint32(0))
 	}
-	f.Fuzz(func(t *testing.T, key, value, msg string) {
+	for _, sec := range []int64{0, -1, -2208988800, 9223372036, 9223372037, 10413792000, -62135596800, 253402300800} {
+		f.Add(" ", "v", "m", sec, uint32(999999999))
+	}
+	f.Add("k", "v", "zero time", int64(-62135596800), uint32(0)) // time.Time{}
+	srv := shippedServer(f)
+	f.Fuzz(func(t *testing.T, key, value, msg string, sec int64, nsec uint32) {
 		var buf bytes.Buffer
-		l := slog.New(gblog.NewHandler(gblog.WithWriter(&buf), gblog.WithRedactor(nil)))
-		l.WithGroup(key).With(key, value).Info(msg, key, value, slog.Group(key, slog.String(key, value)))
+		docs := &docSink{}
+		h := gblog.NewHandler(gblog.WithWriter(&buf), gblog.WithSink(docs), gblog.WithRedactor(nil))
+		rt := time.Unix(sec, int64(nsec%1e9))
+		if sec == -62135596800 && nsec == 0 {
+			rt = time.Time{}
+		}
+		r := slog.NewRecord(rt, slog.LevelInfo, msg, 0)
+		r.AddAttrs(slog.String(key, value), slog.Group(key, slog.String(key, value), slog.String(key+" ", value)),
+			slog.Any(key, map[string]string{key: value, key + ".": value, " ": value, "": value}),
+			slog.Any("st", struct {
+				A string `json:" "`
+				B string `json:""`
+			}{value, value}))
+		if err := h.WithGroup(key).WithAttrs([]slog.Attr{slog.String(key, value), slog.String(key, value)}).Handle(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
 		out := buf.Bytes()
 		if bytes.Count(out, []byte("\n")) != 1 || out[len(out)-1] != '\n' {
 			t.Fatalf("not exactly one line: %q", out)
@@ -482,6 +521,9 @@ func FuzzHandler(f *testing.F) {
 		// became.
 		if !containsString(doc, replaceEach(value)) {
 			t.Fatalf("value %q lost in %s", value, out)
+		}
+		if err := srv.Create("logs-fuzz-default", docs.last(t)); err != nil {
+			t.Fatalf("document rejected: %v\n%s", err, docs.last(t))
 		}
 	})
 }
@@ -510,19 +552,52 @@ func replaceEach(s string) string {
 }
 
 func TestEveryReservedKeyIsProtected(t *testing.T) {
-	reserved := []string{"@timestamp", "log.level", "message", "ecs.version", "log.logger", "service.name",
-		"service.version", "service.environment", "host.name", "event.dataset", "data_stream.type",
-		"data_stream.dataset", "data_stream.namespace", "correlation.id", "trace.id", "span.id",
-		"log.origin.file.name", "log.origin.file.line", "log.origin.function",
-		"_id", "_index", "_source", "_routing", "_version", "_seq_no", "_primary_term", "_ignored",
-		"_ignored_source", "_field_names", "_tier", "_doc_count", "_nested_path", "_data_stream_timestamp"}
-	for _, k := range reserved {
+	for _, k := range append(ecs.LogFields(), ecs.MetadataFields()...) {
 		doc, _ := logOne(t, context.Background(), nil, func(l *slog.Logger) { l.Info("m", k, "user value") })
 		if doc[k+"_2"] != "user value" || doc[k] == "user value" {
 			t.Errorf("user attribute %q: got %v under %q and %v under %q, want it moved to %q",
 				k, doc[k], k, doc[k+"_2"], k+"_2", k+"_2")
 		}
 	}
+}
+
+// Every top-level field the handler writes itself is in ecs.LogFields (so
+// a user attribute cannot repeat it) or is an error.* field (written
+// through the same key rules as attributes).
+func TestHandlerWritesOnlyReservedFields(t *testing.T) {
+	reserved := map[string]bool{}
+	for _, k := range ecs.LogFields() {
+		reserved[k] = true
+	}
+	sink := &docSink{}
+	h := gblog.NewHandler(gblog.WithSink(sink), gblog.WithSource(true), gblog.WithLoggerName("l"),
+		gblog.WithService(gblog.Service{Name: "s", Version: "v", Environment: "e", HostName: "h", Dataset: "d", Namespace: "n"}))
+	r := slog.NewRecord(time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), slog.LevelError, "m", 0)
+	r.PC = callerPC()
+	r.AddAttrs(slog.Any("err", newStackErr("e")))
+	if err := h.Handle(trace.WithCorrelationID(spanCtx(), "c-1"), r); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(sink.last(t), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for k := range doc {
+		if !reserved[k] && !strings.HasPrefix(k, "error.") && k != "order_id" {
+			t.Errorf("the handler writes %q, which ecs.LogFields lacks", k)
+		}
+	}
+	for _, k := range []string{"log.origin.function", "log.logger", "data_stream.namespace", "event.start", "span.id"} {
+		if doc[k] == nil {
+			t.Errorf("document lacks %s: %v", k, doc)
+		}
+	}
+}
+
+func callerPC() uintptr {
+	var pcs [1]uintptr
+	runtime.Callers(2, pcs[:])
+	return pcs[0]
 }
 
 type account struct {

@@ -42,6 +42,7 @@ type WriterSink struct {
 	lockFree bool
 	closed   atomic.Bool
 	scrat    []byte
+	untimed  []byte
 }
 
 var _ Sink = (*WriterSink)(nil)
@@ -52,19 +53,25 @@ func NewWriterSink(w io.Writer, format Format) *WriterSink {
 	return &WriterSink{w: w, format: format, lockFree: format == FormatJSON && (isFile || w == io.Discard)}
 }
 
-// Write writes e.Doc (or its text rendering) to the writer.
+// Write writes e.Doc (or its text rendering) to the writer, without
+// @timestamp when the record had no time (see Entry.Untimed), as slog
+// handlers do.
 func (s *WriterSink) Write(_ context.Context, e *Entry) error {
 	if s.w == nil || s.closed.Load() {
 		return nil
 	}
-	if s.lockFree {
+	if s.lockFree && !e.Untimed {
 		return writeErr(s.w.Write(e.Doc))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := e.Doc
+	if e.Untimed {
+		s.untimed = e.AppendWithoutTimestamp(s.untimed[:0])
+		out = s.untimed
+	}
 	if s.format == FormatText {
-		s.scrat = AppendText(s.scrat[:0], e.Doc)
+		s.scrat = AppendText(s.scrat[:0], out)
 		out = s.scrat
 	}
 	return writeErr(s.w.Write(out))

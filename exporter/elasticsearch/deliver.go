@@ -124,6 +124,10 @@ func (s *sender) deliver(b *batch) *batch {
 					todo = append(todo, right)
 				}
 			case out.fatal != nil:
+				if nb := e.reframe(b); nb != nil {
+					b = nb
+					continue
+				}
 				s.rejectAll(b, out)
 				b = nil
 			case out.items == nil:

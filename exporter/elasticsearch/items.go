@@ -3,7 +3,10 @@ package elasticsearch
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+
+	"github.com/glassbox-obs/glassbox/internal/ecs"
 )
 
 type itemOutcome struct {
@@ -71,21 +74,14 @@ func (s *sender) itemResults(b *batch, items []itemOutcome, attempt *int) (next 
 
 func retryableStatus(st int) bool { return st == 429 || st == 408 || st >= 500 }
 
-// metadataFields are the names Elasticsearch reserves at the top level of
-// a document ("Field [_id] is a metadata field and cannot be added inside a
-// document").
-var metadataFields = map[string]bool{
-	"_id": true, "_index": true, "_source": true, "_routing": true, "_ignored": true,
-	"_ignored_source": true, "_seq_no": true, "_primary_term": true, "_version": true,
-	"_tier": true, "_field_names": true, "_doc_count": true, "_data_stream_timestamp": true,
-	"_nested_path": true, "_feature": true, "_tsid": true, "_ts_routing_hash": true, "_size": true,
-}
-
-// repairItem rewrites an item that Elasticsearch rejected because a user
-// attribute used a metadata field name (a top-level "_id" is common): the
-// offending top-level keys move under "attributes.", so the record is
-// stored instead of dead-lettered. It reports false for any other error,
-// or when there is nothing to rename (so a repair is tried once).
+// repairItem is the safety net for a document that Elasticsearch
+// rejected because a top-level key is a metadata field name (a top-level
+// "_id" is common). glassbox's encoders never write one (see ecs.Keys);
+// a document from another producer of log.Entry values may. The offending
+// keys are renamed by ecs.RenameMetadataFields ("_id" becomes "_id_2"),
+// so the record is stored instead of dead-lettered, and counted as
+// Repaired. It reports false for any other error, or when there is
+// nothing to rename (so a repair is tried once).
 func repairItem(item, reason []byte) ([]byte, bool) {
 	if !bytes.Contains(reason, []byte("is a metadata field and cannot be added inside a document")) {
 		return nil, false
@@ -94,53 +90,42 @@ func repairItem(item, reason []byte) ([]byte, bool) {
 	if nl < 0 {
 		return nil, false
 	}
-	doc, changed := renameMetadataKeys(item[nl+1:])
+	doc, changed := ecs.RenameMetadataFields(item[nl+1:])
 	if !changed {
 		return nil, false
 	}
-	out := make([]byte, 0, len(item)+32)
+	out := make([]byte, 0, len(item)+8)
 	out = append(out, item[:nl+1]...)
 	return append(out, doc...), true
 }
 
-// renameMetadataKeys prefixes the top-level keys of a JSON object that are
-// metadata field names with "attributes.".
-func renameMetadataKeys(doc []byte) ([]byte, bool) {
-	var out []byte
-	last, depth, changed := 0, 0, false
-	for i := 0; i < len(doc); i++ {
-		switch doc[i] {
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-		case '"':
-			j := i + 1
-			for j < len(doc) && doc[j] != '"' {
-				if doc[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			if j >= len(doc) {
-				return doc, false
-			}
-			if depth == 1 {
-				k := j + 1
-				for k < len(doc) && (doc[k] == ' ' || doc[k] == '\t' || doc[k] == '\r') {
-					k++
-				}
-				if k < len(doc) && doc[k] == ':' && metadataFields[string(doc[i+1:j])] {
-					out = append(out, doc[last:i+1]...)
-					out = append(out, "attributes."...)
-					last, changed = i+1, true
-				}
-			}
-			i = j
+// reframe answers a bulk request rejected as a whole. enqueue does not
+// look for line breaks inside documents (the log.Entry contract rules
+// them out), but one would break the NDJSON framing of every item after
+// it: so when a request fails, the line breaks inside documents become
+// spaces (counted as Repaired) and the batch is returned to be sent again.
+// It returns nil when no document has one.
+func (e *Exporter) reframe(b *batch) *batch {
+	var nb *batch
+	for i := 0; i < b.n(); i++ {
+		if bytes.Count(b.item(i), []byte{'\n'}) == 2 {
+			continue
 		}
+		if nb == nil {
+			nb = e.subset(b, 0, b.n(), nil)
+		}
+		it := nb.item(i)
+		doc := it[bytes.IndexByte(it, '\n')+1 : len(it)-1]
+		for j, c := range doc {
+			if c == '\n' {
+				doc[j] = ' '
+			}
+		}
+		e.st.repaired.Add(1)
 	}
-	if !changed {
-		return doc, false
+	if nb != nil {
+		e.report(errors.New("elasticsearch: line breaks inside a document became spaces (log.Entry.Doc must be one line)"))
+		e.replaceBatch(b, nb)
 	}
-	return append(out, doc[last:]...), true
+	return nb
 }

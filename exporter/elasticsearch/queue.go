@@ -1,12 +1,9 @@
 package elasticsearch
 
 import (
-	"bytes"
 	"errors"
 	"sync"
 	"time"
-
-	"github.com/glassbox-obs/glassbox/internal/jsonenc"
 )
 
 // queue is the memory queue: the open batch that Write appends to, the
@@ -38,16 +35,13 @@ func (q *queue) init(cfg *config) {
 	q.maxFree = cfg.concurrency + 2 + min(8, int(cfg.queueBytes/int64(cfg.flushBytes)))
 }
 
-const tsLen = len(`{"@timestamp":"2006-01-02T15:04:05.000000000Z",`)
-
-var zeroTime time.Time
-
 // enqueue appends one item (action line + document) to the open batch.
-// id nil means a new client ID. When ts is non-zero the document has no
-// @timestamp and ts is inserted. In SpoolAlways mode the item is in the
-// batch's journal when enqueue returns.
-func (e *Exporter) enqueue(action string, id []byte, doc []byte, ts time.Time) {
-	size := int64(len(action) + 32 + len(id) + len(doc) + tsLen + 8)
+// id nil means a new client ID. doc is one complete NDJSON line (see
+// log.Entry.Doc; span documents follow the same rules); a missing final
+// '\n' is added. In SpoolAlways mode the item is in the batch's journal
+// when enqueue returns.
+func (e *Exporter) enqueue(action string, id []byte, doc []byte) {
+	size := int64(len(action) + 32 + len(id) + len(doc) + 8)
 	e.st.produced.Add(1)
 	e.mu.Lock()
 	if !e.reserve(size) {
@@ -67,31 +61,9 @@ func (e *Exporter) enqueue(action string, id []byte, doc []byte, ts time.Time) {
 		b.buf = append(b.buf, id...)
 	}
 	b.buf = append(b.buf, "\"}}\n"...)
-	if !ts.IsZero() {
-		b.buf = append(b.buf, `{"@timestamp":`...)
-		b.buf = jsonenc.AppendTime(b.buf, ts)
-		if len(doc) > 1 && doc[1] != '}' {
-			b.buf = append(b.buf, ',')
-		}
-		if len(doc) > 0 {
-			doc = doc[1:]
-		}
-	}
-	docStart := len(b.buf)
 	b.buf = append(b.buf, doc...)
-	if n := len(b.buf); n == 0 || b.buf[n-1] != '\n' {
+	if len(doc) == 0 || doc[len(doc)-1] != '\n' {
 		b.buf = append(b.buf, '\n')
-	}
-	// A line break inside a document would break the NDJSON framing of the
-	// whole request; documents never contain one (JSON escapes them), but
-	// a broken one must cost only itself: make it a space.
-	for body := b.buf[docStart : len(b.buf)-1]; ; {
-		i := bytes.IndexByte(body, '\n')
-		if i < 0 {
-			break
-		}
-		body[i] = ' '
-		body = body[i+1:]
 	}
 	e.journal(b, b.buf[start:])
 	e.st.inflight.Add(1)

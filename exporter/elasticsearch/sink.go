@@ -9,7 +9,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
-	"github.com/glassbox-obs/glassbox/internal/ecs"
+	"github.com/glassbox-obs/glassbox/internal/ecs/spandoc"
 	"github.com/glassbox-obs/glassbox/log"
 )
 
@@ -30,19 +30,16 @@ var (
 	_ log.Flusher = (*logSink)(nil)
 )
 
-// Write queues e.Doc as it is (inserting @timestamp when the record had
-// none). It never blocks on Elasticsearch and never fails.
+// Write queues e.Doc as it is: the log.Entry contract makes it a
+// complete document on one line. It never blocks on Elasticsearch and
+// never fails.
 func (s *logSink) Write(_ context.Context, ent *log.Entry) error {
 	if s.closed.Load() {
 		s.e.st.produced.Add(1)
 		s.e.st.droppedShutdown.Add(1)
 		return nil
 	}
-	if ent.HasTimestamp() {
-		s.e.enqueue(s.e.logsAction, nil, ent.Doc, zeroTime)
-	} else {
-		s.e.enqueue(s.e.logsAction, nil, ent.Doc, ent.Time)
-	}
+	s.e.enqueue(s.e.logsAction, nil, ent.Doc)
 	return nil
 }
 
@@ -83,7 +80,7 @@ func (x *spanExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnl
 	}
 	sb := spanBufPool.Get().(*spanBuf)
 	for _, sp := range spans {
-		sb.doc = ecs.AppendSpan(sb.doc[:0], sp, &x.e.cfg.service, x.e.cfg.redactor)
+		sb.doc = spandoc.Append(sb.doc[:0], sp, &x.e.cfg.service, x.e.cfg.redactor)
 		sb.doc = append(sb.doc, '\n')
 		sc := sp.SpanContext()
 		tid, sid := sc.TraceID(), sc.SpanID()
@@ -91,7 +88,7 @@ func (x *spanExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnl
 		copy(raw[:], tid[:])
 		copy(raw[16:], sid[:])
 		sb.id = base64.RawURLEncoding.AppendEncode(sb.id[:0], raw[:])
-		x.e.enqueue(x.e.tracesAction, sb.id, sb.doc, zeroTime)
+		x.e.enqueue(x.e.tracesAction, sb.id, sb.doc)
 	}
 	if cap(sb.doc) <= 64<<10 {
 		spanBufPool.Put(sb)

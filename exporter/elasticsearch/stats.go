@@ -30,10 +30,11 @@ type Stats struct {
 	// Retried counts document re-sends (per-item 429/5xx and whole-request
 	// failures without a spool).
 	Retried int64
-	// Repaired counts documents re-sent after Elasticsearch rejected a
-	// top-level attribute named like one of its metadata fields ("_id",
-	// "_index", ...): the attribute is renamed "attributes._id" and the
-	// document stored.
+	// Repaired counts documents that did not come from glassbox's
+	// encoders and broke a rule they keep, re-sent after repair: a
+	// top-level key named like one of Elasticsearch's metadata fields
+	// ("_id", "_index", ...), renamed "_id_2" (the first free suffix), or
+	// a line break inside the document (see log.Entry), made a space.
 	Repaired int64
 	// DeadLettered counts documents rejected for good (400-class item
 	// errors, a single document too large), written to the dead-letter file.

@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"strconv"
 	"time"
+
+	"github.com/glassbox-obs/glassbox/internal/ecs"
 )
 
 // TemplateVersion is the version of the templates and ILM policy this
 // package installs. Cluster.InstallTemplates replaces an older version and
 // leaves a newer one alone.
-const TemplateVersion = 1
+const TemplateVersion = 2
 
 // Names of what Cluster.InstallTemplates installs.
 const (
@@ -54,8 +56,10 @@ func kw() obj { return obj{"type": "keyword", "ignore_above": 1024} }
 // off, index.mapping.ignore_malformed keeps a wrong-typed value under an
 // ECS name from rejecting the document (the value stays in _source), and
 // fields beyond the total-fields limit are left unmapped instead of
-// failing. The ECS fields keep their types: @timestamp date_nanos,
-// correlation.id, trace.id, span.id keyword, event.duration long, ...
+// failing. The ECS fields keep their types (ecs.Fields): @timestamp
+// date_nanos, correlation.id, trace.id, span.id keyword, event.duration
+// long, event.start date (a record's own time when @timestamp cannot hold
+// it), ...
 func Templates(retention time.Duration) []Template {
 	if retention <= 0 {
 		retention = 30 * 24 * time.Hour
@@ -76,33 +80,18 @@ func Templates(retention time.Duration) []Template {
 			"delete": obj{"min_age": minAge, "actions": obj{"delete": obj{}}},
 		},
 	}}
-	props := obj{
-		// ignore_malformed must stay off on a data stream's @timestamp while
-		// the index-level setting turns it on for everything else.
-		"@timestamp":                obj{"type": "date_nanos", "ignore_malformed": false},
-		"message":                   obj{"type": "match_only_text"},
-		"event.duration":            obj{"type": "long"},
-		"http.response.status_code": obj{"type": "long"},
-		"http.request.body.bytes":   obj{"type": "long"},
-		"http.response.body.bytes":  obj{"type": "long"},
-		"log.origin.file.line":      obj{"type": "long"},
-		"client.ip":                 obj{"type": "ip"},
-		"error.message":             obj{"type": "match_only_text"},
-		"error.stack_trace":         obj{"type": "match_only_text"},
-		"span.events.time":          obj{"type": "date_nanos"},
+	// The ECS fields glassbox writes, typed as ecs.Fields says.
+	props := obj{}
+	for _, f := range ecs.Fields() {
+		if f.Type == "keyword" {
+			props[f.Name] = kw()
+		} else {
+			props[f.Name] = obj{"type": f.Type}
+		}
 	}
-	for _, k := range []string{
-		"ecs.version", "service.name", "service.version", "service.environment", "host.name",
-		"event.dataset", "event.outcome", "event.kind", "data_stream.type", "data_stream.dataset",
-		"data_stream.namespace", "correlation.id", "trace.id", "span.id", "parent.id",
-		"transaction.id", "log.level", "log.logger", "log.origin.file.name", "log.origin.function",
-		"error.type", "error.id", "http.request.method", "url.path", "url.full", "url.query",
-		"user_agent.original", "rpc.system", "rpc.service", "rpc.method", "rpc.grpc.status_code",
-		"span.name", "span.kind", "span.status.code", "processor.event",
-		"otel.scope.name", "otel.scope.version",
-	} {
-		props[k] = kw()
-	}
+	// ignore_malformed must stay off on a data stream's @timestamp while
+	// the index-level setting turns it on for everything else.
+	props[ecs.Timestamp] = obj{"type": "date_nanos", "ignore_malformed": false}
 	// Unlisted leaves become keyword whatever their JSON type. Objects are
 	// left out of the list on purpose: with subobjects:false they are
 	// flattened into dotted leaves instead.

@@ -58,7 +58,7 @@ func BenchmarkSinkWrite(b *testing.B) {
 		// A producer faster than the export goroutine fills the queue;
 		// dropped records cost less, so say how many there were.
 		st := sink.Stats()
-		b.ReportMetric(float64(st.Dropped)/float64(st.Accepted+st.Dropped), "dropped/op")
+		b.ReportMetric(float64(st.Dropped.QueueFull)/float64(st.Produced), "dropped/op")
 	})
 }
 

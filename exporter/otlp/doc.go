@@ -1,11 +1,14 @@
 // Package otlp sends glassbox spans and logs to an OpenTelemetry collector
 // (or Jaeger, Tempo, Elastic APM) over OTLP, gRPC or HTTP/protobuf.
 //
-// It builds on the OpenTelemetry SDK: the exporters, batch processors, retry
-// policy and OTEL_EXPORTER_OTLP_* handling are the SDK's. What it adds is a
-// log.Sink that turns glassbox's encoded records into OTel log records off
-// the request goroutine, bounded queues, and counters that account for
-// every span and record (exported, failed, dropped, in flight).
+// It builds on the OpenTelemetry SDK: the exporters, batch processors and
+// most OTEL_EXPORTER_OTLP_* handling are the SDK's. What it adds: one export
+// policy for both protocols (the timeout bounds a whole export, retries
+// included, and a collector that refuses connections is retried over HTTP
+// as over gRPC); a log.Sink that turns glassbox's encoded records into OTel
+// log records off the request goroutine; bounded queues; and counters that
+// account for every span and record (Produced = Exported + Dropped by
+// reason + InFlight, nothing in flight once Shutdown has returned).
 //
 // Most programs never call it: glassbox.Start wires it from the standard
 // OTEL_* environment. Used directly:

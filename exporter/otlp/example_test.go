@@ -48,7 +48,7 @@ func ExampleNewSink() {
 	fmt.Printf("%+v\n", sink.Stats())
 	// Output:
 	// WARN "stock low" correlation.id=order-7 sku=A-1 left=3 password=[REDACTED]
-	// {Accepted:1 Exported:1 Failed:0 Dropped:0 DroppedShutdown:0 InFlight:0}
+	// {Produced:1 Exported:1 Dropped:{QueueFull:0 ExportFailed:0 Shutdown:0} InFlight:0}
 }
 
 // Spans go through NewSpanProcessor, which batches them off the request

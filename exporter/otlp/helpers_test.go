@@ -14,7 +14,6 @@ import (
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 
 	"github.com/glassbox-obs/glassbox/internal/otlptest"
-	"github.com/glassbox-obs/glassbox/internal/testutil"
 	"github.com/glassbox-obs/glassbox/log"
 )
 
@@ -96,11 +95,15 @@ func strAttr(kvs []*commonpb.KeyValue, k string) string {
 
 var protocols = []Protocol{ProtocolGRPC, ProtocolHTTPProtobuf}
 
-// waitSettled waits until nothing is in flight any more: every export
-// attempt has returned, so the exporters' goroutines are gone.
-func waitSettled(t *testing.T, stats ...func() Stats) {
+// waitExporterShutDown waits until the SDK's batch goroutines behind the
+// given processors and sinks have shut their exporters down (goleak).
+func waitExporterShutDown(t *testing.T, as ...*abandonment) {
 	t.Helper()
-	for _, st := range stats {
-		testutil.WaitFor(t, otlptest.WaitTimeout, "no export in flight", func() bool { return st().InFlight == 0 })
+	for _, a := range as {
+		select {
+		case <-a.done:
+		case <-time.After(otlptest.WaitTimeout):
+			t.Fatal("the exporter was not shut down after Shutdown returned")
+		}
 	}
 }

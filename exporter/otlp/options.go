@@ -3,8 +3,6 @@ package otlp
 import (
 	"crypto/tls"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -43,11 +41,18 @@ func ParseProtocol(s string) (Protocol, error) {
 // buffers when neither an option nor the environment says otherwise.
 const DefaultMaxQueueSize = 2048
 
+// DefaultTimeout bounds one export, retries included, when neither an
+// option nor the environment says otherwise.
+const DefaultTimeout = 10 * time.Second
+
 // RetryConfig is the retry policy for failures the OTLP specification calls
-// retryable (gRPC Unavailable, ResourceExhausted with RetryInfo, ...;
-// HTTP 429, 502, 503, 504). The server's RetryInfo or Retry-After is
-// honoured; otherwise the delay grows exponentially with jitter from
-// InitialInterval to MaxInterval, until MaxElapsedTime has passed.
+// retryable: the collector cannot be reached (connection refused, over
+// gRPC and HTTP alike), gRPC Unavailable, ResourceExhausted with
+// RetryInfo, ...; HTTP 429, 502, 503, 504. The server's RetryInfo or
+// Retry-After is honoured; otherwise the delay grows exponentially with
+// jitter from InitialInterval to MaxInterval, until MaxElapsedTime has
+// passed or the export's timeout (WithTimeout) ends it, whichever comes
+// first.
 type RetryConfig struct {
 	// Enabled turns retrying on.
 	Enabled bool
@@ -56,8 +61,13 @@ type RetryConfig struct {
 	// MaxInterval caps the delay between retries.
 	MaxInterval time.Duration
 	// MaxElapsedTime is how long an export keeps retrying; the export's
-	// own deadline may end it earlier.
+	// timeout may end it earlier.
 	MaxElapsedTime time.Duration
+}
+
+// defaultRetry is the OTel exporters' own default policy.
+func defaultRetry() RetryConfig {
+	return RetryConfig{Enabled: true, InitialInterval: 5 * time.Second, MaxInterval: 30 * time.Second, MaxElapsedTime: time.Minute}
 }
 
 // Option configures the constructors of this package.
@@ -77,38 +87,28 @@ type config struct {
 	tlsConfig    *tls.Config
 	retry        *RetryConfig
 	queueSize    int
+	bsp          bspConfig // spans only
 	resource     *sdkresource.Resource
 	errorHandler otel.ErrorHandler
-	err          error
+	err          error   // a bad option or variable: constructors fail
+	warnings     []error // ignored variables, reported by NewSpanProcessor and NewSink
+
+	// onRetry, when set (by tests), is called before each retry of a
+	// connection failure.
+	onRetry func(error)
 }
 
-// newConfig applies opts over the defaults. signal is "TRACES" or "LOGS",
-// for the variables this package resolves itself.
+// newConfig applies opts, then fills what they leave unset from the
+// environment (see env.go) and the defaults. signal is "TRACES" or "LOGS".
 func newConfig(signal string, opts []Option) config {
 	c := config{}
 	for _, o := range opts {
 		o.apply(&c)
 	}
-	if c.protocol == "" {
-		v := os.Getenv("OTEL_EXPORTER_OTLP_" + signal + "_PROTOCOL")
-		if v == "" {
-			v = os.Getenv("OTEL_EXPORTER_OTLP_PROTOCOL")
-		}
-		p, err := ParseProtocol(v)
-		if err != nil && c.err == nil {
-			c.err = err
-		}
-		c.protocol = p
-	}
-	if c.queueSize <= 0 {
-		env := "OTEL_BSP_MAX_QUEUE_SIZE"
-		if signal == "LOGS" {
-			env = "OTEL_BLRP_MAX_QUEUE_SIZE"
-		}
-		c.queueSize = DefaultMaxQueueSize
-		if n, err := strconv.Atoi(strings.TrimSpace(os.Getenv(env))); err == nil && n > 0 {
-			c.queueSize = n
-		}
+	c.loadEnv(signal)
+	if c.retry == nil {
+		r := defaultRetry()
+		c.retry = &r
 	}
 	if c.errorHandler == nil {
 		c.errorHandler = otel.GetErrorHandler()
@@ -117,13 +117,14 @@ func newConfig(signal string, opts []Option) config {
 }
 
 // WithProtocol selects the transport. Default: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL
-// or OTEL_EXPORTER_OTLP_LOGS_PROTOCOL, then OTEL_EXPORTER_OTLP_PROTOCOL,
-// then http/protobuf.
+// or OTEL_EXPORTER_OTLP_LOGS_PROTOCOL, then OTEL_EXPORTER_OTLP_PROTOCOL
+// (another value than grpc or http/protobuf makes the constructors fail,
+// naming the variable), then http/protobuf.
 func WithProtocol(p Protocol) Option {
 	return optionFunc(func(c *config) {
 		pp, err := ParseProtocol(string(p))
 		if err != nil {
-			c.err = err
+			c.fail(err)
 			return
 		}
 		c.protocol = pp
@@ -153,8 +154,11 @@ func WithInsecure() Option {
 	return optionFunc(func(c *config) { c.insecure = true })
 }
 
-// WithTimeout bounds each export attempt. Default: OTEL_EXPORTER_OTLP_TIMEOUT
-// (milliseconds) and the per-signal variables, then 10s.
+// WithTimeout bounds one whole export: every attempt and the waits between
+// retries (see RetryConfig) end by it, and then the batch counts as failed.
+// Default: OTEL_EXPORTER_OTLP_TRACES_TIMEOUT or OTEL_EXPORTER_OTLP_LOGS_TIMEOUT,
+// then OTEL_EXPORTER_OTLP_TIMEOUT (milliseconds; anything but a positive
+// integer is an error), then 10s.
 func WithTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.timeout = d })
 }
@@ -167,7 +171,7 @@ func WithCompression(name string) Option {
 		case "gzip", "none":
 			c.compression = n
 		default:
-			c.err = fmt.Errorf("unsupported OTLP compression %q (want gzip or none)", name)
+			c.fail(fmt.Errorf("unsupported OTLP compression %q (want gzip or none)", name))
 		}
 	})
 }
@@ -179,9 +183,10 @@ func WithTLSClientConfig(tc *tls.Config) Option {
 	return optionFunc(func(c *config) { c.tlsConfig = tc })
 }
 
-// WithRetry sets the retry policy. Default: the exporters' own policy
-// (retrying enabled, 5s initial and 30s maximum interval, for up to a
-// minute).
+// WithRetry sets the retry policy; RetryConfig{} turns retrying off.
+// Default: the OTel exporters' own policy (retrying enabled, 5s initial and
+// 30s maximum interval, for up to a minute), within the export's timeout
+// (WithTimeout). No environment variable sets it.
 func WithRetry(rc RetryConfig) Option {
 	return optionFunc(func(c *config) { c.retry = &rc })
 }
@@ -189,7 +194,8 @@ func WithRetry(rc RetryConfig) Option {
 // WithMaxQueueSize bounds how many spans (NewSpanProcessor) or log records
 // (NewSink) wait for export, including those being exported; beyond it new
 // ones are dropped and counted. Default: OTEL_BSP_MAX_QUEUE_SIZE or
-// OTEL_BLRP_MAX_QUEUE_SIZE, then 2048.
+// OTEL_BLRP_MAX_QUEUE_SIZE (a value that is not a positive integer is
+// reported to the error handler and ignored), then 2048.
 func WithMaxQueueSize(n int) Option {
 	return optionFunc(func(c *config) { c.queueSize = n })
 }

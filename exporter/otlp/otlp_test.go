@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"google.golang.org/grpc/codes"
@@ -112,7 +114,7 @@ func TestSpansAndLogsArrive(t *testing.T) {
 				}
 			}
 			for name, st := range map[string]Stats{"spans": pl.proc.Stats(), "logs": pl.sink.Stats()} {
-				if st.Exported != st.Accepted || st.InFlight != 0 || st.Failed != 0 || st.Dropped != 0 {
+				if st.Exported != st.Produced || st.InFlight != 0 || st.Dropped.Total() != 0 {
 					t.Errorf("%s stats after flush: got %+v, want all accepted exported", name, st)
 				}
 			}
@@ -176,14 +178,14 @@ func TestRetries(t *testing.T) {
 					if err != nil {
 						t.Errorf("flush: got %v, want nil", err)
 					}
-					if s := st(); s.Exported != 1 || s.Failed != 0 {
+					if s := st(); s.Exported != 1 || s.Dropped.ExportFailed != 0 {
 						t.Errorf("stats: got %+v, want 1 exported", s)
 					}
 				} else {
 					if err == nil {
 						t.Error("flush: got nil, want an error for the lost export")
 					}
-					if s := st(); s.Exported != 0 || s.Failed != 1 || s.InFlight != 0 {
+					if s := st(); s.Exported != 0 || s.Dropped.ExportFailed != 1 || s.InFlight != 0 {
 						t.Errorf("stats: got %+v, want 1 failed", s)
 					}
 					if pl.errs.Load() == 0 {
@@ -237,11 +239,8 @@ func TestCollectorDownOrSlowNeverBlocks(t *testing.T) {
 				}
 
 				for name, st := range map[string]Stats{"spans": pl.proc.Stats(), "logs": pl.sink.Stats()} {
-					if st.Accepted+st.Dropped != n {
-						t.Errorf("%s: accepted %d + dropped %d, want %d", name, st.Accepted, st.Dropped, n)
-					}
-					if st.Exported != 0 || uint64(st.InFlight) != st.Accepted-st.Failed {
-						t.Errorf("%s: got %+v, want nothing exported and the rest failed or in flight", name, st)
+					if st.Produced != n || st.Exported != 0 || st.Dropped.Total()+st.InFlight != n {
+						t.Errorf("%s: got %+v, want %d produced, nothing exported, the rest dropped or in flight", name, st, n)
 					}
 					if mode == "down" {
 						// Failures free queue slots as they come, so how
@@ -250,8 +249,8 @@ func TestCollectorDownOrSlowNeverBlocks(t *testing.T) {
 					}
 					// Nothing completes while the collector hangs: the
 					// queue bound is exact.
-					if st.Accepted != queue || st.Dropped != n-queue {
-						t.Errorf("%s: accepted %d, dropped %d; want %d, %d", name, st.Accepted, st.Dropped, queue, n-queue)
+					if st.InFlight != queue || st.Dropped.QueueFull != n-queue {
+						t.Errorf("%s: in flight %d, dropped (queue full) %d; want %d, %d", name, st.InFlight, st.Dropped.QueueFull, queue, n-queue)
 					}
 				}
 
@@ -272,9 +271,24 @@ func TestCollectorDownOrSlowNeverBlocks(t *testing.T) {
 						t.Fatal("Shutdown did not return by its deadline")
 					}
 				}
-				// Free the exporters' goroutines for goleak.
-				srv.Close()
-				waitSettled(t, pl.proc.Stats, pl.sink.Stats)
+				// Shutdown has returned: nothing is in flight any more, what
+				// the hanging collector held is counted as dropped at
+				// shutdown, and the abandoned exports change nothing later.
+				atShutdown := map[string]Stats{"spans": pl.proc.Stats(), "logs": pl.sink.Stats()}
+				for name, st := range atShutdown {
+					if st.InFlight != 0 || st.Exported != 0 || st.Dropped.Total() != n {
+						t.Errorf("%s after Shutdown: got %+v, want nothing in flight and all %d dropped by reason", name, st, n)
+					}
+					if mode == "hang" && st.Dropped.Shutdown != queue {
+						t.Errorf("%s after Shutdown: dropped at shutdown %d, want the %d the collector held", name, st.Dropped.Shutdown, queue)
+					}
+				}
+				waitExporterShutDown(t, pl.proc.abort, pl.sink.abort)
+				for name, st := range map[string]Stats{"spans": pl.proc.Stats(), "logs": pl.sink.Stats()} {
+					if st != atShutdown[name] {
+						t.Errorf("%s: counters changed after Shutdown returned: %+v, then %+v", name, atShutdown[name], st)
+					}
+				}
 			})
 		}
 	}
@@ -319,15 +333,14 @@ func TestEachSinkFailsAlone(t *testing.T) {
 	if got := strings.Count(buf.String(), "\n"); got != n+1 {
 		t.Errorf("console lines: got %d, want %d", got, n+1)
 	}
-	if st := proc.Stats(); st.Dropped == 0 {
+	if st := proc.Stats(); st.Dropped.QueueFull == 0 {
 		t.Errorf("otlp span stats: got %+v, want drops counted", st)
 	}
 	sctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
 	_ = tp.Shutdown(sctx)
 	_ = h.Shutdown(sctx)
-	srv.Close()
-	waitSettled(t, proc.Stats, sink.Stats)
+	waitExporterShutDown(t, proc.abort, sink.abort)
 }
 
 // safeBuffer is a bytes.Buffer safe for concurrent writers.
@@ -348,8 +361,8 @@ func TestWriteAfterShutdown(t *testing.T) {
 	pl.logger.Info("late")
 	_, sp := pl.tp.Tracer("t").Start(ctx, "late")
 	sp.End()
-	if got := pl.sink.Stats().DroppedShutdown; got != 1 {
-		t.Errorf("log DroppedShutdown: got %d, want 1", got)
+	if got := pl.sink.Stats().Dropped.Shutdown; got != 1 {
+		t.Errorf("log Dropped.Shutdown: got %d, want 1", got)
 	}
 	if got := len(srv.Logs()); got != 0 {
 		t.Errorf("logs received: got %d, want 0", got)
@@ -464,5 +477,49 @@ func TestParseProtocol(t *testing.T) {
 				t.Errorf("ParseProtocol(%q): got %q, %v; want %q, error %v", tt.in, got, err, tt.want, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestCompressionNoneWinsOverEnvironment: WithCompression("none") beats
+// OTEL_EXPORTER_OTLP_COMPRESSION=gzip over both protocols, and says
+// nothing to the OTel error handler (the SDK's trace gRPC exporter knows
+// no name for "none" and reports any other as invalid).
+func TestCompressionNoneWinsOverEnvironment(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")
+	var (
+		mu       sync.Mutex
+		reported []error
+	)
+	prev := otel.GetErrorHandler()
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		reported = append(reported, err)
+	}))
+	defer otel.SetErrorHandler(prev)
+	for _, p := range protocols {
+		for _, compression := range []string{"none", ""} {
+			srv := newServer(t, p)
+			var opts []Option
+			if compression != "" {
+				opts = append(opts, WithCompression(compression))
+			}
+			pl := newPipeline(t, p, srv.Endpoint(), opts...)
+			pl.logger.Info("hi")
+			_, sp := pl.tp.Tracer("t").Start(context.Background(), "op")
+			sp.End()
+			pl.flush(t)
+			for _, sig := range []otlptest.Signal{otlptest.Traces, otlptest.Logs} {
+				r := srv.WaitRequests(t, sig, 1)[0]
+				if want := compression == ""; r.Gzip != want {
+					t.Errorf("%s %s with compression %q: gzip %v, want %v", p, sig, compression, r.Gzip, want)
+				}
+			}
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reported) > 0 {
+		t.Errorf("OTel error handler: got %v, want nothing reported", reported)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -39,7 +38,7 @@ type Sink struct {
 	logger   otellog.Logger
 	c        *counters
 	errh     otel.ErrorHandler
-	stopped  atomic.Bool
+	abort    *abandonment
 }
 
 var (
@@ -52,7 +51,10 @@ var (
 // and WithErrorHandler apply.
 func NewSink(exp sdklog.Exporter, opts ...Option) *Sink {
 	cfg := newConfig("LOGS", opts)
-	s := &Sink{c: &counters{limit: int64(cfg.queueSize)}, errh: cfg.errorHandler}
+	for _, w := range cfg.warnings {
+		cfg.errorHandler.Handle(w)
+	}
+	s := &Sink{c: &counters{limit: int64(cfg.queueSize)}, errh: cfg.errorHandler, abort: newAbandonment()}
 	s.bp = sdklog.NewBatchProcessor(&decodingExporter{next: exp, s: s}, sdklog.WithMaxQueueSize(cfg.queueSize))
 	popts := []sdklog.LoggerProviderOption{sdklog.WithProcessor(s.bp)}
 	if cfg.resource != nil {
@@ -68,10 +70,6 @@ func (s *Sink) Write(ctx context.Context, e *log.Entry) error {
 	if e == nil {
 		return nil
 	}
-	if s.stopped.Load() {
-		s.c.droppedShutdown.Add(1)
-		return nil
-	}
 	if !s.c.admit() {
 		return nil
 	}
@@ -79,7 +77,7 @@ func (s *Sink) Write(ctx context.Context, e *log.Entry) error {
 		ctx = context.Background()
 	}
 	var r otellog.Record
-	if e.HasTimestamp() {
+	if !e.Untimed {
 		r.SetTimestamp(e.Time)
 	}
 	r.SetObservedTimestamp(e.Time)
@@ -101,22 +99,24 @@ func severity(l slog.Level) otellog.Severity {
 // Flush exports every queued record, by ctx's deadline. It reports an
 // error when records failed to export meanwhile.
 func (s *Sink) Flush(ctx context.Context) error {
-	before := s.c.failed.Load()
+	before := s.c.droppedFailed.Load()
 	if err := s.provider.ForceFlush(ctx); err != nil {
 		return err
 	}
-	if n := s.c.failed.Load() - before; n > 0 {
+	if n := s.c.droppedFailed.Load() - before; n > 0 {
 		return fmt.Errorf("otlp: %d log records failed to export", n)
 	}
 	return nil
 }
 
 // Shutdown exports what is queued and shuts the exporter down, returning
-// by ctx's deadline. Records written afterwards are counted in
-// DroppedShutdown.
+// by ctx's deadline. Records still queued or being exported then are given
+// up: their exports are cancelled and they are counted in
+// Stats.Dropped.Shutdown, so that nothing stays in flight; so are records
+// written after Shutdown began. Calls after the first do nothing more.
 func (s *Sink) Shutdown(ctx context.Context) error {
-	s.stopped.Store(true)
-	before := s.c.failed.Load()
+	s.c.closeGate()
+	before := s.c.droppedFailed.Load()
 	err := s.provider.Shutdown(ctx)
 	// The provider skips its processors when ctx is already done (as it
 	// is when an earlier shutdown step used up the deadline), which would
@@ -126,12 +126,7 @@ func (s *Sink) Shutdown(ctx context.Context) error {
 	if perr := s.bp.Shutdown(ctx); err == nil {
 		err = perr
 	}
-	if err == nil {
-		if n := s.c.failed.Load() - before; n > 0 {
-			err = fmt.Errorf("otlp: %d log records failed to export at shutdown", n)
-		}
-	}
-	return err
+	return shutdownResult(err, s.c, s.abort, before, "log records")
 }
 
 // Stats returns the sink's counters.
@@ -148,9 +143,11 @@ type decodingExporter struct {
 }
 
 func (d *decodingExporter) Export(ctx context.Context, records []sdklog.Record) error {
-	if len(records) == 0 {
-		return nil
+	if len(records) == 0 || d.s.c.aborted() {
+		return nil // nothing, or given up at Shutdown and counted then
 	}
+	ectx, cancel := d.s.abort.exportContext(ctx)
+	defer cancel()
 	out := d.buf[:0]
 	for i := range records {
 		r := records[i].Clone()
@@ -170,18 +167,18 @@ func (d *decodingExporter) Export(ctx context.Context, records []sdklog.Record) 
 	}
 	err := errNoExporter
 	if d.next != nil {
-		err = d.next.Export(ctx, out)
+		err = d.next.Export(ectx, out)
 	}
 	clear(out)
 	d.buf = out[:0]
-	d.s.c.settle(len(records), err == nil)
-	if err != nil {
+	if o := d.s.c.outcomeOf(ctx, err); d.s.c.settle(len(records), o) && o == exportFailed {
 		d.s.errh.Handle(fmt.Errorf("otlp: exporting %d log records: %w", len(records), err))
 	}
 	return nil
 }
 
 func (d *decodingExporter) Shutdown(ctx context.Context) error {
+	defer d.s.abort.exporterShutDown()
 	if d.next == nil {
 		return nil
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -18,14 +17,16 @@ const flushSlack = 64
 // with a bounded queue that counts what it drops and counters for what it
 // exports (see Stats). Ending a span never waits for the collector.
 //
-// The SDK reads OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_EXPORT_TIMEOUT and
-// OTEL_BSP_MAX_EXPORT_BATCH_SIZE; the queue size comes from WithMaxQueueSize
-// or OTEL_BSP_MAX_QUEUE_SIZE. Only sampled spans are exported.
+// OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_EXPORT_TIMEOUT and
+// OTEL_BSP_MAX_EXPORT_BATCH_SIZE configure the batching (a value that is
+// not a positive integer is reported to the error handler and ignored);
+// the queue size comes from WithMaxQueueSize or OTEL_BSP_MAX_QUEUE_SIZE.
+// Only sampled spans are exported.
 type SpanProcessor struct {
-	bsp     sdktrace.SpanProcessor
-	c       *counters
-	errh    otel.ErrorHandler
-	stopped atomic.Bool
+	bsp   sdktrace.SpanProcessor
+	c     *counters
+	errh  otel.ErrorHandler
+	abort *abandonment
 }
 
 var _ sdktrace.SpanProcessor = (*SpanProcessor)(nil)
@@ -35,10 +36,16 @@ var _ sdktrace.SpanProcessor = (*SpanProcessor)(nil)
 // WithMaxQueueSize and WithErrorHandler apply.
 func NewSpanProcessor(exp sdktrace.SpanExporter, opts ...Option) *SpanProcessor {
 	cfg := newConfig("TRACES", opts)
-	p := &SpanProcessor{c: &counters{limit: int64(cfg.queueSize)}, errh: cfg.errorHandler}
+	for _, w := range cfg.warnings {
+		cfg.errorHandler.Handle(w)
+	}
+	p := &SpanProcessor{c: &counters{limit: int64(cfg.queueSize)}, errh: cfg.errorHandler, abort: newAbandonment()}
 	p.bsp = sdktrace.NewBatchSpanProcessor(
 		&countingSpanExporter{next: exp, p: p},
 		sdktrace.WithMaxQueueSize(cfg.queueSize+flushSlack),
+		sdktrace.WithMaxExportBatchSize(cfg.bsp.maxExportBatchSize),
+		sdktrace.WithBatchTimeout(cfg.bsp.scheduleDelay),
+		sdktrace.WithExportTimeout(cfg.bsp.exportTimeout),
 	)
 	return p
 }
@@ -54,10 +61,6 @@ func (p *SpanProcessor) OnEnd(s sdktrace.ReadOnlySpan) {
 	if !s.SpanContext().IsSampled() {
 		return
 	}
-	if p.stopped.Load() {
-		p.c.droppedShutdown.Add(1)
-		return
-	}
 	if !p.c.admit() {
 		return
 	}
@@ -67,33 +70,48 @@ func (p *SpanProcessor) OnEnd(s sdktrace.ReadOnlySpan) {
 // ForceFlush exports every queued span, by ctx's deadline. It reports an
 // error when spans failed to export meanwhile.
 func (p *SpanProcessor) ForceFlush(ctx context.Context) error {
-	before := p.c.failed.Load()
+	before := p.c.droppedFailed.Load()
 	err := p.bsp.ForceFlush(ctx)
 	if err != nil {
 		return err
 	}
-	if n := p.c.failed.Load() - before; n > 0 {
+	if n := p.c.droppedFailed.Load() - before; n > 0 {
 		return fmt.Errorf("otlp: %d spans failed to export", n)
 	}
 	return nil
 }
 
 // Shutdown exports what is queued and shuts the exporter down, returning
-// by ctx's deadline. Spans ended afterwards are counted in DroppedShutdown.
+// by ctx's deadline. Spans still queued or being exported then are given
+// up: their exports are cancelled and they are counted in
+// Stats.Dropped.Shutdown, so that nothing stays in flight; so are spans
+// ended after Shutdown began. Calls after the first do nothing more.
 func (p *SpanProcessor) Shutdown(ctx context.Context) error {
-	p.stopped.Store(true)
-	before := p.c.failed.Load()
+	p.c.closeGate()
+	before := p.c.droppedFailed.Load()
 	err := p.bsp.Shutdown(ctx)
-	if err == nil {
-		if n := p.c.failed.Load() - before; n > 0 {
-			err = fmt.Errorf("otlp: %d spans failed to export at shutdown", n)
-		}
-	}
-	return err
+	return shutdownResult(err, p.c, p.abort, before, "spans")
 }
 
 // Stats returns the processor's counters.
 func (p *SpanProcessor) Stats() Stats { return p.c.stats() }
+
+// shutdownResult gives up what a Shutdown that returned err (nil, or the
+// deadline's error) left in flight, and says what was lost.
+func shutdownResult(err error, c *counters, a *abandonment, failedBefore int64, what string) error {
+	// Count first, then cancel: the cancelled exports then settle nothing.
+	n := c.abandon()
+	a.cancel()
+	if n > 0 && err == nil {
+		err = fmt.Errorf("otlp: %d %s not exported by the shutdown deadline", n, what)
+	}
+	if err == nil {
+		if n := c.droppedFailed.Load() - failedBefore; n > 0 {
+			err = fmt.Errorf("otlp: %d %s failed to export at shutdown", n, what)
+		}
+	}
+	return err
+}
 
 // countingSpanExporter settles the counters after each export and sends
 // failures to the error handler (instead of the OTel global one).
@@ -103,18 +121,23 @@ type countingSpanExporter struct {
 }
 
 func (e *countingSpanExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	if e.p.c.aborted() {
+		return nil // given up at Shutdown, and counted then
+	}
+	ectx, cancel := e.p.abort.exportContext(ctx)
+	defer cancel()
 	err := errNoExporter
 	if e.next != nil {
-		err = e.next.ExportSpans(ctx, spans)
+		err = e.next.ExportSpans(ectx, spans)
 	}
-	e.p.c.settle(len(spans), err == nil)
-	if err != nil {
+	if o := e.p.c.outcomeOf(ctx, err); e.p.c.settle(len(spans), o) && o == exportFailed {
 		e.p.errh.Handle(fmt.Errorf("otlp: exporting %d spans: %w", len(spans), err))
 	}
 	return nil
 }
 
 func (e *countingSpanExporter) Shutdown(ctx context.Context) error {
+	defer e.p.abort.exporterShutDown()
 	if e.next == nil {
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"time"
 )
 
 // ecsCommon are the document fields every record has; breadcrumbs leave
@@ -24,7 +25,7 @@ func (r *Reporter) breadcrumbs(cs []crumb) []breadcrumb {
 	for _, c := range cs {
 		b := breadcrumb{
 			Type: "default", Category: "log", Message: sanitize(c.msg, maxDataStringLen),
-			Level: sentryLevel(c.level), Timestamp: c.t,
+			Level: sentryLevel(c.level), Timestamp: crumbTime(c.t),
 		}
 		if c.level >= slog.LevelError {
 			b.Type = "error"
@@ -47,6 +48,15 @@ func (r *Reporter) breadcrumbs(cs []crumb) []breadcrumb {
 		out = append(out, b)
 	}
 	return out
+}
+
+// crumbTime is t, or the zero time when JSON cannot hold t (a year
+// outside 0..9999): a record's odd time must not cost the event.
+func crumbTime(t time.Time) time.Time {
+	if y := t.Year(); y < 0 || y > 9999 {
+		return time.Time{}
+	}
+	return t
 }
 
 func sentryLevel(l slog.Level) string {

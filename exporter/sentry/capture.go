@@ -35,19 +35,22 @@ func callers() []uintptr {
 }
 
 // capture builds the event of f and hands it to aggregation and delivery.
-// It returns the event ID the failure is known by ("" when sampled out).
-// It never panics and never blocks.
+// It returns the event ID the failure is known by ("" when sampled out, or
+// when building the event failed). It never panics and never blocks.
 func (r *Reporter) capture(ctx context.Context, st *reqState, f failure) (id string) {
+	if r.rate < 1 && rand.Float64() >= r.rate {
+		r.c.count(outcomeSampledOut, 1)
+		return ""
+	}
+	r.c.queued.Add(1)
+	b := building{r: r}
 	defer func() {
 		if p := recover(); p != nil {
+			b.failed()
 			r.handleError(fmt.Errorf("glassbox/sentry: building an event panicked: %v", p))
 			id = ""
 		}
 	}()
-	if r.rate < 1 && rand.Float64() >= r.rate {
-		r.c.sampledOut.Add(1)
-		return ""
-	}
 	if f.req == nil && st != nil {
 		f.req = st.req
 	}
@@ -59,20 +62,50 @@ func (r *Reporter) capture(ctx context.Context, st *reqState, f failure) (id str
 	exc := r.exceptions(err, &f)
 	fp := fingerprint(exc, &f, synthetic)
 	id = newEventID()
-	r.c.queued.Add(1)
 	decision, known, w := r.agg.admit(fingerprintKey(fp), id, time.Now())
 	if decision == aggCount {
-		r.c.aggregated.Add(1)
+		b.handedOver()
+		r.c.count(outcomeAggregated, 1)
 		return settle(st, &f, known)
 	}
+	b.holding = w
 	r.c.inFlight.Add(1)
+	b.inFlight = true
 	ev := r.newEvent(id, exc, fp, &f)
 	r.enrich(ctx, st, ev, &f)
+	b.handedOver()
 	if decision == aggHold && r.holdForSummary(w, ev) {
 		return settle(st, &f, known)
 	}
 	r.send(ev)
 	return settle(st, &f, id)
+}
+
+// building is what an event being built holds, so that a panic while
+// building it leaves every count right: the event, counted in Queued, is
+// counted as an internal failure, and the aggregation window it was to
+// be held for is released.
+type building struct {
+	r        *Reporter
+	inFlight bool       // counted in flight
+	holding  *aggWindow // admit said aggHold for this window
+	done     bool       // aggregation or delivery owns the event
+}
+
+func (b *building) handedOver() { b.done = true }
+
+func (b *building) failed() {
+	if b.done {
+		return
+	}
+	if b.holding != nil {
+		b.r.agg.hold(b.holding, nil, 0)
+	}
+	if b.inFlight {
+		b.r.c.drop(outcomeInternal)
+		return
+	}
+	b.r.c.count(outcomeInternal, 1)
 }
 
 // settle records id as the request's event and returns the ID the report

@@ -11,11 +11,13 @@
 // statuses and failing gRPC codes, exactly one event per failure) and a
 // log.Sink (records logged with the request's context become breadcrumbs;
 // ERROR records carrying an error can be reported). It speaks Sentry's
-// envelope protocol itself, without sentry-go, whose root package links
-// the Go toolchain's go/build into every binary. Events with the same
-// fingerprint within a minute are sent once and then counted, a queue
-// bounded in bytes holds the rest: requests never wait for Sentry, drops
-// are counted in Stats, and Shutdown returns by its deadline.
+// envelope protocol itself, without sentry-go's root package, which links
+// the Go toolchain's go/build into every binary; sentry-go's report
+// package keeps the client reports that tell Sentry what was discarded
+// and why. Events with the same fingerprint within a minute are sent once
+// and then counted, a queue bounded in bytes holds the rest: requests
+// never wait for Sentry, drops are counted in Stats and reported to
+// Sentry, and Shutdown returns by its deadline.
 //
 // New reads SENTRY_DSN, SENTRY_ENVIRONMENT, SENTRY_RELEASE,
 // SENTRY_SAMPLE_RATE and GLASSBOX_KIBANA_URL; options win. The one call

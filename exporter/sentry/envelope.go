@@ -12,7 +12,7 @@ const maxEventBytes = 1 << 20
 
 // envelopeHeader is the first line of an envelope.
 type envelopeHeader struct {
-	EventID string       `json:"event_id"`
+	EventID string       `json:"event_id,omitempty"`
 	DSN     string       `json:"dsn"`
 	SDK     sdkInfo      `json:"sdk"`
 	Trace   *traceHeader `json:"trace,omitempty"`
@@ -63,6 +63,15 @@ func encodeEnvelope(d *dsn, ev *event) ([]byte, error) {
 	b = append(append(b, item...), '\n')
 	b = append(append(b, payload...), '\n')
 	return b, nil
+}
+
+// encodeReportEnvelope returns an envelope holding only the client report
+// item (see takeReport): its header names no event.
+func encodeReportEnvelope(d *dsn, item []byte) []byte {
+	head, _ := json.Marshal(envelopeHeader{DSN: d.raw, SDK: sdkInfo{Name: sdkName, Version: sdkVersion()}})
+	b := make([]byte, 0, len(head)+1+len(item))
+	b = append(append(b, head...), '\n')
+	return append(b, item...)
 }
 
 type tooLargeError struct{ size int }

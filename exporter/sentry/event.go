@@ -3,6 +3,7 @@ package sentry
 import (
 	"context"
 	"log/slog"
+	"math"
 	"runtime"
 	"strconv"
 	"time"
@@ -95,7 +96,7 @@ func (r *Reporter) enrich(ctx context.Context, st *reqState, ev *event, f *failu
 	}
 	if ids.CorrelationID != "" {
 		logs := map[string]any{"correlation_id": ids.CorrelationID}
-		if link := r.kibanaLink(ids.CorrelationID, ev.Timestamp); link != "" {
+		if link := discoverLink(r.cfg.kibanaURL.val, ids.CorrelationID, ev.Timestamp); link != "" {
 			logs["kibana_discover"] = link
 		}
 		ev.Contexts["logs"] = logs
@@ -152,7 +153,12 @@ func attrJSON(v slog.Value) any {
 	case slog.KindUint64:
 		return v.Uint64()
 	case slog.KindFloat64:
-		return v.Float64()
+		if f := v.Float64(); !math.IsNaN(f) && !math.IsInf(f, 0) {
+			return f
+		}
+		// JSON has no NaN or ±Inf: "NaN", "+Inf", "-Inf", as the logs
+		// write them, rather than an event that cannot be encoded.
+		return strconv.FormatFloat(v.Float64(), 'g', -1, 64)
 	case slog.KindBool:
 		return v.Bool()
 	case slog.KindGroup:

@@ -185,22 +185,22 @@ func TestRateLimited(t *testing.T) {
 				t.Errorf("got %d requests, want 1 (the rest dropped while backing off)", got)
 			}
 			st := rep.Stats()
-			if st.Queued != 6 || st.DroppedRateLimited != 6 || st.Dropped != 6 || st.Sent != 0 || st.InFlight != 0 {
-				t.Errorf("got %+v, want 6 queued, 6 dropped as rate limited", st)
+			if st.Queued != 6 || st.DroppedRateLimited != 1 || st.DroppedBackoff != 5 || st.Dropped != 6 || st.Sent != 0 || st.InFlight != 0 {
+				t.Errorf("got %+v, want 6 queued: 1 rate limited by Sentry, 5 dropped while backing off", st)
 			}
 		})
 	}
 	t.Run("limit on other categories", func(t *testing.T) {
 		srv := sentrytest.NewServer(t)
 		rep := newReporter(t, srv)
+		// Sentry keeps error events and announces the transaction limit.
 		srv.SetRateLimit(&sentrytest.Limit{RetryAfter: 60, Categories: []string{"transaction"}, Scope: "project"})
 		rep.Report(context.Background(), errors.New("first"))
-		events(t, rep, srv, 0)
-		srv.SetRateLimit(nil)
-		rep.Report(context.Background(), errors.New("second"))
 		events(t, rep, srv, 1)
-		if st := rep.Stats(); st.Sent != 1 || st.DroppedRateLimited != 1 {
-			t.Errorf("got %+v, want 1 sent, 1 rate limited", st)
+		rep.Report(context.Background(), errors.New("second"))
+		events(t, rep, srv, 2)
+		if st := rep.Stats(); st.Sent != 2 || st.Dropped != 0 {
+			t.Errorf("got %+v, want 2 sent, none dropped", st)
 		}
 	})
 }

@@ -2,10 +2,13 @@ package sentry
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/glassbox-obs/glassbox/internal/kibana"
 )
 
 func TestParsePanicStack(t *testing.T) {
@@ -100,16 +103,49 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
-func TestKibanaLink(t *testing.T) {
-	r := &Reporter{cfg: config{kibanaURL: setting{val: "https://kibana.example/s/ops/"}}}
-	got := r.kibanaLink("abc-123", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-	want := "https://kibana.example/s/ops/app/discover#/?_g=(time:(from:'2026-01-02T02:04:05Z',to:'2026-01-02T03:19:05Z'))" +
-		"&_a=(query:(language:kuery,query:'correlation.id:%22abc-123%22'))"
-	if got != want {
-		t.Errorf("got  %s\nwant %s", got, want)
+// TestDiscoverLink: the link of an event parses back (as Kibana reads it)
+// to the correlation ID, glassbox's logs data view and the window from an
+// hour before the event to fifteen minutes after, whatever the ID holds.
+func TestDiscoverLink(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 6_000_000, time.FixedZone("CET", 3600))
+	for _, id := range []string{
+		"abc-123",
+		"order-42:retry.1",
+		"4bf92f3577b34da6a3ce929d0e0e4736",
+		"it's!a:b",            // rison's quote and escape, KQL's field separator
+		"'!':(x),y*\"\\ %&#?", // and everything else a URL or KQL could trip on
+	} {
+		t.Run(id, func(t *testing.T) {
+			link := discoverLink("https://kibana.example/s/ops/", id, at)
+			if strings.ContainsAny(link, " \"\\<>{}|^`") || strings.Count(link, "#") != 1 || strings.Count(link, "&") != 1 {
+				t.Errorf("the ID escaped its quoting: %s", link)
+			}
+			if _, err := url.Parse(link); err != nil {
+				t.Fatalf("link does not parse as a URL: %v (%s)", err, link)
+			}
+			got, err := kibana.ParseDiscoverURL(link)
+			if err != nil {
+				t.Fatalf("ParseDiscoverURL(%s): %v", link, err)
+			}
+			if got.CorrelationID != id {
+				t.Errorf("got correlation ID %q, want %q (%s)", got.CorrelationID, id, link)
+			}
+			if got.DataViewID != kibana.LogsDataViewID {
+				t.Errorf("got data view %q, want %q", got.DataViewID, kibana.LogsDataViewID)
+			}
+			if got.Base != "https://kibana.example/s/ops" {
+				t.Errorf("got base %q, want the space path kept", got.Base)
+			}
+			if from, to := at.Add(-time.Hour), at.Add(15*time.Minute); !got.From.Equal(from) || !got.To.Equal(to) {
+				t.Errorf("got window %v .. %v, want %v .. %v", got.From, got.To, from.UTC(), to.UTC())
+			}
+		})
 	}
-	if got := r.kibanaLink("bad id", time.Now()); got != "" {
-		t.Errorf("got %q for an invalid ID, want none", got)
+	if got := discoverLink("", "abc", at); got != "" {
+		t.Errorf("got %q without a Kibana URL, want none", got)
+	}
+	if got := discoverLink("https://kibana.example", "", at); got != "" {
+		t.Errorf("got %q without a correlation ID, want none", got)
 	}
 }
 

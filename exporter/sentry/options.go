@@ -47,6 +47,7 @@ type config struct {
 	statuses        map[int]bool
 	grpcCodes       map[uint32]bool
 	reportLogErrors bool
+	clientReports   bool
 	sendUserIP      bool
 	headers         map[string]bool // canonical names of the headers sent
 	maxBreadcrumbs  int
@@ -73,6 +74,7 @@ func newConfig(opts []Option) config {
 		window:         defaultWindow,
 		timeout:        defaultTimeout,
 		headers:        map[string]bool{},
+		clientReports:  true,
 	}
 	for _, h := range defaultHeaders {
 		c.headers[h] = true
@@ -318,6 +320,18 @@ func WithQueueBytes(n int) Option { return optionFunc(func(c *config) { c.queueB
 // for it.
 func WithAggregationWindow(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.window = d })
+}
+
+// WithClientReports turns client reports on or off. With them on, the
+// Reporter tells Sentry how many events it discarded and why (sample
+// rate, queue full, backing off a rate limit, network and send errors,
+// internal failures; https://develop.sentry.dev/sdk/telemetry/client-reports/),
+// so that Sentry's Stats page shows them: the pending report rides along
+// with the next envelope, and Shutdown sends what is still pending in an
+// envelope of its own. The quantities add up to the Stats counters.
+// Default: on. There is no environment variable for it.
+func WithClientReports(on bool) Option {
+	return optionFunc(func(c *config) { c.clientReports = on })
 }
 
 // WithTimeout sets the timeout of one delivery request. Default: 10s.

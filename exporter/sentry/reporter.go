@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/getsentry/sentry-go/report"
 	"go.opentelemetry.io/otel"
 
 	"github.com/glassbox-obs/glassbox/log"
@@ -51,6 +52,9 @@ func New(opts ...Option) (*Reporter, error) {
 		return nil, err
 	}
 	r := &Reporter{cfg: cfg, dsn: d, rate: rate}
+	if cfg.clientReports {
+		r.c.reports = report.NewAggregator()
+	}
 	r.agg = newAggregator(cfg.window, r.sendSummary)
 	r.tr = newTransport(d, cfg.queueBytes, cfg.timeout, &r.c, r.handleError)
 	return r, nil
@@ -71,12 +75,22 @@ func (r *Reporter) Stats() Stats { return r.c.stats() }
 func (r *Reporter) send(ev *event) {
 	b, err := encodeEnvelope(r.dsn, ev)
 	if err != nil {
-		r.c.rejected.Add(1)
-		r.c.inFlight.Add(-1)
+		r.c.drop(encodeFailure(err))
 		r.handleError(err)
 		return
 	}
 	r.tr.enqueue(b, 0)
+}
+
+// encodeFailure is the outcome of an event that could not be encoded: too
+// large for Sentry (which would answer 413: a send error), or an internal
+// failure.
+func encodeFailure(err error) outcome {
+	var tl *tooLargeError
+	if errors.As(err, &tl) {
+		return outcomeRejected
+	}
+	return outcomeInternal
 }
 
 // holdForSummary keeps ev as the summary of its aggregation window w,
@@ -110,8 +124,7 @@ func (r *Reporter) sendSummary(s *summary) {
 	b, err := encodeEnvelope(r.dsn, ev)
 	if err != nil {
 		r.tr.release(s.reserved)
-		r.c.rejected.Add(1)
-		r.c.inFlight.Add(-1)
+		r.c.drop(encodeFailure(err))
 		r.handleError(err)
 		return
 	}
@@ -136,6 +149,8 @@ func (r *Reporter) Flush(ctx context.Context) error {
 // Shutdown closes the aggregation windows (their summaries are sent),
 // sends what is queued until ctx's deadline, then drops the rest (counted
 // in Stats) and stops the delivery goroutine and the windows' timers.
+// When everything queued went out in time and a client report is still
+// pending (see WithClientReports), it sends that too, by the deadline.
 // Events reported afterwards are dropped. Later calls return the first
 // call's result.
 func (r *Reporter) Shutdown(ctx context.Context) error {

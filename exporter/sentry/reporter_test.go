@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -11,10 +13,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/glassbox-obs/glassbox/errors"
 	gbsentry "github.com/glassbox-obs/glassbox/exporter/sentry"
+	"github.com/glassbox-obs/glassbox/internal/kibana"
 	"github.com/glassbox-obs/glassbox/internal/sentrytest"
+	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/middleware"
 )
 
@@ -91,9 +96,13 @@ func TestEventContents(t *testing.T) {
 			t.Errorf("got %s = %q, want %q", strings.Join(tc.path, "."), got, tc.want)
 		}
 	}
-	if got := str(ev, "contexts", "logs", "kibana_discover"); !strings.HasPrefix(got, "https://kibana.example/s/ops/app/discover#/") ||
-		!strings.Contains(got, "correlation.id:%22corr-123%22") {
-		t.Errorf("got kibana link %q", got)
+	link, err := kibana.ParseDiscoverURL(str(ev, "contexts", "logs", "kibana_discover"))
+	if err != nil {
+		t.Errorf("kibana link: %v", err)
+	} else if evTime, _ := time.Parse(time.RFC3339Nano, str(ev, "timestamp")); evTime.IsZero() || link.Base != "https://kibana.example/s/ops" ||
+		link.CorrelationID != "corr-123" || link.DataViewID != kibana.LogsDataViewID ||
+		!link.From.Equal(evTime.Add(-time.Hour).Truncate(time.Millisecond)) || !link.To.Equal(evTime.Add(15*time.Minute).Truncate(time.Millisecond)) {
+		t.Errorf("got kibana link %+v for an event at %v, want corr-123 in the logs data view, 1 h before to 15 min after", link, evTime)
 	}
 	if got := ev["contexts"].(map[string]any)["error"].(map[string]any)["order_id"]; got != float64(981) {
 		t.Errorf("got error context order_id %v, want 981", got)
@@ -331,5 +340,31 @@ func TestWithKeepsEveryStack(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOddValuesKeepTheEvent: values JSON cannot hold (a NaN attribute, a
+// record time past year 9999) are written as the logs write them, or
+// left out; they never cost the event.
+func TestOddValuesKeepTheEvent(t *testing.T) {
+	srv := sentrytest.NewServer(t)
+	rep := newReporter(t, srv, gbsentry.WithAggregationWindow(0))
+	req := &middleware.Request{Protocol: "http", Method: "GET", Route: "/odd", CorrelationID: "odd-1"}
+	ctx := rep.Begin(requestCtx("odd-1"), req)
+	_ = rep.Write(ctx, &log.Entry{Time: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), Level: slog.LevelInfo, Message: "from the future"})
+	err := errors.With(errors.New("ratio out of range"), "ratio", math.NaN(), "max", math.Inf(1), "min", math.Inf(-1))
+	gbsentry.Report(ctx, err)
+	rep.End(ctx, req, &middleware.Outcome{Status: 500})
+	ev := events(t, rep, srv, 1)[0]
+	for key, want := range map[string]string{"ratio": "NaN", "max": "+Inf", "min": "-Inf"} {
+		if got := str(ev, "contexts", "error", key); got != want {
+			t.Errorf("got contexts.error.%s = %q, want %q", key, got, want)
+		}
+	}
+	if got := breadcrumbMessages(ev); !contains(got, "from the future") {
+		t.Errorf("got breadcrumbs %q, want the record with the odd time", got)
+	}
+	if st := rep.Stats(); st.Sent != 1 || st.Dropped != 0 {
+		t.Errorf("got %+v, want the event sent", st)
 	}
 }

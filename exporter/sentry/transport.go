@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,8 +93,8 @@ func (t *transport) release(n int) {
 // reserved bytes first, or drops and counts it. It never blocks.
 func (t *transport) enqueue(b []byte, reserved int) {
 	t.mu.Lock()
-	reason := t.admit(len(b), reserved)
-	if reason == nil {
+	reason, drop := t.admit(len(b), reserved)
+	if !drop {
 		t.queue = append(t.queue, b)
 		t.enqueued++
 		select {
@@ -104,29 +103,28 @@ func (t *transport) enqueue(b []byte, reserved int) {
 		}
 	}
 	t.mu.Unlock()
-	if reason != nil {
-		reason.Add(1)
-		t.c.inFlight.Add(-1)
+	if drop {
+		t.c.drop(reason)
 	}
 }
 
-// admit decides, under t.mu, whether an envelope of n bytes is queued
-// (nil), or returns the counter of the reason it is dropped for. The
-// reserved bytes are used or released.
-func (t *transport) admit(n, reserved int) *atomic.Uint64 {
+// admit decides, under t.mu, whether an envelope of n bytes is queued, or
+// returns the reason it is dropped for. The reserved bytes are used or
+// released.
+func (t *transport) admit(n, reserved int) (reason outcome, drop bool) {
 	switch {
 	case t.closed:
 		t.bytes -= reserved
-		return &t.c.shutdown
+		return outcomeShutdown, true
 	case t.limited(time.Now()):
 		t.bytes -= reserved
-		return &t.c.rateLimited
+		return outcomeBackoff, true
 	case t.bytes-reserved+n > t.maxBytes:
 		t.bytes -= reserved
-		return &t.c.queueFull
+		return outcomeQueueFull, true
 	}
 	t.bytes += n - reserved
-	return nil
+	return 0, false
 }
 
 // pop takes the oldest envelope, or returns nil.
@@ -176,61 +174,84 @@ func (t *transport) worker() {
 	}
 }
 
-// send posts one envelope and counts its outcome.
+// send posts one envelope, with the pending client report attached, and
+// counts the event's outcome. A report Sentry did not accept is recorded
+// again for the next envelope.
 func (t *transport) send(b []byte) {
-	select {
-	case <-t.abandon:
-		t.c.shutdown.Add(1)
+	if t.abandoned() {
+		t.c.count(outcomeShutdown, 1)
 		return
-	default:
 	}
 	now := time.Now()
 	if t.limited(now) {
-		t.c.rateLimited.Add(1)
+		t.c.count(outcomeBackoff, 1)
 		return
+	}
+	item, rep := takeReport(t.c.reports)
+	body := b
+	if item != nil {
+		body = append(b[:len(b):len(b)], item...) // a copy: b stays as queued
 	}
 	ctx, cancel := context.WithTimeout(t.sendCtx, t.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.d.endpoint, bytes.NewReader(b))
-	if err != nil {
-		t.c.rejected.Add(1)
+	status, limited, err := t.post(ctx, body, now)
+	if err != nil || status/100 != 2 {
+		restoreReport(t.c.reports, rep)
+	}
+	switch {
+	case err != nil && t.abandoned():
+		t.c.count(outcomeShutdown, 1)
+	case err != nil:
+		t.c.count(outcomeNetwork, 1)
 		t.onErr(err)
-		return
+	case status == http.StatusTooManyRequests, status/100 == 2 && limited:
+		// Sentry dropped the event for a rate limit (on a 2xx, it kept
+		// only the client report) and recorded the outcome itself.
+		t.c.count(outcomeRateLimited, 1)
+	case status/100 == 2:
+		t.c.sent.Add(1)
+	default:
+		t.c.count(outcomeRejected, 1)
+		t.onErr(&statusErr{status})
+	}
+}
+
+// post sends an envelope and returns Sentry's status and whether its
+// answer announces a rate limit on error events, which it applies.
+func (t *transport) post(ctx context.Context, body []byte, now time.Time) (status int, limited bool, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.d.endpoint, bytes.NewReader(body))
+	if err != nil {
+		return 0, false, err // the endpoint was parsed by New: cannot happen
 	}
 	req.Header.Set("Content-Type", "application/x-sentry-envelope")
 	req.Header.Set("X-Sentry-Auth", t.auth)
 	req.Header.Set("User-Agent", sdkName+"/"+sdkVersion())
 	resp, err := t.client.Do(req)
 	if err != nil {
-		select {
-		case <-t.abandon:
-			t.c.shutdown.Add(1)
-		default:
-			t.c.network.Add(1)
-			t.onErr(err)
-		}
-		return
+		return 0, false, err
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	_ = resp.Body.Close()
-	if until := backoff(resp, now); !until.IsZero() {
+	until := backoff(resp, now)
+	if !until.IsZero() {
 		t.backOff(until)
 	}
-	switch s := resp.StatusCode; {
-	case s >= 200 && s < 300:
-		t.c.sent.Add(1)
-	case s == http.StatusTooManyRequests:
-		t.c.rateLimited.Add(1)
+	return resp.StatusCode, until.After(now), nil
+}
+
+func (t *transport) abandoned() bool {
+	select {
+	case <-t.abandon:
+		return true
 	default:
-		t.c.rejected.Add(1)
-		t.onErr(&statusErr{s})
+		return false
 	}
 }
 
 type statusErr struct{ status int }
 
 func (e *statusErr) Error() string {
-	return "glassbox/sentry: event rejected with HTTP status " + strconv.Itoa(e.status)
+	return "glassbox/sentry: envelope rejected with HTTP status " + strconv.Itoa(e.status)
 }
 
 func (t *transport) limited(now time.Time) bool {
@@ -273,6 +294,8 @@ func (t *transport) flush(ctx context.Context) bool {
 
 // shutdown stops accepting envelopes, sends what is queued until ctx is
 // done, then drops the rest (counted) and returns once the worker exited.
+// When the queue was drained in time, it sends the client report still
+// pending.
 func (t *transport) shutdown(ctx context.Context) error {
 	t.mu.Lock()
 	t.closed = true
@@ -281,6 +304,7 @@ func (t *transport) shutdown(ctx context.Context) error {
 	var err error
 	select {
 	case <-t.exited:
+		err = t.sendReport(ctx)
 	case <-ctx.Done():
 		err = ctx.Err()
 		t.abandonNow()
@@ -291,58 +315,39 @@ func (t *transport) shutdown(ctx context.Context) error {
 	return err
 }
 
+// sendReport sends the pending client report in an envelope of its own,
+// by ctx's deadline. Client reports are never rate limited, so it goes
+// even while Sentry asks to back off. It returns ctx's error when the
+// deadline cut it short.
+func (t *transport) sendReport(ctx context.Context) error {
+	item, rep := takeReport(t.c.reports)
+	if item == nil {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		restoreReport(t.c.reports, rep)
+		return err
+	}
+	rctx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	status, _, err := t.post(rctx, encodeReportEnvelope(t.d, item), time.Now())
+	if err == nil && status/100 == 2 {
+		return nil
+	}
+	restoreReport(t.c.reports, rep)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err == nil {
+		err = &statusErr{status}
+	}
+	t.onErr(err)
+	return nil
+}
+
 func (t *transport) abandonNow() {
 	t.drop.Do(func() {
 		close(t.abandon)
 		t.cancelSend()
 	})
-}
-
-// backoff returns until when error events must not be sent according to
-// resp, or the zero time. X-Sentry-Rate-Limits wins over Retry-After, as
-// in Sentry's protocol; a 429 without either means 60 seconds.
-func backoff(resp *http.Response, now time.Time) time.Time {
-	if h := resp.Header.Get("X-Sentry-Rate-Limits"); h != "" {
-		return rateLimits(h, now)
-	}
-	if resp.StatusCode != http.StatusTooManyRequests {
-		return time.Time{}
-	}
-	if ra := resp.Header.Get("Retry-After"); ra != "" {
-		if secs, err := strconv.ParseFloat(ra, 64); err == nil && secs >= 0 {
-			return now.Add(time.Duration(secs * float64(time.Second)))
-		}
-		if t, err := http.ParseTime(ra); err == nil {
-			return t
-		}
-	}
-	return now.Add(60 * time.Second)
-}
-
-// rateLimits reads X-Sentry-Rate-Limits ("60:error;default:project,
-// 30::organization") and returns until when the error category is
-// limited.
-func rateLimits(h string, now time.Time) time.Time {
-	var until time.Time
-	for limit := range strings.SplitSeq(h, ",") {
-		parts := strings.Split(strings.TrimSpace(limit), ":")
-		secs, err := strconv.ParseFloat(parts[0], 64)
-		if err != nil || secs < 0 {
-			continue
-		}
-		applies := len(parts) < 2 || parts[1] == ""
-		if !applies {
-			for cat := range strings.SplitSeq(parts[1], ";") {
-				if cat == "error" || cat == "default" {
-					applies = true
-				}
-			}
-		}
-		if applies {
-			if u := now.Add(time.Duration(secs * float64(time.Second))); u.After(until) {
-				until = u
-			}
-		}
-	}
-	return until
 }

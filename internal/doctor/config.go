@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/glassbox-obs/glassbox"
 	"github.com/glassbox-obs/glassbox/exporter/elasticsearch"
 	"github.com/glassbox-obs/glassbox/internal/kibana"
-	"github.com/glassbox-obs/glassbox/log"
 )
 
 // config is what readConfig learnt: the config check's result and, per
@@ -52,7 +52,7 @@ func readConfig(getenv func(string) string) *config {
 	f := &findings{}
 	c := &config{spoolDir: get("GLASSBOX_SPOOL_DIR")}
 
-	readService(get, f)
+	readService(getenv, f)
 	c.es = readElasticsearch(getenv, f)
 	c.otlp = readOTLP(get, f)
 	c.sentry = readSentry(get, f)
@@ -65,22 +65,18 @@ func readConfig(getenv func(string) string) *config {
 	return c
 }
 
-// readService checks the variables of the logger and the resource.
-func readService(get func(string) string, f *findings) {
-	if _, err := parseResourceAttributes(get("OTEL_RESOURCE_ATTRIBUTES")); err != nil {
-		f.fail("OTEL_RESOURCE_ATTRIBUTES", err)
+// readService checks the variables Start reads itself, with Start's own
+// code (glassbox.CheckEnvironment), and those the OTel SDK and the OTLP
+// exporter read from the process environment, with the rules they apply.
+func readService(getenv func(string) string, f *findings) {
+	invalid, ignored := glassbox.CheckEnvironment(getenv)
+	for _, err := range invalid {
+		f.fail(variableOf(err.Error(), "environment"), trimPrefix(err, "glassbox: "))
 	}
-	if v := get("GLASSBOX_LOG_LEVEL"); v != "" {
-		if _, err := log.ParseLevel(v); err != nil {
-			f.fail("GLASSBOX_LOG_LEVEL", err)
-		}
+	for _, err := range ignored {
+		f.warn(variableOf(err.Error(), "environment"), trimPrefix(err, "glassbox: ").Error())
 	}
-	if err := checkLogFormat(get("GLASSBOX_LOG_FORMAT")); err != nil {
-		f.fail("GLASSBOX_LOG_FORMAT", err)
-	}
-	if err := checkPropagators(get("OTEL_PROPAGATORS")); err != nil {
-		f.fail("OTEL_PROPAGATORS", err)
-	}
+	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
 	if name, msg := checkSampler(get("OTEL_TRACES_SAMPLER"), get("OTEL_TRACES_SAMPLER_ARG")); msg != "" {
 		f.warn(name, msg)
 	}
@@ -131,7 +127,9 @@ var knownVariables = []string{
 	"OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
 	"OTEL_EXPORTER_OTLP_CERTIFICATE", "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE",
 	"OTEL_EXPORTER_OTLP_INSECURE", "OTEL_EXPORTER_OTLP_TRACES_INSECURE", "OTEL_EXPORTER_OTLP_LOGS_INSECURE",
-	"GLASSBOX_LOG_LEVEL", "GLASSBOX_LOG_FORMAT", "GLASSBOX_REDACT_KEYS", "GLASSBOX_KIBANA_URL",
+	"OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT",
+	"OTEL_BSP_MAX_QUEUE_SIZE", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "OTEL_BSP_SCHEDULE_DELAY", "OTEL_BSP_EXPORT_TIMEOUT", "OTEL_BLRP_MAX_QUEUE_SIZE",
+	"GLASSBOX_LOG_LEVEL", "GLASSBOX_LOG_FORMAT", "GLASSBOX_REDACT_KEYS", "GLASSBOX_KIBANA_URL", "GLASSBOX_FILE_DIR",
 	"ELASTICSEARCH_URL", "ELASTICSEARCH_CLOUD_ID", "ELASTICSEARCH_API_KEY", "ELASTICSEARCH_USERNAME",
 	"ELASTICSEARCH_PASSWORD", "ELASTICSEARCH_CA_CERT",
 	"GLASSBOX_SPOOL_DIR", "GLASSBOX_SPOOL_MODE", "GLASSBOX_SPOOL_FSYNC",

@@ -2,68 +2,50 @@ package doctor
 
 import (
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
-
-	"go.opentelemetry.io/contrib/propagators/autoprop"
 )
 
-// The rules below have no exported parser to call: the root package's are
-// unexported and the OTel SDK's sampler reader is internal. Each mirrors
-// the code that reads the variable at Start, and a parity test
-// (otelenv_test.go) drives one table through both, so the two cannot
+// The rules below mirror code that reads the process environment itself,
+// so that doctor cannot call it with its own getenv: the OTel SDK's
+// sampler reader and the OTLP exporter's variables. A parity test
+// (otelenv_test.go) drives one table through both, so that the two cannot
 // drift apart unnoticed.
 
-// parseResourceAttributes parses OTEL_RESOURCE_ATTRIBUTES as
-// glassbox.Start does: key=value pairs separated by commas, values
-// percent-encoded.
-func parseResourceAttributes(s string) (map[string]string, error) {
-	m := map[string]string{}
-	if strings.TrimSpace(s) == "" {
-		return m, nil
+// The batching variables the OTLP exporter takes as positive integers, of
+// spans and of log records; another value is ignored with a warning.
+var (
+	spanBatchVariables = []string{"OTEL_BSP_MAX_QUEUE_SIZE", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "OTEL_BSP_SCHEDULE_DELAY", "OTEL_BSP_EXPORT_TIMEOUT"}
+	logBatchVariables  = []string{"OTEL_BLRP_MAX_QUEUE_SIZE"}
+)
+
+// checkPositive is the exporter's rule for a batching variable.
+func checkPositive(v string) string {
+	if v == "" {
+		return ""
 	}
-	for i, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(part, "=")
-		k = strings.TrimSpace(k)
-		if !ok || k == "" {
-			return nil, fmt.Errorf("item %d %q is not key=value", i+1, part)
-		}
-		dv, err := url.PathUnescape(strings.TrimSpace(v))
-		if err != nil {
-			return nil, fmt.Errorf("item %d: value of %q is not valid percent-encoding", i+1, k)
-		}
-		m[k] = dv
+	if n, err := strconv.Atoi(v); err != nil || n <= 0 {
+		return fmt.Sprintf("%q is not a positive integer: the default applies instead", v)
 	}
-	return m, nil
+	return ""
 }
 
-// checkLogFormat accepts what GLASSBOX_LOG_FORMAT takes: json or text.
-func checkLogFormat(v string) error {
-	switch strings.ToLower(v) {
-	case "", "json", "text":
-		return nil
+// checkOTLPTimeout is the exporter's rule for the export timeout of a
+// signal: the signal's variable, else the general one, a positive number
+// of milliseconds (the exporter refuses to start otherwise).
+func checkOTLPTimeout(get func(string) string, sig string) (string, error) {
+	name := "OTEL_EXPORTER_OTLP_" + sig + "_TIMEOUT"
+	if get(name) == "" {
+		name = "OTEL_EXPORTER_OTLP_TIMEOUT"
 	}
-	return fmt.Errorf("unknown format %q (want json or text)", v)
-}
-
-// checkPropagators resolves OTEL_PROPAGATORS with the registry Start uses.
-func checkPropagators(v string) error {
-	var names []string
-	for _, n := range strings.Split(v, ",") {
-		if n = strings.ToLower(strings.TrimSpace(n)); n != "" {
-			names = append(names, n)
-		}
+	v := get(name)
+	if v == "" {
+		return "", nil
 	}
-	if len(names) == 0 {
-		return nil
+	if ms, err := strconv.Atoi(v); err != nil || ms <= 0 {
+		return name, fmt.Errorf("%q is not a positive number of milliseconds", v)
 	}
-	_, err := autoprop.TextMapPropagator(names...)
-	return err
+	return "", nil
 }
 
 // checkSampler checks OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG as

@@ -56,47 +56,69 @@ func readOTLP(get func(string) string, f *findings) []*otlpTarget {
 			t.name = CheckOTLPLogs
 		}
 		out = append(out, t)
-		exporter := readExporterSwitch(get, "OTEL_"+sig+"_EXPORTER", f)
-
-		pv := "OTEL_EXPORTER_OTLP_" + sig + "_PROTOCOL"
-		if get(pv) == "" {
-			pv = "OTEL_EXPORTER_OTLP_PROTOCOL"
-		}
-		p, err := otlp.ParseProtocol(get(pv))
-		if err != nil {
-			f.fail(pv, err)
-			t.skip = pv + " does not parse (see config)"
-		}
-		t.protocol, t.protocolVar = p, pv
-
-		if err := t.readEndpoint(get, sig); err != nil {
-			f.fail(t.endpointVar, err)
-			t.skip = t.endpointVar + " does not parse (see config)"
-		}
-		t.readHeaders(get, sig, f)
-		t.insecure = strings.EqualFold(firstSet(get, "OTEL_EXPORTER_OTLP_"+sig+"_INSECURE", "OTEL_EXPORTER_OTLP_INSECURE"), "true")
-		t.caVar = "OTEL_EXPORTER_OTLP_" + sig + "_CERTIFICATE"
-		if get(t.caVar) == "" {
-			t.caVar = "OTEL_EXPORTER_OTLP_CERTIFICATE"
-		}
-		t.caFile = get(t.caVar)
-
+		exporter := readExporterSwitch(get, "OTEL_"+sig+"_EXPORTER")
+		endpointSet := get("OTEL_EXPORTER_OTLP_"+sig+"_ENDPOINT") != "" || get("OTEL_EXPORTER_OTLP_ENDPOINT") != ""
 		switch {
-		case t.skip != "":
 		case disabled:
 			t.skip = "OTEL_SDK_DISABLED is true"
 		case exporter == "none":
 			t.skip = "OTEL_" + sig + "_EXPORTER is none"
-		case exporter != "otlp" && t.endpointVar == "":
+		case exporter != "otlp" && !endpointSet:
 			t.skip = "OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_" + sig + "_ENDPOINT are not set"
+		default:
+			// Start exports the signal: the exporter's variables matter.
+			t.read(get, sig, f)
 		}
 	}
 	return out
 }
 
-// readExporterSwitch reads OTEL_TRACES_EXPORTER or OTEL_LOGS_EXPORTER:
-// "otlp", "none" or "" (unset); other names are ignored by Start.
-func readExporterSwitch(get func(string) string, name string, f *findings) string {
+// read reads the exporter's variables for a signal Start exports; one
+// that makes the exporter refuse to start skips the check.
+func (t *otlpTarget) read(get func(string) string, sig string, f *findings) {
+	fail := func(name string, err error) {
+		f.fail(name, err)
+		if t.skip == "" {
+			t.skip = name + " does not parse (see config)"
+		}
+	}
+	t.protocolVar = "OTEL_EXPORTER_OTLP_" + sig + "_PROTOCOL"
+	if get(t.protocolVar) == "" {
+		t.protocolVar = "OTEL_EXPORTER_OTLP_PROTOCOL"
+	}
+	p, err := otlp.ParseProtocol(get(t.protocolVar))
+	if err != nil {
+		fail(t.protocolVar, err)
+	}
+	t.protocol = p
+	if err := t.readEndpoint(get, sig); err != nil {
+		fail(t.endpointVar, err)
+	}
+	if name, err := checkOTLPTimeout(get, sig); err != nil {
+		fail(name, err)
+	}
+	vars := spanBatchVariables
+	if sig == "LOGS" {
+		vars = logBatchVariables
+	}
+	for _, name := range vars {
+		if msg := checkPositive(get(name)); msg != "" {
+			f.warn(name, msg)
+		}
+	}
+	t.readHeaders(get, sig, f)
+	t.insecure = strings.EqualFold(firstSet(get, "OTEL_EXPORTER_OTLP_"+sig+"_INSECURE", "OTEL_EXPORTER_OTLP_INSECURE"), "true")
+	t.caVar = "OTEL_EXPORTER_OTLP_" + sig + "_CERTIFICATE"
+	if get(t.caVar) == "" {
+		t.caVar = "OTEL_EXPORTER_OTLP_CERTIFICATE"
+	}
+	t.caFile = get(t.caVar)
+}
+
+// readExporterSwitch reads OTEL_TRACES_EXPORTER or OTEL_LOGS_EXPORTER as
+// Start does: "otlp" anywhere wins over "none"; other names are ignored
+// (glassbox.CheckEnvironment reports them).
+func readExporterSwitch(get func(string) string, name string) string {
 	out := ""
 	for _, v := range strings.Split(get(name), ",") {
 		switch v = strings.ToLower(strings.TrimSpace(v)); v {
@@ -105,8 +127,6 @@ func readExporterSwitch(get func(string) string, name string, f *findings) strin
 			if out != "otlp" {
 				out = v
 			}
-		default:
-			f.warn(name, fmt.Sprintf("exporter %q is not supported (want otlp or none)", v))
 		}
 	}
 	return out

@@ -273,6 +273,9 @@ func (s *Server) apply(action, name, id string, source []byte) *itemResult {
 		}
 		version = 2
 	}
+	if derr := invalidUTF8(source); derr != nil {
+		return fail(derr.status, derr.typ, derr.reason, nil)
+	}
 	src, err := parseDoc(source)
 	if err != nil {
 		return fail(400, "document_parsing_exception", "[1:1] failed to parse: "+err.Error(), nil)

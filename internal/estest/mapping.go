@@ -322,21 +322,11 @@ func (m *mapping) parseDocument(id string, src *node) (*parsed, *docError) {
 	return &p.out, nil
 }
 
-func badName(k string) bool {
-	return k == "" || strings.HasPrefix(k, ".") || strings.HasSuffix(k, ".") || strings.Contains(k, "..")
-}
-
 func (p *docParser) walkObject(prefix string, obj *node, dynamic string) *docError {
 	for _, mb := range obj.members {
 		k := mb.key
-		if k == "" {
-			return parsingError("field name cannot be an empty string")
-		}
-		if strings.TrimSpace(k) == "" {
-			return parsingError("field name cannot contain only whitespace: ['%s']", k)
-		}
-		if badName(k) {
-			return parsingError("field name starting or ending with a [.] makes object resolution ambiguous: [%s]", k)
+		if err := checkFieldName(prefix, k); err != nil {
+			return err
 		}
 		full := prefix + k
 		if metadataFields[full] {
@@ -400,15 +390,6 @@ func (p *docParser) addField(full string, def fieldDef) *docError {
 	}
 	p.out.newFields[full] = def
 	return nil
-}
-
-// metadataFields are Elasticsearch's metadata fields, which a document may
-// not contain.
-var metadataFields = map[string]bool{
-	"_id": true, "_index": true, "_source": true, "_routing": true, "_ignored": true,
-	"_ignored_source": true, "_seq_no": true, "_primary_term": true, "_version": true,
-	"_tier": true, "_field_names": true, "_doc_count": true, "_data_stream_timestamp": true,
-	"_nested_path": true, "_feature": true, "_tsid": true, "_ts_routing_hash": true,
 }
 
 // errIgnoreField marks a field left unmapped by ignore_dynamic_beyond_limit.
@@ -731,7 +712,13 @@ func convert(typ string, v *node) (string, error) {
 			if err != nil {
 				return "", fmt.Errorf("failed to parse date field [%s]", v.str)
 			}
-			return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano), nil
+			t := time.UnixMilli(ms)
+			if typ == "date_nanos" {
+				if err := nanosecondRange(t); err != nil {
+					return "", err
+				}
+			}
+			return t.UTC().Format(time.RFC3339Nano), nil
 		}
 		if v.kind != 's' {
 			return "", fmt.Errorf("failed to parse date field [%s]", v.preview())
@@ -740,8 +727,10 @@ func convert(typ string, v *node) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if typ == "date_nanos" && t.Before(time.Unix(0, 0)) {
-			return "", fmt.Errorf("date[%s] is before the epoch in 1970 and cannot be stored in nanosecond resolution", v.str)
+		if typ == "date_nanos" {
+			if err := nanosecondRange(t); err != nil {
+				return "", err
+			}
 		}
 		return t.UTC().Format(time.RFC3339Nano), nil
 	case "ip":

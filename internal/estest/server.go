@@ -57,6 +57,7 @@ type Server struct {
 	maxContent int
 	delay      time.Duration
 	noProduct  bool
+	pits       pitTable // open points in time (search.go)
 
 	requests    atomic.Int64
 	bulkDocs    atomic.Int64
@@ -409,6 +410,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refresh(w, parts[0])
 	case len(parts) == 2 && (parts[1] == "_search" || parts[1] == "_count"):
 		s.search(w, r, parts[0], body, parts[1] == "_count")
+	case p == "_search":
+		s.search(w, r, "", body, false)
+	case len(parts) == 2 && parts[1] == "_pit" && r.Method == http.MethodPost:
+		s.openPIT(w, r, parts[0])
+	case p == "_pit" && r.Method == http.MethodDelete:
+		s.closePIT(w, body)
 	case len(parts) == 2 && parts[0] == "_data_stream" && r.Method == http.MethodDelete:
 		s.deleteDataStream(w, parts[1])
 	case len(parts) == 2 && parts[1] == "_mapping":

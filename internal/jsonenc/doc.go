@@ -5,5 +5,8 @@
 // Strings are always written as valid UTF-8 on one line: control
 // characters (including ESC, so ANSI sequences are inert), '"', '\\',
 // U+2028 and U+2029 are escaped, and invalid UTF-8 bytes become U+FFFD,
-// exactly as encoding/json does.
+// decoding exactly as encoding/json's output does. The encoding is
+// canonical: two strings a JSON parser decodes as equal are encoded as
+// equal bytes (each rune has one form: the escapes above, or itself), so
+// encoded keys can be compared byte for byte.
 package jsonenc

@@ -68,8 +68,11 @@ func appendEscaped(dst []byte, s string, i int) []byte {
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
+			// U+FFFD written as itself, as a valid U+FFFD in s is: one
+			// encoding per decoded string, so that keys that a JSON parser
+			// reads as equal are equal bytes here too.
 			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
+			dst = append(dst, "\uFFFD"...)
 			i++
 			start = i
 			continue

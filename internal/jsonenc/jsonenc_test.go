@@ -97,3 +97,30 @@ func TestAppendBytesAsString(t *testing.T) {
 		t.Errorf("binary: got %s, want base64", got)
 	}
 }
+
+// Strings that decode to the same text must encode to the same bytes:
+// Elasticsearch compares decoded keys, the encoders compare bytes.
+func TestAppendStringIsCanonical(t *testing.T) {
+	for _, pair := range [][2]string{
+		{"bad\xff", "bad\uFFFD"},
+		{"\xfe\xff", "\uFFFD\uFFFD"},
+		{"a\xc3", "a\uFFFD"},
+	} {
+		a, b := AppendString(nil, pair[0]), AppendString(nil, pair[1])
+		if string(a) != string(b) {
+			t.Errorf("%q and %q decode alike but encode as %s and %s", pair[0], pair[1], a, b)
+		}
+	}
+}
+
+func FuzzAppendStringIsCanonical(f *testing.F) {
+	f.Add("bad\xff", "bad\uFFFD")
+	f.Fuzz(func(t *testing.T, x, y string) {
+		if viaEncodingJSON(x) != viaEncodingJSON(y) {
+			return
+		}
+		if a, b := AppendString(nil, x), AppendString(nil, y); string(a) != string(b) {
+			t.Fatalf("%q and %q decode alike but encode as %s and %s", x, y, a, b)
+		}
+	})
+}

@@ -133,6 +133,16 @@ type Server struct {
 	closing  chan struct{}
 	stopOnce sync.Once
 	stop     func()
+
+	// The listener, reopened on the same address by SetRefused(false).
+	serve    func(net.Listener) error
+	wrap     func(net.Listener) net.Listener // TLS for HTTP; nil otherwise
+	lnMu     sync.Mutex
+	ln       net.Listener
+	conns    map[*trackedConn]struct{}
+	refused  bool
+	serveWG  sync.WaitGroup
+	stopping bool
 }
 
 func newServer() *Server {
@@ -142,6 +152,7 @@ func newServer() *Server {
 		sticky:  map[Signal]*Fault{},
 		release: make(chan struct{}),
 		closing: make(chan struct{}),
+		conns:   map[*trackedConn]struct{}{},
 	}
 }
 
@@ -172,7 +183,7 @@ func NewHTTP(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	s, ln, scheme, tc := setup(t, opts)
 	if tc != nil {
-		ln = tls.NewListener(ln, tc)
+		s.wrap = func(ln net.Listener) net.Listener { return tls.NewListener(ln, tc) }
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/traces", func(w http.ResponseWriter, r *http.Request) { s.serveHTTP(w, r, Traces) })
@@ -214,16 +225,18 @@ func setup(t testing.TB, opts []Option) (s *Server, ln net.Listener, scheme stri
 // start serves ln in the background and makes Close (run at test cleanup)
 // stop the server and wait for it.
 func (s *Server) start(t testing.TB, ln net.Listener, scheme string, serve func(net.Listener) error, stop func()) *Server {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = serve(ln)
-	}()
+	s.serve = serve
 	s.addr = ln.Addr().String()
 	s.endpoint = scheme + "://" + s.addr
+	s.lnMu.Lock()
+	s.serveLocked(ln)
+	s.lnMu.Unlock()
 	s.stop = func() {
+		s.lnMu.Lock()
+		s.stopping = true
+		s.lnMu.Unlock()
 		stop()
-		<-done
+		s.serveWG.Wait()
 	}
 	t.Cleanup(s.Close)
 	return s

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"io"
 	"net/http"
+	"syscall"
 	"testing"
 	"time"
 
@@ -199,4 +201,80 @@ func TestGRPCFaultsAndHang(t *testing.T) {
 	if err := <-done; status.Code(err) != codes.Unavailable {
 		t.Errorf("released export: got %v, want Unavailable", err)
 	}
+}
+
+// TestSetRefused: while refused, a new connection and an open one (a
+// gRPC client keeps its connection) both fail as a down collector's would;
+// resumed, the same endpoint accepts exports again.
+func TestSetRefused(t *testing.T) {
+	t.Parallel()
+	t.Run("http", func(t *testing.T) {
+		t.Parallel()
+		srv := NewHTTP(t)
+		client := &http.Client{Transport: &http.Transport{}}
+		defer client.CloseIdleConnections()
+		export := func() (*http.Response, error) {
+			req, _ := http.NewRequest(http.MethodPost, srv.Endpoint()+"/v1/traces", bytes.NewReader(traceBody(t, 1)))
+			req.Header.Set("Content-Type", "application/x-protobuf")
+			resp, err := client.Do(req)
+			if err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			return resp, err
+		}
+		if _, err := export(); err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.SetRefused(true); err != nil {
+			t.Fatal(err)
+		}
+		// The client's idle connection was closed by the server; the
+		// client notices, then dials.
+		client.CloseIdleConnections()
+		if _, err := export(); !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Fatalf("got %v while refused, want connection refused", err)
+		}
+		if err := srv.SetRefused(false); err != nil {
+			t.Fatal(err)
+		}
+		if resp, err := export(); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("after resuming: got %v, %v; want 200", resp, err)
+		}
+		if got := len(srv.Spans()); got != 2 {
+			t.Errorf("spans: got %d, want 2 (before and after the refusal)", got)
+		}
+	})
+	t.Run("grpc", func(t *testing.T) {
+		t.Parallel()
+		srv := NewGRPC(t)
+		conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		logs := collogspb.NewLogsServiceClient(conn)
+		req := &collogspb.ExportLogsServiceRequest{ResourceLogs: []*logspb.ResourceLogs{{ScopeLogs: []*logspb.ScopeLogs{{LogRecords: []*logspb.LogRecord{{}}}}}}}
+		ctx := context.Background()
+		if _, err := logs.Export(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.SetRefused(true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := logs.Export(ctx, req); status.Code(err) != codes.Unavailable {
+			t.Fatalf("got %v while refused, want Unavailable", err)
+		}
+		if err := srv.SetRefused(false); err != nil {
+			t.Fatal(err)
+		}
+		// gRPC reconnects with backoff; wait for the call like an exporter
+		// retrying Unavailable would.
+		if _, err := logs.Export(ctx, req, grpc.WaitForReady(true)); err != nil {
+			t.Fatalf("after resuming: got %v, want success", err)
+		}
+		if got := len(srv.Logs()); got != 2 {
+			t.Errorf("logs: got %d, want 2 (before and after the refusal)", got)
+		}
+	})
 }

@@ -36,6 +36,8 @@ type Item struct {
 	Type string
 	// Payload is the item payload bytes.
 	Payload []byte
+	// Report is the parsed payload of a "client_report" item, or nil.
+	Report *ClientReport
 }
 
 // Envelope is one envelope the server accepted or refused.
@@ -44,12 +46,28 @@ type Envelope struct {
 	Raw []byte
 	// Header is the envelope header, decoded.
 	Header map[string]any
-	// Items are the envelope items in order.
+	// Items are the envelope items in order; when the server answered
+	// under a rate limit, those it kept.
 	Items []Item
+	// RateLimited are the items the server dropped for its rate limit
+	// (SetRateLimit), as Relay does: the rate-limited ones go, the rest
+	// (client reports, which are never rate limited) are accepted.
+	RateLimited []Item
 	// Status is the HTTP status the server answered with.
 	Status int
 	// HTTPHeader is the request's HTTP header.
 	HTTPHeader http.Header
+}
+
+// ClientReports returns the parsed "client_report" items.
+func (e *Envelope) ClientReports() []ClientReport {
+	var out []ClientReport
+	for _, it := range e.Items {
+		if it.Report != nil {
+			out = append(out, *it.Report)
+		}
+	}
+	return out
 }
 
 // Events returns the payloads of the "event" items, decoded.
@@ -67,8 +85,11 @@ func (e *Envelope) Events() []map[string]any {
 	return out
 }
 
-// Limit is a rate limit the server answers with: status 429 and the
-// Retry-After and X-Sentry-Rate-Limits headers.
+// Limit is a rate limit the server enforces, as Relay does: the items of
+// its categories are dropped (an event's attachments with it; client
+// reports never); an envelope left empty is answered 429 with the
+// Retry-After and X-Sentry-Rate-Limits headers, any other 200 with
+// X-Sentry-Rate-Limits.
 type Limit struct {
 	// RetryAfter is the value of Retry-After (seconds); 0 omits the header.
 	RetryAfter int
@@ -93,6 +114,7 @@ type Server struct {
 	status    int           // forced status (5xx) or 0
 	delay     time.Duration // delay before answering
 	paused    chan struct{} // non-nil while paused; closed by Resume
+	hangUp    bool          // close connections without answering
 	arrived   chan struct{}
 	release   chan struct{} // closed by Close: slow handlers return
 	closeOnce sync.Once
@@ -180,6 +202,16 @@ func (s *Server) Resume() {
 	}
 }
 
+// SetHangUp makes every following request be read and its connection
+// closed without an answer (the client sees a network error); false
+// restores normal answers. Such requests are counted by Requests and
+// recorded nowhere else.
+func (s *Server) SetHangUp(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hangUp = on
+}
+
 // Requests returns how many requests reached the server.
 func (s *Server) Requests() int {
 	s.mu.Lock()
@@ -209,6 +241,30 @@ func (s *Server) Events() []map[string]any {
 	return out
 }
 
+// ClientReports returns the client reports of the envelopes answered with
+// 200, in the order they arrived.
+func (s *Server) ClientReports() []ClientReport {
+	var out []ClientReport
+	for _, e := range s.Envelopes() {
+		out = append(out, e.ClientReports()...)
+	}
+	return out
+}
+
+// Discarded adds up the quantities of the accepted client reports for the
+// data category ("error", ...) by reason.
+func (s *Server) Discarded(category string) map[string]int64 {
+	out := map[string]int64{}
+	for _, r := range s.ClientReports() {
+		for _, d := range r.Discarded {
+			if d.Category == category {
+				out[d.Reason] += d.Quantity
+			}
+		}
+	}
+	return out
+}
+
 // WaitEvents waits until at least n events were accepted and returns them,
 // or fails the test after timeout.
 func (s *Server) WaitEvents(t testing.TB, n int, timeout time.Duration) []map[string]any {
@@ -232,8 +288,12 @@ func (s *Server) WaitEvents(t testing.TB, n int, timeout time.Duration) []map[st
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests++
-	delay, limit, status, paused := s.delay, s.limit, s.status, s.paused
+	delay, limit, status, paused, hangUp := s.delay, s.limit, s.status, s.paused, s.hangUp
 	s.mu.Unlock()
+	if hangUp {
+		hangUpOn(w, r)
+		return
+	}
 	if paused != nil {
 		select {
 		case <-paused:
@@ -262,18 +322,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if code == http.StatusTooManyRequests && limit != nil {
-		if limit.RetryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(limit.RetryAfter))
-		}
-		if len(limit.Categories) > 0 || limit.Scope != "" {
-			ra := limit.RetryAfter
-			if ra == 0 {
-				ra = 60
-			}
-			w.Header().Set("X-Sentry-Rate-Limits",
-				fmt.Sprintf("%d:%s:%s", ra, strings.Join(limit.Categories, ";"), limit.Scope))
-		}
+	if env != nil && len(env.RateLimited) > 0 {
+		limit.writeHeaders(w.Header(), code)
 	}
 	w.WriteHeader(code)
 	if code == http.StatusOK {
@@ -282,6 +332,96 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = json.NewEncoder(w).Encode(map[string]string{"detail": msg})
+}
+
+// hangUpOn reads the request and closes its connection unanswered.
+func hangUpOn(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler) // HTTP/2: the server resets the stream
+	}
+	conn, _, err := hj.Hijack()
+	if err == nil {
+		_ = conn.Close()
+	}
+}
+
+// writeHeaders sets the rate limit headers of an answer with status code:
+// X-Sentry-Rate-Limits always (Relay sends it with 200 too), Retry-After
+// on 429. A limit without categories or scope answers 429 with
+// Retry-After alone, the legacy form.
+func (l *Limit) writeHeaders(h http.Header, code int) {
+	ra := l.RetryAfter
+	if ra == 0 {
+		ra = 60
+	}
+	if code == http.StatusTooManyRequests && l.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(l.RetryAfter))
+	}
+	if len(l.Categories) > 0 || l.Scope != "" || code != http.StatusTooManyRequests {
+		h.Set("X-Sentry-Rate-Limits", fmt.Sprintf("%d:%s:%s", ra, strings.Join(l.Categories, ";"), l.Scope))
+	}
+}
+
+// enforce splits items into those l keeps and those it drops: items of a
+// limited data category, and attachments of a dropped event. Client
+// reports are never rate limited.
+func (l *Limit) enforce(items []Item) (kept, dropped []Item) {
+	eventDropped := false
+	for _, it := range items {
+		if (it.Type == "event" || it.Type == "transaction") && l.limits(itemCategory(it)) {
+			eventDropped = true
+		}
+	}
+	for _, it := range items {
+		cat := itemCategory(it)
+		if cat != "" && (l.limits(cat) || it.Type == "attachment" && eventDropped) {
+			dropped = append(dropped, it)
+		} else {
+			kept = append(kept, it)
+		}
+	}
+	return kept, dropped
+}
+
+func (l *Limit) limits(category string) bool {
+	if len(l.Categories) == 0 {
+		return true
+	}
+	for _, c := range l.Categories {
+		if c == category {
+			return true
+		}
+	}
+	return false
+}
+
+// itemCategory is the rate-limiting data category of an item, or "" for
+// items that are never rate limited.
+func itemCategory(it Item) string {
+	switch it.Type {
+	case "event":
+		if bytes.Contains(it.Payload, []byte(`"exception"`)) {
+			return "error"
+		}
+		return "default"
+	case "transaction":
+		return "transaction"
+	case "attachment":
+		return "attachment"
+	case "session", "sessions":
+		return "session"
+	case "check_in":
+		return "monitor"
+	case "log":
+		return "log_item"
+	case "span":
+		return "span"
+	case "client_report":
+		return ""
+	}
+	return it.Type
 }
 
 // handle validates the request and parses the envelope. A parsed envelope
@@ -315,7 +455,10 @@ func (s *Server) handle(r *http.Request, limit *Limit, status int) (int, *Envelo
 	}
 	env.HTTPHeader = r.Header.Clone()
 	if limit != nil {
-		return http.StatusTooManyRequests, env, "rate limited"
+		env.Items, env.RateLimited = limit.enforce(env.Items)
+		if len(env.Items) == 0 {
+			return http.StatusTooManyRequests, env, "rate limited"
+		}
 	}
 	if status != 0 {
 		return status, env, "injected failure"
@@ -413,6 +556,13 @@ func Parse(b []byte) (*Envelope, error) {
 			}
 		} else {
 			it.Payload, rest, _ = bytes.Cut(rest, []byte("\n"))
+		}
+		if it.Type == "client_report" {
+			rep, err := parseClientReport(it.Payload)
+			if err != nil {
+				return nil, fmt.Errorf("item %d: %w", len(env.Items), err)
+			}
+			it.Report = rep
 		}
 		if it.Type == "event" || it.Type == "transaction" {
 			var m map[string]any

@@ -116,7 +116,8 @@ func TestProtocol(t *testing.T) {
 
 func TestRateLimitHeaders(t *testing.T) {
 	srv := sentrytest.NewServer(t)
-	srv.SetRateLimit(&sentrytest.Limit{RetryAfter: 30, Categories: []string{"error"}, Scope: "project"})
+	// envBody's event has no exception: its data category is default.
+	srv.SetRateLimit(&sentrytest.Limit{RetryAfter: 30, Categories: []string{"default", "error"}, Scope: "project"})
 	auth := map[string]string{"X-Sentry-Auth": "Sentry sentry_key=" + sentrytest.PublicKey}
 	resp, _ := post(t, srv.URL()+"/api/42/envelope/", auth, []byte(envBody))
 	if resp.StatusCode != 429 {
@@ -125,8 +126,8 @@ func TestRateLimitHeaders(t *testing.T) {
 	if got := resp.Header.Get("Retry-After"); got != "30" {
 		t.Errorf("got Retry-After %q, want 30", got)
 	}
-	if got := resp.Header.Get("X-Sentry-Rate-Limits"); got != "30:error:project" {
-		t.Errorf("got X-Sentry-Rate-Limits %q, want 30:error:project", got)
+	if got := resp.Header.Get("X-Sentry-Rate-Limits"); got != "30:default;error:project" {
+		t.Errorf("got X-Sentry-Rate-Limits %q, want 30:default;error:project", got)
 	}
 	if n := len(srv.Envelopes()); n != 0 {
 		t.Errorf("got %d accepted envelopes, want 0", n)
@@ -197,5 +198,172 @@ func TestPause(t *testing.T) {
 	srv.Resume()
 	if code := <-done; code != 200 {
 		t.Errorf("got %d after Resume, want 200", code)
+	}
+}
+
+// TestClientReportSchema: client_report items are parsed as strictly as
+// the spec reads: known reasons and data categories, positive integer
+// quantities, the two defined fields and nothing else.
+func TestClientReportSchema(t *testing.T) {
+	auth := map[string]string{"X-Sentry-Auth": "Sentry sentry_key=" + sentrytest.PublicKey}
+	env := func(payload string) []byte {
+		return []byte("{}\n" + `{"type":"client_report"}` + "\n" + payload + "\n")
+	}
+	entry := func(reason, category, quantity string) string {
+		return `{"discarded_events":[{"reason":"` + reason + `","category":"` + category + `","quantity":` + quantity + `}]}`
+	}
+	tests := []struct {
+		name, payload string
+		status        int
+	}{
+		{"spec example", `{"timestamp":"2020-02-07T14:16:00Z","discarded_events":[{"reason":"queue_overflow","category":"error","quantity":23},` +
+			`{"reason":"queue_overflow","category":"transaction","quantity":1321}]}`, 200},
+		{"unix timestamp", `{"timestamp":1581084960.5,"discarded_events":[{"reason":"sample_rate","category":"error","quantity":1}]}`, 200},
+		{"no timestamp", entry("ratelimit_backoff", "error", "5"), 200},
+		{"every reason", `{"discarded_events":[` + strings.Join(func() []string {
+			var out []string
+			for _, r := range []string{"queue_overflow", "cache_overflow", "ratelimit_backoff", "network_error", "sample_rate",
+				"before_send", "event_processor", "send_error", "internal_sdk_error", "insufficient_data", "backpressure",
+				"buffer_overflow", "ignored", "invalid"} {
+				out = append(out, `{"reason":"`+r+`","category":"error","quantity":1}`)
+			}
+			return out
+		}(), ",") + `]}`, 200},
+		{"unknown reason", entry("too_lazy", "error", "1"), 400},
+		{"reason not a string", `{"discarded_events":[{"reason":1,"category":"error","quantity":1}]}`, 400},
+		{"unknown category", entry("queue_overflow", "errors", "1"), 400},
+		{"internal category", entry("queue_overflow", "internal", "1"), 400},
+		{"zero quantity", entry("queue_overflow", "error", "0"), 400},
+		{"negative quantity", entry("queue_overflow", "error", "-1"), 400},
+		{"fractional quantity", entry("queue_overflow", "error", "1.5"), 400},
+		{"quantity as a string", entry("queue_overflow", "error", `"3"`), 400},
+		{"quantity beyond u32", entry("queue_overflow", "error", "4294967296"), 400},
+		{"no quantity", `{"discarded_events":[{"reason":"queue_overflow","category":"error"}]}`, 400},
+		{"unknown entry field", `{"discarded_events":[{"reason":"queue_overflow","category":"error","quantity":1,"why":"x"}]}`, 400},
+		{"entry not an object", `{"discarded_events":[["queue_overflow","error",1]]}`, 400},
+		{"no discarded_events", `{"timestamp":"2020-02-07T14:16:00Z"}`, 400},
+		{"discarded_events not a list", `{"discarded_events":{"reason":"queue_overflow"}}`, 400},
+		{"relay's outcome list", `{"discarded_events":[],"rate_limited_events":[{"reason":"x","category":"error","quantity":1}]}`, 400},
+		{"unknown field", `{"discarded_events":[],"dropped":1}`, 400},
+		{"bad timestamp", `{"timestamp":"yesterday","discarded_events":[]}`, 400},
+		{"not an object", `[]`, 400},
+		{"trailing data", entry("queue_overflow", "error", "1") + `{}`, 400},
+		{"over 4 KiB", `{"discarded_events":[` + strings.Repeat(`{"reason":"queue_overflow","category":"error","quantity":1},`, 80) +
+			`{"reason":"queue_overflow","category":"error","quantity":1}]}`, 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := sentrytest.NewServer(t)
+			resp, body := post(t, srv.URL()+"/api/42/envelope/", auth, env(tt.payload))
+			if resp.StatusCode != tt.status {
+				t.Fatalf("got status %d (%s), want %d", resp.StatusCode, body, tt.status)
+			}
+			if tt.status != 200 {
+				if n := len(srv.ClientReports()); n != 0 {
+					t.Errorf("got %d client reports from a refused envelope", n)
+				}
+				return
+			}
+			if n := len(srv.ClientReports()); n != 1 {
+				t.Errorf("got %d client reports, want 1", n)
+			}
+		})
+	}
+	t.Run("what it exposes", func(t *testing.T) {
+		srv := sentrytest.NewServer(t)
+		post(t, srv.URL()+"/api/42/envelope/", auth, env(tests[0].payload))
+		post(t, srv.URL()+"/api/42/envelope/", auth, env(entry("queue_overflow", "error", "2")))
+		reps := srv.ClientReports()
+		if len(reps) != 2 || !reps[0].Timestamp.Equal(time.Date(2020, 2, 7, 14, 16, 0, 0, time.UTC)) || !reps[1].Timestamp.IsZero() {
+			t.Fatalf("got reports %+v", reps)
+		}
+		if got := srv.Discarded("error"); len(got) != 1 || got["queue_overflow"] != 25 {
+			t.Errorf("got error discards %v, want queue_overflow: 25", got)
+		}
+		if got := srv.Discarded("transaction"); got["queue_overflow"] != 1321 {
+			t.Errorf("got transaction discards %v, want queue_overflow: 1321", got)
+		}
+	})
+}
+
+// TestRealClientReportAccepted: sentry-go's own client report (events
+// dropped by BeforeSend, attached to the next envelope) passes.
+func TestRealClientReportAccepted(t *testing.T) {
+	srv := sentrytest.NewServer(t)
+	c, err := sentry.NewClient(sentry.ClientOptions{Dsn: srv.DSN(), BeforeSend: func(e *sentry.Event, _ *sentry.EventHint) *sentry.Event {
+		if e.Message == "drop" {
+			return nil
+		}
+		return e
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.CaptureMessage("drop", nil, nil)
+	c.CaptureMessage("drop", nil, nil)
+	c.CaptureMessage("keep", nil, nil)
+	if !c.Flush(5 * time.Second) {
+		t.Fatal("flush timed out")
+	}
+	srv.WaitEvents(t, 1, 5*time.Second)
+	if got := srv.Discarded("error"); got["before_send"] != 2 {
+		t.Errorf("got error discards %v, want before_send: 2 (reports %+v)", got, srv.ClientReports())
+	}
+}
+
+// TestRateLimitKeepsClientReports: as Relay does, a rate limit drops the
+// limited items and keeps client reports: an envelope with something left
+// is answered 200 with X-Sentry-Rate-Limits, an empty one 429.
+func TestRateLimitKeepsClientReports(t *testing.T) {
+	srv := sentrytest.NewServer(t)
+	srv.SetRateLimit(&sentrytest.Limit{RetryAfter: 30, Scope: "organization"}) // all categories
+	auth := map[string]string{"X-Sentry-Auth": "Sentry sentry_key=" + sentrytest.PublicKey}
+	const report = `{"discarded_events":[{"reason":"sample_rate","category":"error","quantity":4}]}`
+	body := `{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc"}` + "\n" +
+		`{"type":"event"}` + "\n" + `{"exception":[{"type":"T","value":"v"}]}` + "\n" +
+		`{"type":"attachment"}` + "\n" + "plain" + "\n" +
+		`{"type":"client_report"}` + "\n" + report + "\n"
+	resp, msg := post(t, srv.URL()+"/api/42/envelope/", auth, []byte(body))
+	if resp.StatusCode != 200 {
+		t.Fatalf("got %d (%s), want 200: the client report is kept", resp.StatusCode, msg)
+	}
+	if got := resp.Header.Get("X-Sentry-Rate-Limits"); got != "30::organization" {
+		t.Errorf("got X-Sentry-Rate-Limits %q, want 30::organization", got)
+	}
+	if n := len(srv.Events()); n != 0 {
+		t.Errorf("got %d accepted events under the limit, want 0", n)
+	}
+	env := srv.Envelopes()[0]
+	if len(env.RateLimited) != 2 || env.RateLimited[0].Type != "event" || env.RateLimited[1].Type != "attachment" {
+		t.Errorf("got rate-limited items %+v, want the event and its attachment", env.RateLimited)
+	}
+	if got := srv.Discarded("error"); got["sample_rate"] != 4 {
+		t.Errorf("got discards %v, want the report kept", got)
+	}
+	only := `{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc"}` + "\n" + `{"type":"event"}` + "\n" + `{"exception":[{"type":"T"}]}` + "\n"
+	if resp, msg := post(t, srv.URL()+"/api/42/envelope/", auth, []byte(only)); resp.StatusCode != 429 {
+		t.Errorf("got %d (%s) for an envelope of limited items only, want 429", resp.StatusCode, msg)
+	}
+}
+
+// TestHangUp: with SetHangUp, the client gets no answer, only a closed
+// connection.
+func TestHangUp(t *testing.T) {
+	srv := sentrytest.NewServer(t)
+	srv.SetHangUp(true)
+	req, _ := http.NewRequest(http.MethodPost, srv.URL()+"/api/42/envelope/", strings.NewReader(envBody))
+	req.Header.Set("X-Sentry-Auth", "Sentry sentry_key="+sentrytest.PublicKey)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("got status %d, want a network error", resp.StatusCode)
+	}
+	srv.SetHangUp(false)
+	auth := map[string]string{"X-Sentry-Auth": "Sentry sentry_key=" + sentrytest.PublicKey}
+	if resp, _ := post(t, srv.URL()+"/api/42/envelope/", auth, []byte(envBody)); resp.StatusCode != 200 {
+		t.Errorf("got %d after SetHangUp(false), want 200", resp.StatusCode)
+	}
+	if got := srv.Requests(); got != 2 {
+		t.Errorf("got %d requests, want 2", got)
 	}
 }

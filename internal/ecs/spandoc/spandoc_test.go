@@ -1,4 +1,4 @@
-package ecs
+package spandoc
 
 import (
 	"encoding/json"
@@ -52,9 +52,9 @@ func stub() sdktrace.ReadOnlySpan {
 	}.Snapshot()
 }
 
-func TestAppendSpan(t *testing.T) {
+func TestAppend(t *testing.T) {
 	svc := &log.Service{Name: "checkout", HostName: "h", Dataset: "checkout", Namespace: "default"}
-	b := AppendSpan(nil, stub(), svc, log.NewRedactor())
+	b := Append(nil, stub(), svc, log.NewRedactor())
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	var doc map[string]any
 	if err := dec.Decode(&doc); err != nil {
@@ -66,8 +66,8 @@ func TestAppendSpan(t *testing.T) {
 		"span.name": "GET /orders", "span.kind": "server", "event.duration": float64(1500000), "event.outcome": "failure",
 		"correlation.id": "req-1", "http.request.method": "GET", "http.response.status_code": float64(500),
 		"error.message": "boom", "error.type": "*errors.errorString", "data_stream.type": "traces",
-		"data_stream.dataset": "checkout", "attributes.trace.id": "user value with a reserved name",
-		"a._.b": "empty segment", "_.lead": "leading dot", "ratio": 0.5, "otel.scope.name": "scope", "attributes._id": "mongo",
+		"data_stream.dataset": "checkout", "trace.id_2": "user value with a reserved name",
+		"a._.b": "empty segment", "_.lead": "leading dot", "ratio": 0.5, "otel.scope.name": "scope", "_id_2": "mongo",
 	}
 	for k, v := range want {
 		if doc[k] != v {
@@ -131,7 +131,7 @@ func TestAppendSpanRedacts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := AppendSpan(nil, spanWith(attrs, events), svc, tt.r)
+			b := Append(nil, spanWith(attrs, events), svc, tt.r)
 			doc := decodeSpan(t, b)
 			for _, k := range tt.redacted {
 				if doc[k] != log.Redacted {
@@ -171,7 +171,7 @@ func TestAppendSpanCorrelationID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := AppendSpan(nil, spanWith([]attribute.KeyValue{tt.attr}, nil), &log.Service{Name: "svc"}, log.NewRedactor())
+			b := Append(nil, spanWith([]attribute.KeyValue{tt.attr}, nil), &log.Service{Name: "svc"}, log.NewRedactor())
 			doc := decodeSpan(t, b)
 			if doc["correlation.id"] != tt.want {
 				t.Errorf("got correlation.id %#v, want %#v", doc["correlation.id"], tt.want)
@@ -187,12 +187,12 @@ func TestAppendSpanCorrelationID(t *testing.T) {
 	}
 }
 
-func BenchmarkAppendSpan(b *testing.B) {
+func BenchmarkAppend(b *testing.B) {
 	s := stub()
 	svc := &log.Service{Name: "checkout", Dataset: "checkout", Namespace: "default"}
 	buf := make([]byte, 0, 4096)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		buf = AppendSpan(buf[:0], s, svc, log.NewRedactor())
+		buf = Append(buf[:0], s, svc, log.NewRedactor())
 	}
 }

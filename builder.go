@@ -1,0 +1,60 @@
+package glassbox
+
+import (
+	"context"
+	"errors"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	sdkresource "go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/glassbox-obs/glassbox/internal/errorhandler"
+	"github.com/glassbox-obs/glassbox/log"
+	"github.com/glassbox-obs/glassbox/middleware"
+)
+
+// builder collects what the components (tracing.go, start_*.go)
+// contribute, for finish to assemble.
+type builder struct {
+	cfg            *config
+	service        log.Service
+	resource       *sdkresource.Resource
+	errorHandler   otel.ErrorHandler
+	redactor       *log.Redactor
+	sinks          []log.Sink
+	spanProcessors []sdktrace.SpanProcessor
+	tpOptions      []sdktrace.TracerProviderOption
+	propagator     propagation.TextMapPropagator
+	observers      []middleware.Observer
+	shutdown       []func(context.Context) error
+	stats          []func(*Stats)
+}
+
+func newBuilder(cfg *config) *builder {
+	b := &builder{
+		cfg:            cfg,
+		service:        cfg.service,
+		errorHandler:   errorhandler.RateLimited(cfg.errorHandler),
+		redactor:       log.NewRedactor(cfg.logging.redactKeys...),
+		sinks:          append([]log.Sink(nil), cfg.logging.sinks...),
+		spanProcessors: append([]sdktrace.SpanProcessor(nil), cfg.tracing.spanProcessors...),
+		observers:      append([]middleware.Observer(nil), cfg.observers...),
+	}
+	b.service.Fill()
+	return b
+}
+
+// onShutdown registers f to run at Telemetry.Shutdown (in reverse order).
+func (b *builder) onShutdown(f func(context.Context) error) { b.shutdown = append(b.shutdown, f) }
+
+// onStats registers f to fill its part of Telemetry.Stats.
+func (b *builder) onStats(f func(*Stats)) { b.stats = append(b.stats, f) }
+
+func (b *builder) runShutdown(ctx context.Context) error {
+	var errs []error
+	for i := len(b.shutdown) - 1; i >= 0; i-- {
+		errs = append(errs, b.shutdown[i](ctx))
+	}
+	return errors.Join(errs...)
+}
