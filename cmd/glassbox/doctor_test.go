@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -128,7 +129,7 @@ func TestDoctorAllHealthy(t *testing.T) {
 	for _, want := range []string{
 		"3 log and 2 span documents since",
 		"Elasticsearch " + estest.Version,
-		"5 objects installed, version 1",
+		fmt.Sprintf("5 objects installed, version %d", elasticsearch.TemplateVersion),
 		"authenticated with ELASTICSEARCH_API_KEY",
 		"(http/protobuf) accepts traces",
 		"(grpc) accepts logs",
