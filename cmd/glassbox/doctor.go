@@ -14,7 +14,7 @@ func doctorCommand() *command {
 	return &command{
 		name:  "doctor",
 		args:  "[--json] [--timeout duration]",
-		short: "check the configuration and every backend it names: why does nothing arrive?",
+		short: "check the configuration and that data reaches every backend it names",
 		long: `Doctor reads the environment glassbox.Start reads and checks, one line each,
 that data can flow:
 
