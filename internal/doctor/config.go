@@ -44,15 +44,15 @@ func (f *findings) warn(variable, msg string) {
 }
 
 // readConfig reads every variable glassbox.Start and the exporters read,
-// with the SDK's own parsers where they are exported (log.ParseLevel,
-// otlp.ParseProtocol, elasticsearch.Connect, sentry.New, autoprop), and
-// decides what each backend check will contact.
+// with the SDK's own code where it takes a getenv or is exported
+// (glassbox.CheckEnvironment, elasticsearch.Connect, sentry.New,
+// otlp.ParseProtocol), and decides what each backend check will contact.
 func readConfig(getenv func(string) string) *config {
 	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
 	f := &findings{}
 	c := &config{spoolDir: get("GLASSBOX_SPOOL_DIR")}
 
-	readService(getenv, f)
+	readStart(getenv, f)
 	c.es = readElasticsearch(getenv, f)
 	c.otlp = readOTLP(get, f)
 	c.sentry = readSentry(get, f)
@@ -65,10 +65,10 @@ func readConfig(getenv func(string) string) *config {
 	return c
 }
 
-// readService checks the variables Start reads itself, with Start's own
+// readStart checks the variables Start reads itself, with Start's own
 // code (glassbox.CheckEnvironment), and those the OTel SDK and the OTLP
 // exporter read from the process environment, with the rules they apply.
-func readService(getenv func(string) string, f *findings) {
+func readStart(getenv func(string) string, f *findings) {
 	invalid, ignored := glassbox.CheckEnvironment(getenv)
 	for _, err := range invalid {
 		f.fail(variableOf(err.Error(), "environment"), trimPrefix(err, "glassbox: "))
@@ -98,7 +98,7 @@ func configResult(getenv func(string) string, f *findings) Result {
 		r.Status = Fail
 		r.Summary = plural(len(f.fails), "variable does not parse", "variables do not parse")
 		r.Details = append(f.fails, f.warns...)
-		r.Fix = "correct the variables named above: glassbox.Start refuses to start with them"
+		r.Fix = "correct the variables named above: glassbox.Start (or the exporter they configure) refuses them, or sends nowhere useful"
 	case len(f.warns) > 0:
 		r.Status = Warn
 		r.Summary = plural(len(f.warns), "variable is ignored", "variables are ignored")
