@@ -123,3 +123,16 @@ func TestReportText(t *testing.T) {
 		t.Error("a report with a failed check is healthy")
 	}
 }
+
+// A password in an endpoint URL is not shown.
+func TestEndpointPasswordHidden(t *testing.T) {
+	vars := map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://user:hunter2@127.0.0.1:1"}
+	var b bytes.Buffer
+	rep := doctor.Run(context.Background(), doctor.Options{Getenv: func(k string) string { return vars[k] }})
+	if err := rep.WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "hunter2") || !strings.Contains(b.String(), "http://user:xxxxx@127.0.0.1:1") {
+		t.Errorf("the report shows the password, or not the endpoint:\n%s", b.String())
+	}
+}

@@ -211,7 +211,7 @@ func checkOTLP(ctx context.Context, o Options, t *otlpTarget) Result {
 	}
 	ctx, cancel := requestContext(ctx, o)
 	defer cancel()
-	where := t.endpoint + " (" + string(t.protocol) + ")"
+	where := redacted(t.endpoint) + " (" + string(t.protocol) + ")"
 	err := t.export(ctx, tc, t.protocol, t.endpoint)
 	if err != nil {
 		r.Status = Fail
@@ -340,6 +340,14 @@ func (t *otlpTarget) fix(err error) string {
 		return "the collector refused the export: look at its logs"
 	}
 	return "start the collector, or correct " + where + " and OTEL_EXPORTER_OTLP_PROTOCOL (grpc on 4317, http/protobuf on 4318)"
+}
+
+// redacted hides the password of a URL with user info.
+func redacted(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	return s
 }
 
 type httpStatusError struct {
