@@ -50,6 +50,7 @@ func commands() []*command {
 	return []*command{
 		traceCommand(),
 		setupCommand(),
+		doctorCommand(),
 	}
 }
 
@@ -141,7 +142,7 @@ func usage(w io.Writer, c *command, path []string) {
 		if c.long != "" {
 			fmt.Fprintf(w, "%s\n\n", strings.TrimSpace(c.long))
 		} else if len(path) == 0 {
-			fmt.Fprintf(w, "glassbox finds the story of a request by its ID and prepares the backends\nglassbox ships to.\n\n")
+			fmt.Fprintf(w, "glassbox finds the story of a request by its ID, prepares the backends\nglassbox ships to, and checks that data reaches them.\n\n")
 		}
 		fmt.Fprintf(w, "Usage:\n\n\t%s <command> [flags] [arguments]\n\nThe commands are:\n\n", full)
 		width := 0

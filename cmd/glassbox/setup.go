@@ -12,13 +12,14 @@ import (
 func setupCommand() *command {
 	return &command{
 		name:  "setup",
-		short: "prepare Kibana, Prometheus and Grafana for glassbox data",
-		long: `Setup writes (or installs) what a backend needs to show glassbox's data:
-Kibana saved objects, Prometheus recording and alerting rules, a Grafana
-dashboard. Every command is idempotent: objects have fixed IDs and names, so
-running it again updates them in place.`,
+		short: "prepare Elasticsearch, Kibana, Prometheus and Grafana for glassbox data",
+		long: `Setup installs (or writes) what a backend needs to store and show glassbox's
+data: Elasticsearch index templates and ILM policy, Kibana saved objects,
+Prometheus recording and alerting rules, a Grafana dashboard. Every command
+is idempotent: objects have fixed IDs and names, so running it again changes
+nothing or updates them in place.`,
 		sub: []*command{
-			// setup elasticsearch (setup_elasticsearch.go) goes first.
+			setupElasticsearchCommand(),
 			setupKibanaCommand(),
 			setupPrometheusCommand(),
 			setupGrafanaCommand(),

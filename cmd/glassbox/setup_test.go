@@ -224,12 +224,12 @@ func TestSetupGrafana(t *testing.T) {
 }
 
 func TestSetupHelp(t *testing.T) {
-	for _, sub := range []string{"kibana", "prometheus", "grafana"} {
+	for sub, flag := range map[string]string{"elasticsearch": "-dry-run", "kibana": "-out", "prometheus": "-out", "grafana": "-out"} {
 		code, stdout, _ := cli(t, nil, "help", "setup", sub)
 		if code != exitOK {
 			t.Errorf("help setup %s: got %d", sub, code)
 		}
-		for _, want := range []string{"usage: glassbox setup " + sub, "Examples:", "Exit status:", "Flags:", "-out"} {
+		for _, want := range []string{"usage: glassbox setup " + sub, "Examples:", "Exit status:", "Flags:", flag} {
 			if !strings.Contains(stdout, want) {
 				t.Errorf("help setup %s lacks %q", sub, want)
 			}
@@ -243,11 +243,11 @@ func TestSetupHelp(t *testing.T) {
 	sc := bufio.NewScanner(strings.NewReader(stdout))
 	var subs []string
 	for sc.Scan() {
-		if f := strings.Fields(sc.Text()); len(f) > 1 && (f[0] == "kibana" || f[0] == "prometheus" || f[0] == "grafana") {
+		if f := strings.Fields(sc.Text()); len(f) > 1 && (f[0] == "elasticsearch" || f[0] == "kibana" || f[0] == "prometheus" || f[0] == "grafana") {
 			subs = append(subs, f[0])
 		}
 	}
-	if code != exitOK || strings.Join(subs, ",") != "kibana,prometheus,grafana" {
+	if code != exitOK || strings.Join(subs, ",") != "elasticsearch,kibana,prometheus,grafana" {
 		t.Errorf("help setup: got %d, commands %v", code, subs)
 	}
 	if code, _, _ := cli(t, nil, "setup"); code != exitUsage {

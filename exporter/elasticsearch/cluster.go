@@ -208,7 +208,7 @@ func (c *Cluster) Ping(ctx context.Context) (Info, error) {
 		return Info{}, fmt.Errorf("elasticsearch: GET /: %w", err)
 	}
 	if res.StatusCode != http.StatusOK {
-		return Info{}, fmt.Errorf("elasticsearch: GET /: HTTP %d: %s", res.StatusCode, trimBody(body))
+		return Info{}, &StatusError{Method: http.MethodGet, Path: "/", StatusCode: res.StatusCode, Body: trimBody(body)}
 	}
 	var v struct {
 		Name        string `json:"name"`
@@ -249,6 +249,26 @@ func (c *Cluster) Close(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// StatusError is an error answer (an HTTP status other than the one
+// expected) of Elasticsearch to a request of Ping, InstallTemplates or
+// TemplatesStatus. Tools tell a refusal of the credentials (401) or of a
+// privilege (403) from other failures with errors.As.
+type StatusError struct {
+	// Method and Path are the request's, e.g. "PUT" and
+	// "_index_template/glassbox-logs".
+	Method, Path string
+	// StatusCode is the answer's HTTP status.
+	StatusCode int
+	// Body is the start of the answer's body, as Elasticsearch wrote it
+	// (sanitise it before showing it in a terminal).
+	Body string
+}
+
+// Error returns "elasticsearch: <method> <path>: HTTP <status>: <body>".
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("elasticsearch: %s %s: HTTP %d: %s", e.Method, e.Path, e.StatusCode, e.Body)
 }
 
 // trimBody shortens an error answer for a message.

@@ -29,10 +29,18 @@ type deadLetter struct {
 	buf  []byte
 }
 
-func newDeadLetter(path string, max int64) *deadLetter {
-	if path == "" {
-		path = filepath.Join(os.TempDir(), "glassbox-dead-letter.ndjson")
+// DefaultDeadLetterFile is the dead-letter file of an exporter without
+// WithDeadLetterFile: dead-letter.ndjson in spoolDir, or, when spoolDir is
+// "", glassbox-dead-letter.ndjson in os.TempDir(). Tools that look for
+// rejected documents (glassbox doctor) find the file with it.
+func DefaultDeadLetterFile(spoolDir string) string {
+	if spoolDir != "" {
+		return filepath.Join(spoolDir, "dead-letter.ndjson")
 	}
+	return filepath.Join(os.TempDir(), "glassbox-dead-letter.ndjson")
+}
+
+func newDeadLetter(path string, max int64) *deadLetter {
 	return &deadLetter{path: path, max: max}
 }
 

@@ -70,7 +70,7 @@ func (c *config) loadEnv(getenv func(string) string) error {
 		}
 	}
 	if v := get(envRetention); v != "" {
-		d, err := parseRetention(v)
+		d, err := ParseRetention(v)
 		if err != nil {
 			return fmt.Errorf("elasticsearch: %s: %w", envRetention, err)
 		}
@@ -121,8 +121,11 @@ func readCACert(file string) ([]byte, error) {
 	return pem, nil
 }
 
-// parseRetention accepts a number of days ("30d") or a Go duration ("720h").
-func parseRetention(v string) (time.Duration, error) {
+// ParseRetention parses a retention as GLASSBOX_ELASTICSEARCH_RETENTION
+// takes it: a positive number of days ("30d") or a positive Go duration
+// ("720h"). Tools that take a retention (the glassbox CLI's --retention)
+// use it so that the flag and the variable accept the same values.
+func ParseRetention(v string) (time.Duration, error) {
 	if d, ok := strings.CutSuffix(v, "d"); ok {
 		n, err := strconv.Atoi(d)
 		if err != nil || n <= 0 {

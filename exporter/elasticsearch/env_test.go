@@ -188,3 +188,30 @@ func TestCloudIDFromTheEnvironment(t *testing.T) {
 		t.Fatalf("got requests to %v, want http://es.invalid:9200", rt2.hosts)
 	}
 }
+
+// ParseRetention is the parser of GLASSBOX_ELASTICSEARCH_RETENTION, for
+// tools that take a retention as a flag.
+func TestParseRetention(t *testing.T) {
+	day := 24 * time.Hour
+	for _, c := range []struct {
+		in   string
+		want time.Duration
+	}{
+		{"30d", 30 * day}, {"1d", day}, {"720h", 30 * day}, {"90m", 90 * time.Minute},
+		{"0d", 0}, {"-3d", 0}, {"d", 0}, {"a week", 0}, {"", 0}, {"-1h", 0}, {"1.5d", 0},
+	} {
+		got, err := elasticsearch.ParseRetention(c.in)
+		if got != c.want || (err == nil) != (c.want > 0) {
+			t.Errorf("ParseRetention(%q) = %v, %v; want %v", c.in, got, err, c.want)
+		}
+	}
+}
+
+func TestDefaultDeadLetterFile(t *testing.T) {
+	if got, want := elasticsearch.DefaultDeadLetterFile("/var/lib/svc/spool"), filepath.Join("/var/lib/svc/spool", "dead-letter.ndjson"); got != want {
+		t.Errorf("with a spool: got %q, want %q", got, want)
+	}
+	if got, want := elasticsearch.DefaultDeadLetterFile(""), filepath.Join(os.TempDir(), "glassbox-dead-letter.ndjson"); got != want {
+		t.Errorf("without a spool: got %q, want %q", got, want)
+	}
+}

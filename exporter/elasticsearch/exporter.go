@@ -115,9 +115,9 @@ func (e *Exporter) openFiles() error {
 			e.st.recovered.Store(st.Items)
 			e.spooling.Store(true) // replay what the last run left before sending anew
 		}
-		if dlPath == "" {
-			dlPath = cfg.spoolDir + "/dead-letter.ndjson"
-		}
+	}
+	if dlPath == "" {
+		dlPath = DefaultDeadLetterFile(cfg.spoolDir)
 	}
 	e.dl = newDeadLetter(dlPath, cfg.dlMaxBytes)
 	if cfg.meter != nil {

@@ -204,7 +204,7 @@ func (c *Cluster) inspect(ctx context.Context, t Template) (TemplateResult, erro
 		return r, nil
 	case http.StatusOK:
 	default:
-		return r, fmt.Errorf("elasticsearch: GET %s: HTTP %d: %s", t.Path, status, trimBody(body))
+		return r, &StatusError{Method: http.MethodGet, Path: t.Path, StatusCode: status, Body: trimBody(body)}
 	}
 	meta, err := installedMeta(r.Kind, r.Name, body)
 	if err != nil {
@@ -287,7 +287,7 @@ func (c *Cluster) put(ctx context.Context, r TemplateResult, body []byte) error 
 		return fmt.Errorf("elasticsearch: PUT %s: %w", r.Path, err)
 	}
 	if status != http.StatusOK {
-		return fmt.Errorf("elasticsearch: PUT %s: HTTP %d: %s", r.Path, status, trimBody(answer))
+		return &StatusError{Method: http.MethodPut, Path: r.Path, StatusCode: status, Body: trimBody(answer)}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -80,8 +81,40 @@ func TestPing(t *testing.T) {
 		t.Errorf("got %v from a server without the product header, want the product check's error", err)
 	}
 	srv3 := estest.New(t, estest.WithAPIKey("k"))
-	if _, err := connect(t, srv3.URL()).Ping(context.Background()); err == nil || !strings.Contains(err.Error(), "401") {
+	_, err = connect(t, srv3.URL()).Ping(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "GET /: HTTP 401") {
 		t.Errorf("got %v without credentials, want an error naming HTTP 401", err)
+	}
+	var se *elasticsearch.StatusError
+	if !errors.As(err, &se) || se.StatusCode != 401 || se.Method != "GET" || se.Path != "/" {
+		t.Errorf("got %#v, want a *StatusError for GET / with status 401", err)
+	}
+}
+
+// The status of a refused template request is in a *StatusError, so that
+// tools tell a missing privilege (403) from other failures. The far end is
+// a cluster that answers who it is and refuses everything else, as one
+// does to a user without the monitor or manage_ilm privilege.
+func TestInstallTemplatesStatusError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Elastic-Product", "Elasticsearch")
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/" {
+			fmt.Fprintf(w, `{"name":"n","cluster_name":"c","version":{"number":%q}}`, estest.Version)
+			return
+		}
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, `{"error":{"type":"security_exception","reason":"action [cluster:admin/ilm/get] is unauthorized"},"status":403}`)
+	}))
+	defer srv.Close()
+	_, err := connect(t, srv.URL).TemplatesStatus(context.Background())
+	var se *elasticsearch.StatusError
+	want := elasticsearch.Templates(0)[0].Path
+	if !errors.As(err, &se) || se.StatusCode != 403 || se.Method != "GET" || se.Path != want || !strings.Contains(se.Body, "security_exception") {
+		t.Fatalf("got %v, want a *StatusError for GET %s with status 403", err, want)
+	}
+	if err.Error() != "elasticsearch: GET "+want+": HTTP 403: "+se.Body {
+		t.Errorf("got message %q", err)
 	}
 }
 

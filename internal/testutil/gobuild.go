@@ -91,14 +91,17 @@ func BuildProgram(t testing.TB, files map[string]string) string {
 // and internal ones.
 func PublicPackages(t testing.TB) []string {
 	t.Helper()
-	out, err := GoCommand(t, ModuleRoot(t), nil, "list", "-f", "{{.Name}} {{.ImportPath}}", "./...").Output()
+	out, err := GoCommand(t, ModuleRoot(t), nil, "list", "-f", "{{.Name}} {{len .GoFiles}} {{.ImportPath}}", "./...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
 	var pkgs []string
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		name, path, _ := strings.Cut(line, " ")
-		if name == "main" || strings.Contains(path+"/", "/internal/") {
+		name, rest, _ := strings.Cut(line, " ")
+		files, path, _ := strings.Cut(rest, " ")
+		// A directory of tests only (examples/compose) is not a package
+		// a program can import.
+		if name == "main" || files == "0" || strings.Contains(path+"/", "/internal/") {
 			continue
 		}
 		pkgs = append(pkgs, path)
