@@ -2,7 +2,6 @@ package otlp
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -11,12 +10,13 @@ import (
 )
 
 // loadEnv fills what the options left unset from the variables this
-// package resolves itself (the SDK's exporters read the others: endpoint,
-// headers, compression, TLS). signal is "TRACES" or "LOGS"; the
-// per-signal variable wins over the general one.
+// package resolves itself, through c.getenv (the SDK's exporters read the
+// others from the process environment: endpoint, headers, compression,
+// TLS). signal is "TRACES" or "LOGS"; the per-signal variable wins over
+// the general one.
 func (c *config) loadEnv(signal string) {
 	if c.protocol == "" {
-		name, v := lookupEnv("OTEL_EXPORTER_OTLP_"+signal+"_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
+		name, v := c.lookupEnv("OTEL_EXPORTER_OTLP_"+signal+"_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
 		p, err := ParseProtocol(v)
 		if err != nil {
 			c.fail(fmt.Errorf("%s: %w", name, err))
@@ -25,7 +25,7 @@ func (c *config) loadEnv(signal string) {
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
-		if name, v := lookupEnv("OTEL_EXPORTER_OTLP_"+signal+"_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"); v != "" {
+		if name, v := c.lookupEnv("OTEL_EXPORTER_OTLP_"+signal+"_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"); v != "" {
 			ms, err := strconv.Atoi(v)
 			if err != nil || ms <= 0 {
 				c.fail(fmt.Errorf("%s: %q is not a positive number of milliseconds", name, v))
@@ -62,7 +62,7 @@ type bspConfig struct {
 // positiveEnv reads a variable that must be a positive integer: def when
 // it is unset, def and a warning when it is anything else.
 func (c *config) positiveEnv(name string, def int) int {
-	_, v := lookupEnv(name)
+	_, v := c.lookupEnv(name)
 	if v == "" {
 		return def
 	}
@@ -76,9 +76,9 @@ func (c *config) positiveEnv(name string, def int) int {
 
 // lookupEnv returns the first of the variables that is set (not blank),
 // with its trimmed value; the last name and "" when none is.
-func lookupEnv(names ...string) (name, value string) {
+func (c *config) lookupEnv(names ...string) (name, value string) {
 	for _, name = range names {
-		if value = strings.TrimSpace(os.Getenv(name)); value != "" {
+		if value = strings.TrimSpace(c.getenv(name)); value != "" {
 			return name, value
 		}
 	}

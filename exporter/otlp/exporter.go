@@ -27,8 +27,8 @@ import (
 // no connection until the first export. Use it with NewSpanProcessor.
 func NewSpanExporter(ctx context.Context, opts ...Option) (sdktrace.SpanExporter, error) {
 	c := newConfig("TRACES", opts)
-	if c.err != nil {
-		return nil, fmt.Errorf("otlp: %w", c.err)
+	if err := c.error(); err != nil {
+		return nil, err
 	}
 	var (
 		exp sdktrace.SpanExporter
@@ -56,8 +56,8 @@ func NewSpanExporter(ctx context.Context, opts ...Option) (sdktrace.SpanExporter
 // Use it with NewSink.
 func NewLogExporter(ctx context.Context, opts ...Option) (sdklog.Exporter, error) {
 	c := newConfig("LOGS", opts)
-	if c.err != nil {
-		return nil, fmt.Errorf("otlp: %w", c.err)
+	if err := c.error(); err != nil {
+		return nil, err
 	}
 	var (
 		exp sdklog.Exporter

@@ -3,6 +3,7 @@ package otlp
 import (
 	"crypto/tls"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -90,8 +91,9 @@ type config struct {
 	bsp          bspConfig // spans only
 	resource     *sdkresource.Resource
 	errorHandler otel.ErrorHandler
-	err          error   // a bad option or variable: constructors fail
-	warnings     []error // ignored variables, reported by NewSpanProcessor and NewSink
+	getenv       func(string) string // WithGetenv; os.Getenv by default
+	err          error               // a bad option or variable: constructors fail
+	warnings     []error             // ignored variables, reported by NewSpanProcessor and NewSink
 
 	// onRetry, when set (by tests), is called before each retry of a
 	// connection failure.
@@ -101,7 +103,7 @@ type config struct {
 // newConfig applies opts, then fills what they leave unset from the
 // environment (see env.go) and the defaults. signal is "TRACES" or "LOGS".
 func newConfig(signal string, opts []Option) config {
-	c := config{}
+	c := config{getenv: os.Getenv}
 	for _, o := range opts {
 		o.apply(&c)
 	}
@@ -114,6 +116,24 @@ func newConfig(signal string, opts []Option) config {
 		c.errorHandler = otel.GetErrorHandler()
 	}
 	return c
+}
+
+// WithGetenv reads the variables this package resolves itself through
+// getenv instead of os.Getenv, wherever it is in the option list
+// (glassbox.Start passes its own; a nil getenv ignores the environment):
+// OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TIMEOUT, their per-signal
+// forms, OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+// OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_EXPORT_TIMEOUT and
+// OTEL_BLRP_MAX_QUEUE_SIZE. The OTel SDK's exporters and log processor
+// read the others (endpoint, headers, compression, TLS, the other
+// OTEL_BLRP_* variables) from the process environment themselves; the
+// options that set them (WithEndpointURL, WithHeaders, ...) win over it.
+// Default: os.Getenv.
+func WithGetenv(getenv func(string) string) Option {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	return optionFunc(func(c *config) { c.getenv = getenv })
 }
 
 // WithProtocol selects the transport. Default: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL
