@@ -13,8 +13,9 @@ import (
 // GLASSBOX_LOG_LEVEL, GLASSBOX_LOG_FORMAT, GLASSBOX_REDACT_KEYS,
 // OTEL_PROPAGATORS, OTEL_SDK_DISABLED, OTEL_TRACES_EXPORTER,
 // OTEL_LOGS_EXPORTER), with the code Start runs; the exporters check their
-// own (elasticsearch.Connect, sentry.New, otlp.NewSpanExporter,
-// file.New). "glassbox doctor" calls it.
+// own against a given environment too (elasticsearch.Connect,
+// otlp.TraceSettings and otlp.LogSettings, sentry.Check, each with its
+// WithGetenv). "glassbox doctor" calls them all.
 func CheckEnvironment(getenv func(string) string) (invalid, ignored []error) {
 	if getenv == nil {
 		getenv = os.Getenv
