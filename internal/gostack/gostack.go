@@ -117,33 +117,41 @@ func CrashSite(trace string) (f Frame, ok bool) {
 	return Frame{}, false
 }
 
-// notApp are the module paths whose frames are never the application's:
-// the RPC framework and its middleware, OpenTelemetry's instrumentation,
-// and glassbox itself (its examples, programs of their own, excepted).
-var notApp = []string{
+// libraries are the import paths whose frames are never the
+// application's: the RPC framework and its middleware, OpenTelemetry's
+// instrumentation, and glassbox's SDK (the packages a service imports;
+// glassbox's programs, cmd/ and examples/, are applications).
+var libraries = []string{
 	"google.golang.org/grpc",
 	"github.com/grpc-ecosystem/go-grpc-middleware",
 	"go.opentelemetry.io",
-	"github.com/glassbox-obs/glassbox",
+	glassbox + "/errors",
+	glassbox + "/exporter",
+	glassbox + "/internal",
+	glassbox + "/log",
+	glassbox + "/middleware",
+	glassbox + "/trace",
 }
+
+const glassbox = "github.com/glassbox-obs/glassbox"
 
 // InApp reports whether a frame is the application's own code. It is
 // not when its function's package is
 //   - the Go standard library: an import path whose first element has no
 //     dot ("runtime", "runtime/debug", "net/http", "encoding/json"), the
 //     program's package "main" excepted;
-//   - under one of the module paths of gRPC (google.golang.org/grpc),
-//     go-grpc-middleware, OpenTelemetry (go.opentelemetry.io) or glassbox
-//     (github.com/glassbox-obs/glassbox: its middleware, errors, log and
-//     exporters), except glassbox's examples/;
+//   - gRPC (google.golang.org/grpc/...), go-grpc-middleware,
+//     OpenTelemetry (go.opentelemetry.io/...), or glassbox's SDK: the root
+//     package, errors, exporter, internal, log, middleware and trace, with
+//     the packages below them;
 //
 // or when its file is a dependency's: in a module cache ("/pkg/mod/"), a
 // vendor directory, or a -trimpath path with a module version
 // ("example.com/lib@v1.2.0/x.go"). Everything else is: package main and
-// the modules of the program that wrote the trace.
+// the packages of the program's own modules.
 func InApp(f Frame) bool {
 	pkg := f.Package()
-	if pkg == "" {
+	if pkg == "" || pkg == glassbox {
 		return false
 	}
 	if pkg != "main" {
@@ -152,11 +160,9 @@ func InApp(f Frame) bool {
 			return false
 		}
 	}
-	for _, m := range notApp {
+	for _, m := range libraries {
 		if pkg == m || strings.HasPrefix(pkg, m+"/") {
-			if !strings.HasPrefix(pkg, "github.com/glassbox-obs/glassbox/examples/") {
-				return false
-			}
+			return false
 		}
 	}
 	file := strings.ReplaceAll(f.File, `\`, "/")
