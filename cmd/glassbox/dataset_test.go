@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,6 +24,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/glassbox-obs/glassbox"
+	gberrors "github.com/glassbox-obs/glassbox/errors"
 	"github.com/glassbox-obs/glassbox/exporter/sentry"
 	"github.com/glassbox-obs/glassbox/internal/sentrytest"
 	"github.com/glassbox-obs/glassbox/internal/story"
@@ -310,7 +310,8 @@ func serveGRPC(t *testing.T, s *service, impl *paymentsServer) string {
 }
 
 // ledgerHandler: POST /entries writes the entry in a database span; a
-// memo with markup makes the write fail.
+// memo with markup makes the write fail, with an error that carries its
+// stack (error.stack_trace).
 func ledgerHandler(s *service) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /entries", func(w http.ResponseWriter, r *http.Request) {
@@ -323,7 +324,8 @@ func ledgerHandler(s *service) http.Handler {
 		time.Sleep(12 * time.Millisecond)
 		if bytes.ContainsAny(memo, "<\x1b") {
 			log.WarnContext(dctx, "memo rejected: "+string(memo))
-			err := errors.New("check constraint memo_plain violated")
+			// An error with its stack: the story shows where it was made.
+			err := gberrors.New("check constraint memo_plain violated")
 			db.RecordError(err)
 			db.SetStatus(otelcodes.Error, err.Error())
 			db.End()

@@ -57,6 +57,7 @@ type page struct {
 	ID, Kind, Source, Window string
 	Started, Duration, Found string
 	FirstError               string
+	FirstErrorSite           string // the first error's crash site, or ""
 	Correlation              string
 	Kibana                   []link
 	Truncated                string
@@ -93,14 +94,23 @@ type pageRow struct {
 	Failed, Critical, Missing          bool
 	Fields                             []field
 	Logs                               []pageLog
+	// Stacks are the stack traces of the span's log lines, shown with
+	// its fields when the span is opened.
+	Stacks []pageStack
 }
 
 type pageLog struct {
 	Offset, Level, LevelClass, Message string
 	Service, Class                     string
 	Error, ErrorID                     string
-	Fields                             []field
+	// Site is the crash site ("at <function> (<file>:<line>)"), shown
+	// under the line; Stack the whole trace, for a line outside any span
+	// (a span's lines show theirs in the span's details).
+	Site, Stack string
+	Fields      []field
 }
+
+type pageStack struct{ Title, Stack string }
 
 type field struct{ Key, Value string }
 
@@ -127,6 +137,9 @@ func newPage(s *Story, o HTMLOptions) *page {
 	}
 	t := &textWriter{s: s}
 	p.FirstError = t.firstError()
+	if l := s.FirstError; l != nil && l.Site != nil {
+		p.FirstErrorSite = siteText(l.Site)
+	}
 	if o.KibanaURL != "" {
 		for _, id := range s.CorrelationIDs {
 			if u := discoverURL(o.KibanaURL, id, s.Start, s.End); u != "" {
@@ -194,7 +207,12 @@ func newRow(s *Story, sp *Span, class map[string]string) pageRow {
 		Fields: fields(sp.Doc),
 	}
 	for _, l := range sp.Logs {
-		r.Logs = append(r.Logs, newPageLog(s, l, class))
+		pl := newPageLog(s, l, class)
+		if pl.Stack != "" {
+			r.Stacks = append(r.Stacks, pageStack{Title: "stack of “" + pl.Message + "” at " + pl.Offset, Stack: pl.Stack})
+			pl.Stack = ""
+		}
+		r.Logs = append(r.Logs, pl)
 	}
 	return r
 }
@@ -216,16 +234,22 @@ func newPageLog(s *Story, l *Log, class map[string]string) pageLog {
 			pl.Error = clean(l.ErrorType) + ": " + pl.Error
 		}
 	}
+	if l.Site != nil {
+		pl.Site = siteText(l.Site)
+	}
+	if l.Stack != "" {
+		pl.Stack = cleanMultiline(strings.TrimRight(l.Stack, "\n"))
+	}
 	return pl
 }
 
 // cleanMultiline is clean for values whose line breaks matter (a stack
-// trace): each line is cleaned, the breaks kept; the page shows them with
-// white-space: pre-wrap.
+// trace): each line is cleaned, the breaks kept, a tab made four spaces;
+// the page shows them with white-space: pre-wrap.
 func cleanMultiline(s string) string {
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
-		lines[i] = clean(strings.TrimSuffix(l, "\r"))
+		lines[i] = clean(strings.ReplaceAll(strings.TrimSuffix(l, "\r"), "\t", "    "))
 	}
 	return strings.Join(lines, "\n")
 }

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/glassbox-obs/glassbox/internal/gostack"
 )
 
 // Story is a request told from its documents: spans in trees grouped by
@@ -75,7 +77,12 @@ type Log struct {
 	Level, Message, Service          string
 	TraceID, SpanID, CorrelationID   string
 	ErrorID, ErrorType, ErrorMessage string
-	Span                             *Span
+	// Stack is error.stack_trace; Site its crash site (see
+	// gostack.CrashSite), nil when the line has no stack or the stack no
+	// frame of the application's code.
+	Stack string
+	Site  *gostack.Frame
+	Span  *Span
 }
 
 // IsError reports whether the line is at error level or above.
@@ -172,8 +179,12 @@ func newLog(d Doc) *Log {
 		ErrorID:       d.Str("error.id"),
 		ErrorType:     d.Str("error.type"),
 		ErrorMessage:  d.Str("error.message"),
+		Stack:         d.Str("error.stack_trace"),
 	}
 	l.Time, _ = d.Time()
+	if f, ok := gostack.CrashSite(l.Stack); ok {
+		l.Site = &f
+	}
 	return l
 }
 

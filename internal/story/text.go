@@ -139,6 +139,11 @@ func (t *textWriter) header() {
 	}
 	if e := t.firstError(); e != "" {
 		t.fieldStyled("first error", e, ansiRed)
+		if l := s.FirstError; l != nil && l.Site != nil {
+			for _, ln := range siteLines(l.Site, max(t.o.Width-14, 20)) {
+				t.indented(14, ln, "")
+			}
+		}
 	}
 	if t.o.KibanaURL != "" {
 		for _, id := range s.CorrelationIDs {
@@ -374,6 +379,11 @@ func (t *textWriter) logLine(lg *Log, indent int, svc string) {
 			t.line(cont, t.paint(ansiRed, cut(ln, max(room, 10))))
 		}
 	}
+	if lg.Site != nil {
+		for _, ln := range siteLines(lg.Site, max(room, 10)) {
+			t.indented(width(cont), ln, "")
+		}
+	}
 	if lg.ErrorID != "" {
 		// The Sentry event ID is what one copies: never cut, moved left
 		// when the line is too narrow for it.
@@ -382,9 +392,16 @@ func (t *textWriter) logLine(lg *Log, indent int, svc string) {
 			t.line(cont, t.paint(ansiRed+ansiBold, "sentry event"))
 			id = clean(lg.ErrorID)
 		}
-		pad := min(width(cont), max(t.o.Width-width(id), 0))
-		t.line(strings.Repeat(" ", pad), t.paint(ansiRed+ansiBold, id))
+		t.indented(width(cont), id, ansiRed+ansiBold)
 	}
+}
+
+// indented writes s indented by indent columns, or by fewer when the
+// line would be wider than the terminal: text that must not be cut (a
+// Sentry event ID, a crash site's file:line) moves left instead.
+func (t *textWriter) indented(indent int, s, style string) {
+	pad := min(indent, max(t.o.Width-width(s), 0))
+	t.line(strings.Repeat(" ", pad), t.paint(style, s))
 }
 
 func (t *textWriter) orphans() {
