@@ -57,7 +57,7 @@ const (
 // dataset of the golden tests.
 func TestPipelineToStory(t *testing.T) {
 	dir := t.TempDir()
-	recordCheckout(t, dir)
+	recordCheckout(t, dir, okID, failedID)
 	code, out, errs := runCLI(t, nil, "", "trace", "--json", "--dir", dir, failedID)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -112,15 +112,16 @@ func TestPipelineToStory(t *testing.T) {
 		t.Errorf("%d log lines carry a Sentry event ID, want 3 (one per service)", sentryIDs)
 	}
 	if *record {
-		keepDataset(t, dir)
+		keepDataset(t, dir, datasetDir)
 	}
 }
 
-func keepDataset(t *testing.T, dir string) {
-	if err := os.RemoveAll(datasetDir); err != nil {
+// keepDataset copies the files of dir to the dataset directory to.
+func keepDataset(t *testing.T, dir, to string) {
+	if err := os.RemoveAll(to); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(datasetDir, 0o755); err != nil {
+	if err := os.MkdirAll(to, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	ents, _ := os.ReadDir(dir)
@@ -129,7 +130,7 @@ func keepDataset(t *testing.T, dir string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(datasetDir, e.Name()), b, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -153,7 +154,9 @@ func startService(t *testing.T, name, dir, dsn string) *service {
 	return &service{tel: tel, opts: tel.MiddlewareOptions()}
 }
 
-func recordCheckout(t *testing.T, dir string) {
+// recordCheckout sends one checkout per correlation ID in ids, in order:
+// okID succeeds, any other fails in ledger (its memo has markup).
+func recordCheckout(t *testing.T, dir string, ids ...string) {
 	sentrySrv := sentrytest.NewServer(t)
 	frontend := startService(t, "frontend", dir, sentrySrv.DSN())
 	payments := startService(t, "payments", dir, sentrySrv.DSN())
@@ -170,9 +173,9 @@ func recordCheckout(t *testing.T, dir string) {
 	defer conn.Close()
 	frontURL := serveHTTP(t, frontend, frontendHandler(frontend, conn))
 
-	for _, id := range []string{okID, failedID} {
+	for _, id := range ids {
 		memo := "gift"
-		if id == failedID {
+		if id != okID {
 			memo = "\x1b[2J<script>alert('memo')</script>"
 		}
 		req, _ := http.NewRequest("POST", frontURL+"/checkout", strings.NewReader(memo))
@@ -183,7 +186,7 @@ func recordCheckout(t *testing.T, dir string) {
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		if want := map[string]int{okID: 200, failedID: 502}[id]; resp.StatusCode != want {
+		if want := map[bool]int{true: 200, false: 502}[id == okID]; resp.StatusCode != want {
 			t.Errorf("%s: HTTP %d, want %d", id, resp.StatusCode, want)
 		}
 	}

@@ -34,6 +34,13 @@ The ID may be a correlation ID (the X-Correlation-ID response header, the
 Sentry tag correlation_id), a trace ID or a Sentry event ID (error.id): trace
 follows it to every correlation ID and trace of the request.
 
+An ID may stand for more than one request: within the Sentry exporter's
+aggregation window, repeats of a failure are reported with the first
+event's ID, which every repeat's records then carry. The header then says
+how many requests the ID stands for, and each request (correlation ID) is
+shown on its own timeline, oldest first (the first is the one the event
+was reported for); --json lists them under "requests".
+
 Documents come from local files or from Elasticsearch:
 
   --dir, --file           NDJSON files written by exporter/file (the services'

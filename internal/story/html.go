@@ -61,11 +61,21 @@ type page struct {
 	Correlation              string
 	Kibana                   []link
 	Truncated                string
+	Requests                 string // Story.RequestsNote
 	Services                 []pageService
-	Traces                   []pageTrace
-	Orphans                  []pageLog
-	Axis                     []tick
+	Groups                   []pageGroup
 	Legend                   bool
+}
+
+// pageGroup is the waterfall of one request: the whole story, or, when
+// the ID stands for several requests, one of them, on its own timeline.
+type pageGroup struct {
+	// Title and Summary name the request; empty for a story of one.
+	Title, Summary             string
+	FirstError, FirstErrorSite string
+	Axis                       []tick
+	Traces                     []pageTrace
+	Orphans                    []pageLog
 }
 
 type link struct{ Text, URL string }
@@ -120,9 +130,8 @@ func newPage(s *Story, o HTMLOptions) *page {
 		ID: clean(s.ID), Kind: s.Kind.Label(), Source: clean(s.Source),
 		Started:  s.Start.UTC().Format("2006-01-02 15:04:05.000000 MST"),
 		Duration: FormatDuration(s.Duration()),
-		Found: fmt.Sprintf("%d %s · %d %s, %d failed · %d log %s, %d %s",
-			len(s.Traces), plural(len(s.Traces), "trace"), len(s.Spans), plural(len(s.Spans), "span"), s.FailedSpans(),
-			len(s.Logs), plural(len(s.Logs), "line"), s.ErrorLogs(), plural(s.ErrorLogs(), "error")),
+		Found:    foundText(s),
+		Requests: s.RequestsNote(),
 	}
 	sum := sha256.Sum256([]byte(pageScript))
 	p.CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
@@ -167,10 +176,34 @@ func newPage(s *Story, o HTMLOptions) *page {
 		fmt.Fprintf(&css, ".s%d{--c:%s}", i, col)
 	}
 	p.ServiceCSS = template.CSS(css.String())
-	for i := 0; i <= 4; i++ {
-		p.Axis = append(p.Axis, tick{Left: pct(float64(i) / 4), Label: FormatDuration(s.Duration() * time.Duration(i) / 4)})
-	}
 	p.Legend = len(s.Spans) > 0
+	if len(s.Requests) < 2 {
+		p.Groups = []pageGroup{newGroup(s, class)}
+		return p
+	}
+	for i, r := range s.Requests {
+		g := newGroup(r, class)
+		g.Title = fmt.Sprintf("Request %d of %d", i+1, len(s.Requests))
+		if len(r.CorrelationIDs) > 0 {
+			g.Title += " · correlation " + clean(r.CorrelationIDs[0])
+		}
+		g.Summary = "started " + r.Start.UTC().Format("2006-01-02 15:04:05.000000 MST") + ", lasted " + FormatDuration(r.Duration()) + " · " + foundText(r)
+		t := &textWriter{s: r}
+		g.FirstError = t.firstError()
+		if l := r.FirstError; l != nil && l.Site != nil {
+			g.FirstErrorSite = siteText(l.Site)
+		}
+		p.Groups = append(p.Groups, g)
+	}
+	return p
+}
+
+// newGroup lays out the waterfall of s on its own timeline.
+func newGroup(s *Story, class map[string]string) pageGroup {
+	var g pageGroup
+	for i := 0; i <= 4; i++ {
+		g.Axis = append(g.Axis, tick{Left: pct(float64(i) / 4), Label: FormatDuration(s.Duration() * time.Duration(i) / 4)})
+	}
 	for _, tr := range s.Traces {
 		pt := pageTrace{ID: clean(tr.ID), Offset: offset(s, tr.Start), Duration: FormatDuration(tr.End.Sub(tr.Start))}
 		var walk func(*Span)
@@ -183,12 +216,12 @@ func newPage(s *Story, o HTMLOptions) *page {
 		for _, r := range tr.Roots {
 			walk(r)
 		}
-		p.Traces = append(p.Traces, pt)
+		g.Traces = append(g.Traces, pt)
 	}
 	for _, l := range s.Orphans {
-		p.Orphans = append(p.Orphans, newPageLog(s, l, class))
+		g.Orphans = append(g.Orphans, newPageLog(s, l, class))
 	}
-	return p
+	return g
 }
 
 func newRow(s *Story, sp *Span, class map[string]string) pageRow {

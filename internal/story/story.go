@@ -29,6 +29,13 @@ type Story struct {
 	// span's: where to start reading. Nil when nothing failed.
 	FirstError *Log
 	FirstFail  *Span
+	// Requests, when the documents belong to more than one request
+	// (correlation ID), are the story of each, oldest first; nil when
+	// they belong to one (see requests.go).
+	Requests []*Story
+
+	requestOf map[string]int // Doc.Key -> index in Requests
+	sole      string         // the correlation ID of a story of one request
 }
 
 // Trace is one trace of the story.
@@ -112,8 +119,11 @@ type Service struct {
 	Self time.Duration
 }
 
-// Build tells the story of the documents res holds.
-func Build(res *Result) *Story {
+// Build tells the story of the documents res holds, request by request
+// when they belong to more than one (Requests).
+func Build(res *Result) *Story { return build(res, true) }
+
+func build(res *Result, split bool) *Story {
 	s := &Story{Result: res}
 	spanIndex := map[string]*Span{}
 	for _, d := range res.Docs {
@@ -144,6 +154,9 @@ func Build(res *Result) *Story {
 		sp.Self = selfTime(sp)
 	}
 	s.summarise()
+	if split {
+		s.group()
+	}
 	return s
 }
 
