@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
@@ -30,6 +31,19 @@ type config = instrument.Config
 // OTel global TracerProvider when the middleware is built.
 func WithTracerProvider(tp oteltrace.TracerProvider) Option {
 	return optionFunc(func(c *config) { c.TracerProvider = tp })
+}
+
+// WithMeterProvider sets the MeterProvider the request metrics are
+// recorded with: http.server.request.duration and
+// http.server.active_requests (HTTP), http.client.request.duration
+// (Transport), rpc.server.call.duration and rpc.client.call.duration
+// (package grpcmw), by the OpenTelemetry semantic conventions. Requests
+// the skip lists and WithFilter pass through are not measured. Default:
+// the one of SetDefault (glassbox.Start sets its own when a metrics
+// exporter is configured), else the OTel global MeterProvider when the
+// middleware is built, which records nothing until one is installed.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return optionFunc(func(c *config) { c.MeterProvider = mp })
 }
 
 // WithPropagator sets the propagator used to read and write trace context
@@ -163,7 +177,7 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
-// WithSkipPaths sets the URL paths (exact match) that get no span and no
+// WithSkipPaths sets the URL paths (exact match) that get no span, no metrics and no
 // access-log record; their handlers still run, with a correlation ID that
 // is echoed on the response, and keep panic recovery (a 500, the panic
 // record with the stack, observers told). Default: /healthz, /readyz,
@@ -173,7 +187,7 @@ func WithSkipPaths(paths ...string) Option {
 }
 
 // WithSkipGRPCMethods sets full gRPC method names ("/pkg.Service/Method")
-// or whole services ("pkg.Service") that get no span and no access-log
+// or whole services ("pkg.Service") that get no span, no metrics and no access-log
 // record. They keep panic recovery: a panic becomes codes.Internal, a
 // "panic recovered" record with the stack, observers told. Default:
 // grpc.health.v1.Health. WithSkipGRPCMethods() with no argument skips
