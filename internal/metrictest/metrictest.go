@@ -182,3 +182,36 @@ func Dump(points []Point) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// ExporterFigures returns the glassbox.exporter.* values of one exporter
+// (attribute glassbox.exporter), by instrument name without the prefix;
+// dropped records as "dropped.<reason>".
+func ExporterFigures(points []Point, exporter string) map[string]int64 {
+	out := map[string]int64{}
+	for _, p := range points {
+		name, ok := strings.CutPrefix(p.Name, "glassbox.exporter.")
+		if !ok || p.Attrs["glassbox.exporter"] != exporter {
+			continue
+		}
+		if name == "dropped" {
+			name += "." + p.Attrs["glassbox.reason"]
+		}
+		out[name] = int64(p.Value)
+	}
+	return out
+}
+
+// EqualFigures fails the test unless got holds exactly want.
+func EqualFigures(t testing.TB, got, want map[string]int64) {
+	t.Helper()
+	for k, v := range want {
+		if g, ok := got[k]; !ok || g != v {
+			t.Errorf("%s: got %d (present %v), want %d", k, g, ok, v)
+		}
+	}
+	for k, v := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%s = %d: not expected", k, v)
+		}
+	}
+}
