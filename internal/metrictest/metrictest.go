@@ -62,8 +62,19 @@ type Exemplar struct {
 // Collect returns every data point collected now.
 func (r *Reader) Collect(t testing.TB) []Point {
 	t.Helper()
+	return CollectFrom(t, r.reader)
+}
+
+// Collector is a reader that collects on demand (sdkmetric.ManualReader).
+type Collector interface {
+	Collect(ctx context.Context, rm *metricdata.ResourceMetrics) error
+}
+
+// CollectFrom returns every data point r collects now.
+func CollectFrom(t testing.TB, r Collector) []Point {
+	t.Helper()
 	var rm metricdata.ResourceMetrics
-	if err := r.reader.Collect(context.Background(), &rm); err != nil {
+	if err := r.Collect(context.Background(), &rm); err != nil {
 		t.Fatalf("collect: %v", err)
 	}
 	return Flatten(rm)
