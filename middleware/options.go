@@ -177,8 +177,8 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
-// WithSkipPaths sets the URL paths (exact match) that get no span, no metrics and no
-// access-log record; their handlers still run, with a correlation ID that
+// WithSkipPaths sets the URL paths (exact match) that get no span, no
+// metrics and no access-log record; their handlers still run, with a correlation ID that
 // is echoed on the response, and keep panic recovery (a 500, the panic
 // record with the stack, observers told). Default: /healthz, /readyz,
 // /livez. WithSkipPaths() with no argument skips nothing by path.
@@ -187,8 +187,8 @@ func WithSkipPaths(paths ...string) Option {
 }
 
 // WithSkipGRPCMethods sets full gRPC method names ("/pkg.Service/Method")
-// or whole services ("pkg.Service") that get no span, no metrics and no access-log
-// record. They keep panic recovery: a panic becomes codes.Internal, a
+// or whole services ("pkg.Service") that get no span, no metrics and no
+// access-log record. They keep panic recovery: a panic becomes codes.Internal, a
 // "panic recovered" record with the stack, observers told. Default:
 // grpc.health.v1.Health. WithSkipGRPCMethods() with no argument skips
 // nothing.
@@ -206,9 +206,9 @@ func WithSkipGRPCMethods(names ...string) Option {
 }
 
 // WithFilter sets a function that decides, per request, whether it is
-// instrumented (true) or passed through without span and access log
-// (false). It sees Protocol, HTTP (for HTTP) and Method; Route is not known
-// yet. It runs after the skip lists. Filtered requests and calls keep
+// instrumented (true) or passed through without span, metrics and access
+// log (false). It sees Protocol, HTTP (for HTTP) and Method; Route is not
+// known yet. It runs after the skip lists. Filtered requests and calls keep
 // panic recovery, as WithSkipPaths and WithSkipGRPCMethods. Default: none.
 func WithFilter(f func(req *Request) bool) Option {
 	return optionFunc(func(c *config) { c.Filter = f })

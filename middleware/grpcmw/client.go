@@ -58,7 +58,8 @@ func (cl *client) streamCall(ctx context.Context, desc *grpc.StreamDesc, cc *grp
 // calls, driven by go-grpc-middleware's reporter core: a client span (RPC
 // semantic conventions); the correlation ID (x-correlation-id),
 // traceparent, tracestate and baggage added to the outgoing metadata from
-// the context; one record per call (Debug when OK, else by
+// the context; rpc.client.call.duration (see middleware.WithMeterProvider);
+// one record per call (Debug when OK, else by
 // WithGRPCCodeLevel). server.address and server.port on the span are those
 // of the connection's target (grpc.NewClient's; 443 when a DNS target
 // names no port, as grpc-go dials it; the path of a unix socket).
