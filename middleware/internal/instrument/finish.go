@@ -58,8 +58,8 @@ type End struct {
 // recovered" record, then the access record ("request completed": the
 // protocol's fields, event.duration, error.type, error.message of a gRPC
 // error, correlation.id_rejected, error.id). Level, error.type and span
-// status come from the outcome (see judge) and are the same for the span
-// and the records.
+// status come from the outcome (see judge) and are the same for the
+// span, the records and the metric.
 func (c *Config) Finish(ctx context.Context, e *End) {
 	out := e.Out
 	var eventID string
