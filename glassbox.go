@@ -147,6 +147,7 @@ func (t *Telemetry) Observers() []middleware.Observer {
 func (t *Telemetry) Service() log.Service { return t.service }
 
 // Shutdown flushes spans and logs to every exporter and releases them,
+// then exports the last metrics (with the exporters' final figures),
 // returning by ctx's deadline. It restores the slog and OTel globals that
 // Start replaced. Calls after the first return the first call's result.
 //
