@@ -159,3 +159,37 @@ func TestCollectorDownIsReported(t *testing.T) {
 		t.Errorf("got reports %q, want the failed export", eh)
 	}
 }
+
+// TestShutdownExportsTheExportersFinalFigures: the export Shutdown makes
+// carries the exporters' figures as they stand after their own shutdown.
+func TestShutdownExportsTheExportersFinalFigures(t *testing.T) {
+	srv := otlptest.NewHTTP(t)
+	tel, err := glassbox.Start(context.Background(), glassbox.WithLogWriter(nil), glassbox.WithoutSetDefault(),
+		glassbox.WithFileDir(t.TempDir()), glassbox.WithMetricsExporter(otlpmetric.New(otlp.WithEndpointURL(srv.Endpoint()))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		tel.Logger().Info("written at shutdown")
+	}
+	if err := tel.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	written := tel.Stats().File.Written
+	var got int64 = -1
+	for _, m := range srv.Metrics() {
+		if m.Metric.GetName() != "glassbox.exporter.delivered" {
+			continue
+		}
+		for _, dp := range m.Metric.GetSum().GetDataPoints() {
+			for _, a := range dp.GetAttributes() {
+				if a.GetKey() == "glassbox.exporter" && a.GetValue().GetStringValue() == "file" {
+					got = dp.GetAsInt()
+				}
+			}
+		}
+	}
+	if written != 3 || got != written {
+		t.Errorf("got glassbox.exporter.delivered{file} %d in the last export, want Stats' %d (3)", got, written)
+	}
+}
