@@ -47,11 +47,11 @@ import (
 //     so a sampled request's trace becomes the histogram's exemplar.
 //
 // Requests skipped by WithSkipPaths or WithFilter (health checks) get no
-// span, no access record, no metrics and no observer calls, but they still get a
-// correlation ID, echoed on the response, and panic recovery as above: a
-// 500 if nothing was written (else the response is cut), the error record
-// with the stack, and the observers are told (Begin, then End with the
-// panic), so a panicking health check is not silent.
+// span, no access record, no metrics and no observer calls, but they
+// still get a correlation ID, echoed on the response, and panic recovery
+// as above: a 500 if nothing was written (else the response is cut), the
+// error record with the stack, and the observers are told (Begin, then End
+// with the panic), so a panicking health check is not silent.
 //
 // The ResponseWriter the handler gets is made for its request alone, and
 // it goes inert when the middleware has finished the request: used after
