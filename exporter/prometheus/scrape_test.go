@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	promclient "github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -118,6 +119,16 @@ func TestScrapeServesTheSLOContract(t *testing.T) {
 	find(slo.RPCDuration, map[string]string{slo.LabelRPCMethod: "shop.Orders/Get", slo.LabelRPCStatus: "OK"})
 	if strings.Contains(body, "/no/such/path") {
 		t.Error("a raw path reached the exposition")
+	}
+	// The exporter's registry is its own: nothing reached the global one.
+	global, err := promclient.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range global {
+		if strings.HasPrefix(f.GetName(), "http_") || strings.HasPrefix(f.GetName(), "rpc_") {
+			t.Errorf("%s is on the global default registry", f.GetName())
+		}
 	}
 }
 

@@ -193,3 +193,34 @@ func TestShutdownExportsTheExportersFinalFigures(t *testing.T) {
 		t.Errorf("got glassbox.exporter.delivered{file} %d in the last export, want Stats' %d (3)", got, written)
 	}
 }
+
+// TestPerSignalVariables: OTEL_EXPORTER_OTLP_METRICS_PROTOCOL and
+// _ENDPOINT win over the shared variables, which point elsewhere.
+func TestPerSignalVariables(t *testing.T) {
+	srv := otlptest.NewGRPC(t)
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1")
+	t.Setenv("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "grpc")
+	t.Setenv("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", srv.Endpoint())
+	t.Setenv("OTEL_TRACES_EXPORTER", "none")
+	t.Setenv("OTEL_LOGS_EXPORTER", "none")
+	tel := serveOne(t, glassbox.WithMetricsExporter(otlpmetric.New()))
+	if err := tel.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	requestDuration(t, srv)
+	if r := srv.Requests(otlptest.Metrics); len(r) == 0 || !strings.HasSuffix(r[0].Path, "MetricsService/Export") {
+		t.Errorf("got requests %v, want gRPC exports", r)
+	}
+}
+
+// TestBadProtocolFailsStart: a protocol the exporters do not speak fails
+// Start, naming the variable.
+func TestBadProtocolFailsStart(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/json")
+	_, err := glassbox.Start(context.Background(), glassbox.WithLogWriter(nil), glassbox.WithoutSetDefault(),
+		glassbox.WithMetricsExporter(otlpmetric.New()))
+	if err == nil || !strings.Contains(err.Error(), "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL") {
+		t.Fatalf("got %v, want an error naming OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", err)
+	}
+}
