@@ -8,11 +8,15 @@ import (
 	"go.opentelemetry.io/otel/metric"
 )
 
-// maxCachedSets bounds each attribute-set cache. The keys of the server
-// caches are bounded by the program (routes, methods, status codes and
-// error types it produces); the clients' by the hosts it calls. Past the
-// bound, a new combination is still recorded, its set built per request.
-const maxCachedSets = 4096
+// maxCachedSets bounds each attribute-set cache: the OTel SDK's default
+// cardinality limit, past which it folds new sets into one overflow
+// series anyway. The keys of the server caches are bounded by the program
+// (routes, methods, status codes and error types it produces); the
+// clients' by the hosts it calls. Past the bound, a new combination is
+// still recorded, its set built per request. An insert copies the map (a
+// new combination costs at most 2000 entries copied, once), so that a
+// lookup is one atomic load and a map read.
+const maxCachedSets = 2000
 
 // attrEntry is one cached attribute set, as the options the instruments
 // take: made once, shared by every request with the same outcome.
