@@ -148,7 +148,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	method, known := normMethod(r.Method)
 	st.method = method
-	st.active = c.Active(ctx, method, scheme(r))
+	st.active = c.Active(method, scheme(r))
 	spanName := method
 	if !known {
 		spanName = "HTTP"

@@ -65,7 +65,7 @@ func (st *httpState) finish() {
 		st.span.SetName(name + " " + st.req.Route)
 	}
 	st.prepare()
-	c.ActiveDone(st.ctx, st.active)
+	c.ActiveDone(st.active)
 	c.Finish(st.ctx, &instrument.End{
 		Req:       &st.req,
 		Out:       &st.out,

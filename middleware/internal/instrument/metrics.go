@@ -98,9 +98,12 @@ func (c *Config) recordServer(ctx context.Context, e *End, v *verdict) {
 // Active counts an HTTP request as active (http.server.active_requests)
 // and returns what ActiveDone needs to count it out; nil when the
 // instrument is off. method is the request's method as the conventions
-// want it (known, or "_OTHER").
-func (c *Config) Active(ctx context.Context, method, scheme string) *Active {
+// want it (known, or "_OTHER"). The counter is given no request context:
+// an up-down counter's exemplars are never exported, and without a span
+// the SDK does not even time one.
+func (c *Config) Active(method, scheme string) *Active {
 	m := c.metrics
+	ctx := context.Background()
 	if !m.httpActive.Enabled(ctx) {
 		return nil
 	}
@@ -110,9 +113,9 @@ func (c *Config) Active(ctx context.Context, method, scheme string) *Active {
 }
 
 // ActiveDone counts out a request Active counted in; a nil a is ignored.
-func (c *Config) ActiveDone(ctx context.Context, a *Active) {
+func (c *Config) ActiveDone(a *Active) {
 	if a != nil {
-		c.metrics.httpActive.Add(ctx, -1, a.add...)
+		c.metrics.httpActive.Add(context.Background(), -1, a.add...)
 	}
 }
 
