@@ -33,6 +33,7 @@ type config struct {
 	otlp    otlpConfig
 	sentry  sentryConfig
 	file    fileConfig
+	metrics metricsConfig
 }
 
 // WithObserver adds a request observer that the middleware built by the
@@ -100,5 +101,6 @@ func (c *config) loadEnv() error {
 	if err := c.otlp.loadEnv(env); err != nil {
 		return err
 	}
+	c.metrics.loadEnv(env)
 	return c.file.loadEnv(env) // the Sentry exporter reads its own
 }

@@ -3,7 +3,9 @@
 //
 // Start builds an ECS JSON slog handler (made the slog default), an
 // OpenTelemetry TracerProvider and propagator, and whichever exporters the
-// options and the environment name (Elasticsearch, OTLP, Sentry). With
+// options and the environment name (Elasticsearch, OTLP, Sentry, local
+// files), and with WithMetricsExporter a MeterProvider for the request
+// metrics (OTLP, or Prometheus through Telemetry.MetricsHandler). With
 // nothing configured it logs JSON to stdout and opens no connection.
 //
 //	tel, err := glassbox.Start(ctx, glassbox.WithServiceName("checkout"))

@@ -6,7 +6,10 @@
 // conventions, recovers panics and writes one ECS access-log record per
 // request through log/slog; Transport does the client side (client span,
 // traceparent, tracestate, baggage and X-Correlation-ID on the outgoing
-// request). Every request-controlled value that reaches a log field or
+// request). Both record the request metrics of the OpenTelemetry semantic
+// conventions (http.server.request.duration, http.server.active_requests,
+// http.client.request.duration; see WithMeterProvider), by route, never by
+// path, with the request's trace as the exemplar. Every request-controlled value that reaches a log field or
 // span attribute is sanitised (no control characters, no invalid UTF-8,
 // capped length). The gRPC interceptors live in package grpcmw, so
 // HTTP-only programs do not compile grpc-go; both share their machinery

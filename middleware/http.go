@@ -38,14 +38,20 @@ import (
 //     "http.ErrAbortHandler" on the span and the access record (at Warn at
 //     least). The status code recorded is the one written, if any: an abort
 //     before any write sends none, and none is recorded (Outcome.Status 0);
-//   - writes one access-log record at the end.
+//   - writes one access-log record at the end;
+//   - records http.server.request.duration (with http.request.method,
+//     http.route when a ServeMux pattern matched, never the path,
+//     http.response.status_code, error.type, url.scheme,
+//     network.protocol.version) and http.server.active_requests, through
+//     the MeterProvider of WithMeterProvider, in the request's context,
+//     so a sampled request's trace becomes the histogram's exemplar.
 //
 // Requests skipped by WithSkipPaths or WithFilter (health checks) get no
-// span, no access record and no observer calls, but they still get a
-// correlation ID, echoed on the response, and panic recovery as above: a
-// 500 if nothing was written (else the response is cut), the error record
-// with the stack, and the observers are told (Begin, then End with the
-// panic), so a panicking health check is not silent.
+// span, no access record, no metrics and no observer calls, but they
+// still get a correlation ID, echoed on the response, and panic recovery
+// as above: a 500 if nothing was written (else the response is cut), the
+// error record with the stack, and the observers are told (Begin, then End
+// with the panic), so a panicking health check is not silent.
 //
 // The ResponseWriter the handler gets is made for its request alone, and
 // it goes inert when the middleware has finished the request: used after
@@ -88,6 +94,7 @@ type httpState struct {
 	start    time.Time
 	method   string
 	rejected int
+	active   *instrument.Active // counted in http.server.active_requests; nil if not
 	req      Request
 	out      Outcome
 	// Set when the request ends (see finish), for the span and the
@@ -141,6 +148,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	method, known := normMethod(r.Method)
 	st.method = method
+	st.active = c.Active(method, scheme(r))
 	spanName := method
 	if !known {
 		spanName = "HTTP"

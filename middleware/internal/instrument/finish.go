@@ -51,14 +51,15 @@ type End struct {
 }
 
 // Finish ends a request or call for both protocols, in this order: the
-// observers' End (which may record an error event), the span (the
+// observers' End (which may record an error event), the duration metric
+// (http.server.request.duration or rpc.server.call.duration), the span (the
 // protocol's attributes, correlation.id, correlation.id_rejected,
 // error.type; the status; the exception event of a panic), the "panic
 // recovered" record, then the access record ("request completed": the
 // protocol's fields, event.duration, error.type, error.message of a gRPC
 // error, correlation.id_rejected, error.id). Level, error.type and span
-// status come from the outcome (see judge) and are the same for the span
-// and the records.
+// status come from the outcome (see judge) and are the same for the
+// span, the records and the metric.
 func (c *Config) Finish(ctx context.Context, e *End) {
 	out := e.Out
 	var eventID string
@@ -66,6 +67,7 @@ func (c *Config) Finish(ctx context.Context, e *End) {
 		eventID = c.EndObservers(ctx, e.Req, out)
 	}
 	v := c.judge(e.Req.Protocol, out, e.StatusMessage)
+	c.recordServer(ctx, e, &v)
 
 	span := e.Span
 	attrs := e.Protocol.AppendSpanAttrs(e.SpanAttrs)
