@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,11 +28,20 @@ type Grant struct {
 	// KeyID and Expiry are the token's.
 	KeyID  string
 	Expiry time.Time
+	// Route and Service are the token's scope; empty for a propagated
+	// grant, which holds for every call of the trace.
+	Route, Service string
 	// Propagated reports that the grant came from the caller's
 	// tracestate rather than a token.
 	Propagated bool
 
 	secret []byte
+	last   atomic.Pointer[stateValue] // the last StateValue made, by trace
+}
+
+type stateValue struct {
+	traceID [16]byte
+	value   string
 }
 
 // grantPayload is what a grant's MAC covers.
@@ -42,10 +52,17 @@ func grantPayload(kid string, exp int64, traceID [16]byte) string {
 // StateValue returns the tracestate value that passes g on within the
 // trace traceID: "d1.<kid>.<expiry>.<mac>", printable ASCII without ','
 // or '=' and at most 128 bytes.
+// The value is made once per trace: every span of a debugged request asks
+// for it.
 func (g *Grant) StateValue(traceID [16]byte) string {
+	if sv := g.last.Load(); sv != nil && sv.traceID == traceID {
+		return sv.value
+	}
 	exp := g.Expiry.Unix()
 	mac := sign(g.secret, grantPayload(g.KeyID, exp, traceID))
-	return grantPrefix + "." + g.KeyID + "." + strconv.FormatInt(exp, 10) + "." + b64.EncodeToString(mac)
+	v := grantPrefix + "." + g.KeyID + "." + strconv.FormatInt(exp, 10) + "." + b64.EncodeToString(mac)
+	g.last.Store(&stateValue{traceID: traceID, value: v})
+	return v
 }
 
 // VerifyGrant checks the tracestate value of a grant received within the

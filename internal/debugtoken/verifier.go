@@ -132,5 +132,5 @@ func (c *Claims) Grant() *Grant {
 	if c.key == nil {
 		return nil
 	}
-	return &Grant{KeyID: c.KeyID, Expiry: c.Expiry, secret: c.key.Secret}
+	return &Grant{KeyID: c.KeyID, Expiry: c.Expiry, Route: c.Route, Service: c.Service, secret: c.key.Secret}
 }
