@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
+	"github.com/glassbox-obs/glassbox/internal/debugtoken"
 	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/trace"
 )
@@ -63,6 +64,12 @@ type Config struct {
 	MDKeys         []string // Headers[i].MDName
 	StatusLevel    func(status int) slog.Level
 	CodeLevel      func(code uint32) slog.Level
+
+	// Request-scoped features (scope.go, sampling.go): the flight
+	// recorder, break-glass debugging, outcome-aware access sampling.
+	Flight     *log.FlightRecorder
+	BreakGlass *debugtoken.Verifier
+	Sampling   AccessSampling
 
 	// layer is 0 while the default's options apply, 1 for a
 	// constructor's; see add.
