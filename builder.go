@@ -27,6 +27,8 @@ type builder struct {
 	tpOptions      []sdktrace.TracerProviderOption
 	propagator     propagation.TextMapPropagator
 	observers      []middleware.Observer
+	logOptions     []log.Option        // for the handler, beside its sinks
+	mwOptions      []middleware.Option // for MiddlewareOptions, after the common ones
 	shutdown       []func(context.Context) error
 	stats          []func(*Stats)
 }

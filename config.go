@@ -33,6 +33,8 @@ type config struct {
 	otlp    otlpConfig
 	sentry  sentryConfig
 	file    fileConfig
+	flight  flightConfig
+	debug   debugConfig
 }
 
 // WithObserver adds a request observer that the middleware built by the
@@ -98,6 +100,12 @@ func (c *config) loadEnv() error {
 		return err
 	}
 	if err := c.otlp.loadEnv(env); err != nil {
+		return err
+	}
+	if err := c.flight.loadEnv(env); err != nil {
+		return err
+	}
+	if err := c.debug.loadEnv(env); err != nil {
 		return err
 	}
 	return c.file.loadEnv(env) // the Sentry exporter reads its own

@@ -24,6 +24,7 @@ type Telemetry struct {
 	propagator propagation.TextMapPropagator
 	redactor   *log.Redactor
 	observers  []middleware.Observer
+	mwOptions  []middleware.Option // the components' own (flight recorder, break-glass)
 	service    log.Service
 
 	// shutdown holds the components' own shutdowns, run in reverse order
@@ -59,6 +60,8 @@ func Start(ctx context.Context, opts ...Option) (*Telemetry, error) {
 		setupElasticsearch,
 		setupOTLP,
 		setupSentry,
+		setupDebug,
+		setupFlight,
 	} {
 		if err := setup(ctx, b); err != nil {
 			_ = b.runShutdown(context.Background())
@@ -80,6 +83,7 @@ func (b *builder) finish() *Telemetry {
 		propagator: b.propagator,
 		redactor:   b.redactor,
 		observers:  b.observers,
+		mwOptions:  b.mwOptions,
 		service:    b.service,
 		restore:    func() {},
 		shutdown:   b.shutdown,

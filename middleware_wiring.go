@@ -5,7 +5,8 @@ import "github.com/glassbox-obs/glassbox/middleware"
 // MiddlewareOptions returns the options that connect the HTTP middleware,
 // the HTTP client Transport and the gRPC interceptors (package
 // middleware/grpcmw) to t: its TracerProvider, propagator, logger,
-// request observers (Sentry) and redaction list. Start makes them the
+// request observers (Sentry) and redaction list, and the flight recorder
+// and break-glass debugging when they are on. Start makes them the
 // middleware default (see middleware.SetDefault) unless told
 // WithoutSetDefault, so middleware built after Start without options
 // already uses them; pass them explicitly with WithoutSetDefault, or to
@@ -13,13 +14,13 @@ import "github.com/glassbox-obs/glassbox/middleware"
 //
 //	h := middleware.HTTP(append(tel.MiddlewareOptions(), middleware.WithPublicEndpoint())...)(mux)
 func (t *Telemetry) MiddlewareOptions() []middleware.Option {
-	return []middleware.Option{
+	return append([]middleware.Option{
 		middleware.WithTracerProvider(t.tp),
 		middleware.WithPropagator(t.propagator),
 		middleware.WithLogger(t.logger),
 		middleware.WithObservers(t.observers...),
 		middleware.WithRedactor(t.redactor),
-	}
+	}, t.mwOptions...)
 }
 
 // setMiddlewareDefault makes t's MiddlewareOptions the middleware default
