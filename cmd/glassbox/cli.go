@@ -50,6 +50,7 @@ func commands() []*command {
 	return []*command{
 		traceCommand(),
 		setupCommand(),
+		debugTokenCommand(),
 	}
 }
 
