@@ -41,8 +41,7 @@ type FlightRecorder struct {
 	maxMemory  int64
 
 	open     atomic.Int64 // Flights begun and not ended
-	held     atomic.Int64
-	heldSize atomic.Int64
+	reserved atomic.Int64 // bytes the open Flights reserved, never over maxMemory
 
 	flights, failed, records, replayed, discarded atomic.Uint64
 	overRequest, overMemory, late                 atomic.Uint64
@@ -103,8 +102,10 @@ func WithFlightRecorder(r *FlightRecorder) Option {
 }
 
 // FlightStats are a FlightRecorder's counters. Every record routed to a
-// Flight is counted once: Records = Replayed + Discarded +
-// DroppedRequestLimit + DroppedMemoryCap + DroppedLate + Held.
+// Flight is counted once, when the Flight ends (or fails), or, if it
+// comes after, at once: Records = Replayed + Discarded +
+// DroppedRequestLimit + DroppedMemoryCap + DroppedLate. The records of
+// open Flights are not counted yet.
 type FlightStats struct {
 	// Flights counts the Flights begun; Open those not ended yet.
 	Flights uint64
@@ -129,10 +130,10 @@ type FlightStats struct {
 	// it ended (a goroutine that outlived its request): they are not kept
 	// and, being below the level, not written.
 	DroppedLate uint64
-	// Held and HeldBytes are the records, and their estimated bytes, the
-	// open Flights hold now.
-	Held      int64
-	HeldBytes int64
+	// ReservedBytes are the bytes the open Flights reserved under the
+	// memory cap (in steps of 4 KiB, at most the per-Flight byte bound
+	// each): never more than the cap.
+	ReservedBytes int64
 }
 
 // Stats returns the recorder's counters. A nil recorder has none.
@@ -144,7 +145,7 @@ func (r *FlightRecorder) Stats() FlightStats {
 		Flights: r.flights.Load(), Open: r.open.Load(), Failed: r.failed.Load(),
 		Records: r.records.Load(), Replayed: r.replayed.Load(), Discarded: r.discarded.Load(),
 		DroppedRequestLimit: r.overRequest.Load(), DroppedMemoryCap: r.overMemory.Load(),
-		DroppedLate: r.late.Load(), Held: r.held.Load(), HeldBytes: r.heldSize.Load(),
+		DroppedLate: r.late.Load(), ReservedBytes: r.reserved.Load(),
 	}
 }
 
@@ -164,7 +165,6 @@ func (r *FlightRecorder) Begin(ctx context.Context) (context.Context, *Flight) {
 		ctx = context.Background()
 	}
 	fl := &Flight{rec: r}
-	fl.level.Store(noLevel)
 	r.flights.Add(1)
 	r.open.Add(1)
 	return context.WithValue(ctx, flightKey{}, fl), fl
@@ -180,8 +180,9 @@ func FlightFrom(ctx context.Context) *Flight {
 	return fl
 }
 
-// noLevel is a Flight's level when SetLevel was not called.
-const noLevel = int64(1) << 40
+// levelBias is added to a level set with SetLevel, so that a Flight's
+// zero level means none.
+const levelBias = int64(1) << 40
 
 // Flight is one request's share of a FlightRecorder: the records it
 // keeps, whether the request has failed, its break-glass level. Its
@@ -189,12 +190,21 @@ const noLevel = int64(1) << 40
 type Flight struct {
 	rec    *FlightRecorder
 	sealed atomic.Bool
-	level  atomic.Int64 // a break-glass level, or noLevel
+	level  atomic.Int64 // a break-glass level + levelBias, or 0
 
-	mu     sync.Mutex
-	failed bool
-	buf    *flightBuf // nil until the first record is kept
-	size   int64      // estimated bytes of buf's records
+	mu       sync.Mutex
+	failed   bool
+	buf      *flightBuf // nil until the first record is kept
+	size     int64      // estimated bytes of buf's records
+	reserved int64      // bytes reserved under the recorder's cap
+	counts   flightCounts
+}
+
+// flightCounts are a Flight's share of the recorder's counters, added to
+// them when it ends or fails: one atomic add per counter and Flight
+// rather than per record.
+type flightCounts struct {
+	records, replayed, discarded, overRequest, overMemory uint64
 }
 
 // SetLevel makes the handlers write the records of the Flight's context
@@ -202,7 +212,7 @@ type Flight struct {
 // Records below both levels are still kept by the Flight.
 func (fl *Flight) SetLevel(l slog.Level) {
 	if fl != nil {
-		fl.level.Store(int64(l))
+		fl.level.Store(int64(l) + levelBias)
 	}
 }
 
@@ -212,7 +222,10 @@ func (fl *Flight) Level() (slog.Level, bool) {
 		return 0, false
 	}
 	l := fl.level.Load()
-	return slog.Level(l), l != noLevel
+	if l == 0 {
+		return 0, false
+	}
+	return slog.Level(l - levelBias), true
 }
 
 // Fail marks the request failed and writes the records kept so far, in
@@ -230,12 +243,12 @@ func (fl *Flight) Fail() {
 	}
 	first := !fl.failed
 	fl.failed = true
-	buf, size := fl.detach()
+	buf := fl.detach()
 	fl.mu.Unlock()
 	if first {
 		fl.rec.failed.Add(1)
 	}
-	fl.rec.replay(buf, size)
+	fl.rec.replay(buf)
 }
 
 // End closes the Flight: when failed is true or the request failed
@@ -254,22 +267,18 @@ func (fl *Flight) End(failed bool) {
 	}
 	fl.sealed.Store(true)
 	wasFailed := fl.failed
-	buf, size := fl.detach()
+	buf := fl.detach()
 	fl.mu.Unlock()
 	r := fl.rec
-	r.open.Add(-1)
 	if failed && !wasFailed {
 		r.failed.Add(1)
 	}
 	if failed || wasFailed {
-		r.replay(buf, size)
-		return
+		r.replay(buf)
+	} else {
+		r.discard(buf)
 	}
-	if buf != nil {
-		n := int64(buf.len())
-		r.discarded.Add(uint64(n))
-		r.release(buf, n, size)
-	}
+	r.open.Add(-1)
 }
 
 // wants reports whether a record at level l (below the handler's) with
@@ -282,5 +291,9 @@ func (r *FlightRecorder) wants(ctx context.Context, l slog.Level) bool {
 	if fl == nil || fl.rec != r || fl.sealed.Load() {
 		return false
 	}
-	return r.maxRecords > 0 || int64(l) >= fl.level.Load()
+	if r.maxRecords > 0 {
+		return true
+	}
+	lv := fl.level.Load()
+	return lv != 0 && int64(l)+levelBias >= lv
 }

@@ -63,10 +63,13 @@ func messages(docs []map[string]any) []string {
 // checkStats checks the accounting identity of FlightStats.
 func checkStats(t *testing.T, st gblog.FlightStats) {
 	t.Helper()
-	sum := st.Replayed + st.Discarded + st.DroppedRequestLimit + st.DroppedMemoryCap + st.DroppedLate + uint64(st.Held)
+	sum := st.Replayed + st.Discarded + st.DroppedRequestLimit + st.DroppedMemoryCap + st.DroppedLate
 	if st.Records != sum {
-		t.Errorf("Records %d != Replayed %d + Discarded %d + DroppedRequestLimit %d + DroppedMemoryCap %d + DroppedLate %d + Held %d",
-			st.Records, st.Replayed, st.Discarded, st.DroppedRequestLimit, st.DroppedMemoryCap, st.DroppedLate, st.Held)
+		t.Errorf("Records %d != Replayed %d + Discarded %d + DroppedRequestLimit %d + DroppedMemoryCap %d + DroppedLate %d",
+			st.Records, st.Replayed, st.Discarded, st.DroppedRequestLimit, st.DroppedMemoryCap, st.DroppedLate)
+	}
+	if st.Open == 0 && st.ReservedBytes != 0 {
+		t.Errorf("no Flight open, %d bytes reserved", st.ReservedBytes)
 	}
 }
 
@@ -113,7 +116,7 @@ func TestFlightReplaysInOrderWithTimestampsAndMarker(t *testing.T) {
 		}
 	}
 	st := f.rec.Stats()
-	if st.Records != 3 || st.Replayed != 3 || st.Failed != 1 || st.Flights != 1 || st.Open != 0 || st.Held != 0 || st.HeldBytes != 0 {
+	if st.Records != 3 || st.Replayed != 3 || st.Failed != 1 || st.Flights != 1 || st.Open != 0 || st.ReservedBytes != 0 {
 		t.Errorf("stats: %+v", st)
 	}
 	checkStats(t, st)
@@ -165,7 +168,7 @@ func TestFlightSuccessDiscardsWithoutEncoding(t *testing.T) {
 		t.Errorf("written: %v", messages(docs))
 	}
 	st := f.rec.Stats()
-	if st.Discarded != 5 || st.Replayed != 0 || st.Failed != 0 || st.HeldBytes != 0 {
+	if st.Discarded != 5 || st.Replayed != 0 || st.Failed != 0 || st.ReservedBytes != 0 {
 		t.Errorf("stats: %+v", st)
 	}
 	checkStats(t, st)
@@ -283,9 +286,6 @@ func TestFlightRequestBounds(t *testing.T) {
 		for i := 0; i < 50; i++ {
 			f.logger.DebugContext(ctx, fmt.Sprint(i))
 		}
-		if st := f.rec.Stats(); st.Held != 4 {
-			t.Errorf("held %d, want 4", st.Held)
-		}
 		fl.End(true)
 		if got, want := strings.Join(messages(f.docs(t, 0)), ","), "46*,47*,48*,49*"; got != want {
 			t.Errorf("got %s, want %s", got, want)
@@ -302,8 +302,8 @@ func TestFlightRequestBounds(t *testing.T) {
 		big := strings.Repeat("x", 1000)
 		for i := 0; i < 20; i++ {
 			f.logger.DebugContext(ctx, fmt.Sprint(i), "payload", big)
-			if st := f.rec.Stats(); st.HeldBytes > 4096 {
-				t.Fatalf("holding %d bytes, over the 4096 bound", st.HeldBytes)
+			if st := f.rec.Stats(); st.ReservedBytes > 4096 {
+				t.Fatalf("reserved %d bytes, over the 4096 bound", st.ReservedBytes)
 			}
 		}
 		f.logger.DebugContext(ctx, "huge", "payload", strings.Repeat("y", 5000))
@@ -333,7 +333,7 @@ func TestFlightMemoryCapUnderConcurrency(t *testing.T) {
 				return
 			default:
 			}
-			if n := f.rec.Stats().HeldBytes; n > memCap {
+			if n := f.rec.Stats().ReservedBytes; n > memCap {
 				over.Store(n)
 			}
 		}
@@ -363,11 +363,43 @@ func TestFlightMemoryCapUnderConcurrency(t *testing.T) {
 	if st.DroppedMemoryCap == 0 {
 		t.Errorf("the cap was never reached (%+v): the test does not test it", st)
 	}
-	if st.Held != 0 || st.HeldBytes != 0 || st.Open != 0 || st.Flights != 640 || st.Records != 640*60 {
+	if st.ReservedBytes != 0 || st.Open != 0 || st.Flights != 640 || st.Records != 640*60 {
 		t.Errorf("after all requests: %+v", st)
 	}
 	if got := uint64(len(f.docs(t, 0))); got != st.Replayed {
 		t.Errorf("%d documents written, %d replayed counted", got, st.Replayed)
 	}
 	checkStats(t, st)
+}
+
+// Records of several handlers and contexts, most pushed out by newer ones,
+// come back each with its own handler's attributes and its own context's
+// IDs.
+func TestFlightScopesSurviveEviction(t *testing.T) {
+	f := newFlightFixture(gblog.WithFlightLimits(20, 1<<20))
+	ctx, fl := f.rec.Begin(context.Background())
+	loggers := []*slog.Logger{f.logger.With("h", "a"), f.logger.With("h", "b"), f.logger.With("h", "c")}
+	for i := 0; i < 500; i++ {
+		c := ctx
+		if i%5 == 0 {
+			c = trace.WithCorrelationID(ctx, fmt.Sprint("c", i))
+		}
+		loggers[(i/3)%3].DebugContext(c, fmt.Sprint(i))
+	}
+	fl.End(true)
+	docs := f.docs(t, 0)
+	if len(docs) != 20 {
+		t.Fatalf("got %d records, want 20", len(docs))
+	}
+	for j, d := range docs {
+		i := 480 + j
+		wantCorr := any(nil)
+		if i%5 == 0 {
+			wantCorr = fmt.Sprint("c", i)
+		}
+		if d["message"] != fmt.Sprint(i) || d["h"] != string(rune('a'+(i/3)%3)) || d["correlation.id"] != wantCorr {
+			t.Errorf("record %d: got message %v, h %v, correlation.id %v", i, d["message"], d["h"], d["correlation.id"])
+		}
+	}
+	checkStats(t, f.rec.Stats())
 }

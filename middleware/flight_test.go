@@ -121,7 +121,7 @@ func TestFlightRecorderHTTP(t *testing.T) {
 				}
 			}
 			st := f.rec.Stats()
-			if st.Open != 0 || st.Held != 0 {
+			if st.Open != 0 || st.ReservedBytes != 0 {
 				t.Errorf("after the request: %+v", st)
 			}
 		})
