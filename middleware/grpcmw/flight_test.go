@@ -182,3 +182,38 @@ func TestBreakGlassGRPC(t *testing.T) {
 		})
 	}
 }
+
+// Outcome-aware sampling on gRPC: failed calls always keep their access
+// record; successful ones of unsampled traces keep 1 in N.
+func TestAccessSamplingGRPC(t *testing.T) {
+	logs := &syncBuffer{}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	logger := slog.New(log.NewHandler(log.WithWriter(logs)))
+	conn := bufServer(t, []middleware.Option{middleware.WithTracerProvider(tp), middleware.WithLogger(logger), middleware.WithAccessSampling(1000, 0)}, nil,
+		echoFuncs{unary: func(ctx context.Context, in *wrapperspb.StringValue) (*wrapperspb.StringValue, error) {
+			if in.GetValue() == "fail" {
+				return nil, status.Error(codes.Internal, "db down")
+			}
+			return in, nil
+		}})
+	for i := 0; i < 40; i++ {
+		_, _ = callUnary(context.Background(), conn, "ok")
+		_, _ = callUnary(context.Background(), conn, "fail")
+	}
+	failed := 0
+	for _, r := range records(t, logs) {
+		if r["rpc.grpc.status_code"] == float64(codes.Internal) {
+			failed++
+			if r["glassbox.sample_rate"] != 1.0 {
+				t.Errorf("failed call's rate: %v", r["glassbox.sample_rate"])
+			}
+		}
+	}
+	if failed != 40 {
+		t.Errorf("got %d access records of failed calls, want all 40", failed)
+	}
+	if n := len(records(t, logs)); n > 45 {
+		t.Errorf("got %d access records, want the 40 failures and about none of the 40 successes", n)
+	}
+}
