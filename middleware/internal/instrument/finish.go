@@ -53,15 +53,14 @@ type End struct {
 // Finish ends a request or call for both protocols, in this order: the
 // request's Flight (its records written if the request failed, see
 // WithFlightRecorder), the observers' End (which may record an error
-// event), the span (the
-// protocol's attributes, correlation.id, correlation.id_rejected,
-// error.type; the status; the exception event of a panic), the "panic
-// recovered" record, then the access record ("request completed": the
-// protocol's fields, event.duration, error.type, error.message of a gRPC
-// error, correlation.id_rejected, error.id, glassbox.sample_rate with
-// WithAccessSampling, which may leave it out). Level, error.type and span
-// status come from the outcome (see judge) and are the same for the span
-// and the records.
+// event), the span (the protocol's attributes, correlation.id,
+// correlation.id_rejected, error.type; the status; the exception event of
+// a panic), the "panic recovered" record, then the access record
+// ("request completed": the protocol's fields, event.duration,
+// error.type, error.message of a gRPC error, correlation.id_rejected,
+// error.id; with WithAccessSampling glassbox.sample_rate, or no record at
+// all). Level, error.type and span status come from the outcome (see
+// judge) and are the same for the span and the records.
 func (c *Config) Finish(ctx context.Context, e *End) {
 	out := e.Out
 	v := c.judge(e.Req.Protocol, out, e.StatusMessage)
