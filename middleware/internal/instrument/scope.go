@@ -37,10 +37,14 @@ type Scoped interface {
 // counted by reason and otherwise ignored; their values are never
 // recorded. Without WithBreakGlass it does nothing.
 func (c *Config) InboundDebug(ctx context.Context, carrier propagation.TextMapCarrier, trusted bool, s Scoped) (context.Context, *debugtoken.Grant) {
-	v := c.BreakGlass
-	if v == nil {
+	if c.BreakGlass == nil {
 		return ctx, nil
 	}
+	return c.inboundDebug(ctx, carrier, trusted, s)
+}
+
+func (c *Config) inboundDebug(ctx context.Context, carrier propagation.TextMapCarrier, trusted bool, s Scoped) (context.Context, *debugtoken.Grant) {
+	v := c.BreakGlass
 	now := time.Now()
 	if tok, n := headerValue(carrier, debugtoken.Header); n > 0 {
 		claims, r := debugtoken.Claims{}, debugtoken.Malformed
@@ -92,6 +96,13 @@ func headerValue(carrier propagation.TextMapCarrier, key string) (string, int) {
 // granted debugging, sets the Flight's level to DEBUG and writes the
 // audit record. It returns the context the handler runs with.
 func (c *Config) BeginScope(ctx context.Context, g *debugtoken.Grant, s Scoped) context.Context {
+	if c.Flight == nil && g == nil {
+		return ctx
+	}
+	return c.beginScope(ctx, g, s)
+}
+
+func (c *Config) beginScope(ctx context.Context, g *debugtoken.Grant, s Scoped) context.Context {
 	var fl *log.Flight
 	if c.Flight != nil {
 		ctx, fl = c.Flight.Begin(ctx)
