@@ -199,7 +199,14 @@ func (b *flightBuf) push(h *Handler, ctx context.Context, rec *slog.Record) int6
 	size := itemBytes + int64(len(rec.Message))
 	rec.Attrs(func(a slog.Attr) bool {
 		b.attrs = append(b.attrs, a)
-		size += attrSize(a, 0)
+		switch a.Value.Kind() {
+		case slog.KindString:
+			size += attrBytes + int64(len(a.Key)+len(a.Value.String()))
+		case slog.KindGroup, slog.KindAny, slog.KindLogValuer:
+			size += attrSize(a, 0)
+		default: // numbers, times, durations: held in the Attr itself
+			size += attrBytes + int64(len(a.Key))
+		}
 		return true
 	})
 	if n := len(b.scopes); n == 0 || b.scopes[n-1].h != h || !sameContext(b.scopes[n-1].ctx, ctx) {

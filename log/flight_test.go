@@ -338,22 +338,33 @@ func TestFlightMemoryCapUnderConcurrency(t *testing.T) {
 			}
 		}
 	}()
-	var reqs sync.WaitGroup
+	// Each round, 32 requests log at once and stay open until all have
+	// logged: together they want 32 x 16 KiB, far over the cap.
 	payload := strings.Repeat("p", 200)
-	for g := 0; g < 32; g++ {
-		reqs.Add(1)
-		go func() {
-			defer reqs.Done()
-			for r := 0; r < 20; r++ {
+	for round := 0; round < 20; round++ {
+		var logged, ended sync.WaitGroup
+		release := make(chan struct{})
+		for g := 0; g < 32; g++ {
+			logged.Add(1)
+			ended.Add(1)
+			go func() {
+				defer ended.Done()
 				ctx, fl := f.rec.Begin(context.Background())
 				for i := 0; i < 60; i++ {
 					f.logger.DebugContext(ctx, "step", "i", i, "payload", payload)
 				}
-				fl.End(r%10 == 0)
-			}
-		}()
+				logged.Done()
+				<-release
+				fl.End(round%10 == 0)
+			}()
+		}
+		logged.Wait()
+		if st := f.rec.Stats(); st.Open != 32 || st.ReservedBytes > memCap {
+			t.Errorf("round %d, all logged: %+v", round, st)
+		}
+		close(release)
+		ended.Wait()
 	}
-	reqs.Wait()
 	close(stop)
 	wg.Wait()
 	if n := over.Load(); n != 0 {
