@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -102,9 +103,14 @@ func TestBreakGlassAcrossServices(t *testing.T) {
 	payments := startService(t, "OTEL_SERVICE_NAME", "payments", EnvDebugKeys, keys, "OTEL_TRACES_SAMPLER", "always_off")
 	inventory := startService(t, "OTEL_SERVICE_NAME", "inventory", "OTEL_TRACES_SAMPLER", "parentbased_always_off")
 
-	var ledgerHeaders http.Header
+	var (
+		mu            sync.Mutex
+		ledgerHeaders http.Header
+	)
 	ledgerSrv := httptest.NewServer(middleware.HTTP(ledger.tel.MiddlewareOptions()...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
 		ledgerHeaders = r.Header.Clone()
+		mu.Unlock()
 		ledger.tel.Logger().DebugContext(r.Context(), "ledger detail")
 	})))
 	defer ledgerSrv.Close()
@@ -220,17 +226,20 @@ func TestBreakGlassAcrossServices(t *testing.T) {
 	if ids := inventory.traceIDs(); ids[edgeTrace] == 0 {
 		t.Errorf("inventory did not follow the sampled flag: %v", ids)
 	}
-	if ledgerHeaders.Get(breakglass.Header) != "" || strings.Contains(strings.Join(ledgerHeaders.Values("Tracestate"), ","), tok) {
-		t.Errorf("the token went downstream: %v", ledgerHeaders)
+	mu.Lock()
+	sent := ledgerHeaders
+	mu.Unlock()
+	if sent.Get(breakglass.Header) != "" || strings.Contains(strings.Join(sent.Values("Tracestate"), ","), tok) {
+		t.Errorf("the token went downstream: %v", sent)
 	}
 	grant := ""
-	for _, m := range strings.Split(ledgerHeaders.Get("Tracestate"), ",") {
+	for _, m := range strings.Split(sent.Get("Tracestate"), ",") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(m), "glassbox="); ok {
 			grant = v
 		}
 	}
 	if !strings.HasPrefix(grant, "d1.ops.") {
-		t.Fatalf("tracestate sent to the ledger: %q, want a glassbox grant", ledgerHeaders.Get("Tracestate"))
+		t.Fatalf("tracestate sent to the ledger: %q, want a glassbox grant", sent.Get("Tracestate"))
 	}
 	if st := edge.tel.Stats().BreakGlass; st.Accepted != 1 {
 		t.Errorf("edge stats: %+v", st)
