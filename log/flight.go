@@ -280,20 +280,3 @@ func (fl *Flight) End(failed bool) {
 	}
 	r.open.Add(-1)
 }
-
-// wants reports whether a record at level l (below the handler's) with
-// context ctx would be kept or written.
-func (r *FlightRecorder) wants(ctx context.Context, l slog.Level) bool {
-	if r.open.Load() == 0 {
-		return false
-	}
-	fl := FlightFrom(ctx)
-	if fl == nil || fl.rec != r || fl.sealed.Load() {
-		return false
-	}
-	if r.maxRecords > 0 {
-		return true
-	}
-	lv := fl.level.Load()
-	return lv != 0 && int64(l)+levelBias >= lv
-}
