@@ -2,10 +2,12 @@ package middleware_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -179,4 +181,55 @@ func (o *logsAtEnd) Begin(ctx context.Context, _ *middleware.Request) context.Co
 func (o *logsAtEnd) End(context.Context, *middleware.Request, *middleware.Outcome) string {
 	o.seen = o.logs.String()
 	return ""
+}
+
+// Concurrent requests keep their records apart: a failed request replays
+// its own records, all of them, and no other's.
+func TestFlightRecorderConcurrentRequests(t *testing.T) {
+	f := newInfoFixture(t)
+	h := middleware.HTTP(f.opts()...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.URL.Query().Get("id")
+		for i := 0; i < 20; i++ {
+			f.logger.DebugContext(r.Context(), "step", "req", id)
+		}
+		if strings.HasPrefix(id, "fail") {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	}))
+	var wg sync.WaitGroup
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := fmt.Sprint("ok-", i)
+			if i%2 == 0 {
+				id = fmt.Sprint("fail-", i)
+			}
+			req := httptest.NewRequest("GET", "/x?id="+id, nil)
+			req.Header.Set("X-Correlation-ID", id)
+			h.ServeHTTP(httptest.NewRecorder(), req)
+		}()
+	}
+	wg.Wait()
+	perReq := map[string]int{}
+	for _, r := range f.records(t) {
+		if r["message"] != "step" {
+			continue
+		}
+		if r["req"] != r["correlation.id"] || r["glassbox.replayed"] != true {
+			t.Fatalf("record of %v under correlation ID %v", r["req"], r["correlation.id"])
+		}
+		perReq[r["req"].(string)]++
+	}
+	if len(perReq) != 20 {
+		t.Errorf("replayed for %d requests, want the 20 that failed", len(perReq))
+	}
+	for id, n := range perReq {
+		if !strings.HasPrefix(id, "fail") || n != 20 {
+			t.Errorf("%s: %d records replayed, want 20 of a failed request", id, n)
+		}
+	}
+	if st := f.rec.Stats(); st.Replayed != 400 || st.Discarded != 400 || st.Open != 0 {
+		t.Errorf("stats: %+v", st)
+	}
 }
