@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,7 +15,10 @@ import (
 // BenchmarkFlightRecorder is BenchmarkHTTPStack/glassbox with a handler
 // that logs 10 DEBUG records at INFO: off (no flight recorder: the
 // records are disabled), success (kept, then discarded unencoded) and
-// failure (kept, then written before the 500's access record).
+// failure (kept, then written before the 500's access record). floor is
+// what log/slog itself costs to build the 10 records when the handler
+// says they are enabled, and then drops them: the part of success no
+// handler can avoid.
 func BenchmarkFlightRecorder(b *testing.B) {
 	handler := func(logger *slog.Logger, status int) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -39,6 +43,11 @@ func BenchmarkFlightRecorder(b *testing.B) {
 			}
 		}
 	}
+	b.Run("floor", func(b *testing.B) {
+		tp := newBenchTP(b)
+		logger := slog.New(dropBelowInfo{log.NewHandler(log.WithWriter(io.Discard))})
+		run(b, middleware.HTTP(middleware.WithTracerProvider(tp), middleware.WithLogger(logger))(handler(logger, 200)), 200)
+	})
 	b.Run("off", func(b *testing.B) {
 		tp := newBenchTP(b)
 		logger := slog.New(log.NewHandler(log.WithWriter(io.Discard)))
@@ -59,4 +68,17 @@ func BenchmarkFlightRecorder(b *testing.B) {
 			}
 		})
 	}
+}
+
+// dropBelowInfo enables every level and drops the records below INFO in
+// Handle: slog builds them, nothing keeps them.
+type dropBelowInfo struct{ *log.Handler }
+
+func (h dropBelowInfo) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h dropBelowInfo) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level < slog.LevelInfo {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
 }
