@@ -30,6 +30,8 @@ type builder struct {
 	tpOptions      []sdktrace.TracerProviderOption
 	propagator     propagation.TextMapPropagator
 	observers      []middleware.Observer
+	logOptions     []log.Option        // for the handler, beside its sinks
+	mwOptions      []middleware.Option // for MiddlewareOptions, after the common ones
 	shutdown       []func(context.Context) error
 	stats          []func(*Stats)
 	// meterProvider is nil without metrics exporters (start_metrics.go);

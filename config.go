@@ -34,6 +34,8 @@ type config struct {
 	sentry  sentryConfig
 	file    fileConfig
 	metrics metricsConfig
+	flight  flightConfig
+	debug   debugConfig
 }
 
 // WithObserver adds a request observer that the middleware built by the
@@ -102,5 +104,11 @@ func (c *config) loadEnv() error {
 		return err
 	}
 	c.metrics.loadEnv(env)
+	if err := c.flight.loadEnv(env); err != nil {
+		return err
+	}
+	if err := c.debug.loadEnv(env); err != nil {
+		return err
+	}
 	return c.file.loadEnv(env) // the Sentry exporter reads its own
 }

@@ -12,5 +12,11 @@
 //	if err != nil { ... }
 //	defer tel.Shutdown(context.Background())
 //
+// GLASSBOX_FLIGHT_RECORDER=on (WithFlightRecorder) keeps each request's
+// records below the level and writes them only if it fails;
+// GLASSBOX_DEBUG_KEYS (WithDebugKeys) turns on break-glass debugging, a
+// signed header that logs one request from DEBUG up and samples its trace,
+// downstream too (see package middleware/breakglass).
+//
 // Code options win over environment variables; see README.md for the table.
 package glassbox

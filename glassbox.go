@@ -26,6 +26,7 @@ type Telemetry struct {
 	propagator propagation.TextMapPropagator
 	redactor   *log.Redactor
 	observers  []middleware.Observer
+	mwOptions  []middleware.Option // the components' own (flight recorder, break-glass)
 	service    log.Service
 	// mp is nil without metrics exporters; metricsHandler is the
 	// Prometheus exporter's (see start_metrics.go).
@@ -67,6 +68,8 @@ func Start(ctx context.Context, opts ...Option) (*Telemetry, error) {
 		setupElasticsearch,
 		setupOTLP,
 		setupSentry,
+		setupDebug,
+		setupFlight,
 	} {
 		if err := setup(ctx, b); err != nil {
 			_ = b.runShutdown(context.Background())
@@ -88,6 +91,7 @@ func (b *builder) finish() *Telemetry {
 		propagator: b.propagator,
 		redactor:   b.redactor,
 		observers:  b.observers,
+		mwOptions:  b.mwOptions,
 		service:    b.service,
 		restore:    func() {},
 		shutdown:   b.shutdown,

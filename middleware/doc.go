@@ -16,6 +16,13 @@
 // (options, trust decision, observers, the end of a request) in
 // middleware/internal/instrument.
 //
+// Three request-scoped features are off unless configured: the flight
+// recorder (WithFlightRecorder: a failed request's below-level records
+// are written, a successful one's dropped unencoded), break-glass
+// debugging (WithBreakGlass and package breakglass: a signed header turns
+// on DEBUG logging and tracing for one request and its downstream calls)
+// and outcome-aware sampling of access records (WithAccessSampling).
+//
 // After glassbox.Start, middleware built without options is connected to
 // the Telemetry (see SetDefault), so most programs need one call:
 //

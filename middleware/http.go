@@ -149,6 +149,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	method, known := normMethod(r.Method)
 	st.method = method
 	st.active = c.Active(method, scheme(r))
+	st.r = r // for InboundDebug and BeginScope; the handler's request below
+	ctx, grant := c.InboundDebug(ctx, headerCarrier(r.Header), in.Trusted, st)
 	spanName := method
 	if !known {
 		spanName = "HTTP"
@@ -160,6 +162,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// (passing some at start costs a second, larger allocation). Samplers
 	// therefore see no attributes; the standard ones do not use them.
 	w.Header()[c.CorrHeaders[0]] = []string{id}
+	ctx = c.BeginScope(ctx, grant, st)
 
 	// The handler's request exists before the observers begin: what they
 	// keep of req.HTTP is then the request ServeMux sets Pattern on, so a

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
+	"github.com/glassbox-obs/glassbox/internal/debugtoken"
 	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/trace"
 )
@@ -71,6 +72,12 @@ type Config struct {
 	// metrics are the server instruments (HTTP middleware, gRPC server
 	// interceptors), made by resolve.
 	metrics *ServerMetrics
+
+	// Request-scoped features (scope.go, sampling.go): the flight
+	// recorder, break-glass debugging, outcome-aware access sampling.
+	Flight     *log.FlightRecorder
+	BreakGlass *debugtoken.Verifier
+	Sampling   AccessSampling
 
 	// layer is 0 while the default's options apply, 1 for a
 	// constructor's; see add.
