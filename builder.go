@@ -3,13 +3,16 @@ package glassbox
 import (
 	"context"
 	"errors"
+	"net/http"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	sdkresource "go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/glassbox-obs/glassbox/internal/errorhandler"
+	"github.com/glassbox-obs/glassbox/internal/metricsdk"
 	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/middleware"
 )
@@ -27,8 +30,14 @@ type builder struct {
 	tpOptions      []sdktrace.TracerProviderOption
 	propagator     propagation.TextMapPropagator
 	observers      []middleware.Observer
+	logOptions     []log.Option        // for the handler, beside its sinks
+	mwOptions      []middleware.Option // for MiddlewareOptions, after the common ones
 	shutdown       []func(context.Context) error
 	stats          []func(*Stats)
+	// meterProvider is nil without metrics exporters (start_metrics.go);
+	// metricsHandler is the Prometheus exporter's, if any.
+	meterProvider  metricsdk.Provider
+	metricsHandler http.Handler
 }
 
 func newBuilder(cfg *config) *builder {
@@ -43,6 +52,15 @@ func newBuilder(cfg *config) *builder {
 	}
 	b.service.Fill()
 	return b
+}
+
+// meter returns the MeterProvider of the metrics exporters, nil without
+// them: the exporters then publish no metrics.
+func (b *builder) meter() metric.MeterProvider {
+	if b.meterProvider == nil {
+		return nil
+	}
+	return b.meterProvider
 }
 
 // onShutdown registers f to run at Telemetry.Shutdown (in reverse order).

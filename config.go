@@ -33,6 +33,9 @@ type config struct {
 	otlp    otlpConfig
 	sentry  sentryConfig
 	file    fileConfig
+	metrics metricsConfig
+	flight  flightConfig
+	debug   debugConfig
 }
 
 // WithObserver adds a request observer that the middleware built by the
@@ -98,6 +101,13 @@ func (c *config) loadEnv() error {
 		return err
 	}
 	if err := c.otlp.loadEnv(env); err != nil {
+		return err
+	}
+	c.metrics.loadEnv(env)
+	if err := c.flight.loadEnv(env); err != nil {
+		return err
+	}
+	if err := c.debug.loadEnv(env); err != nil {
 		return err
 	}
 	return c.file.loadEnv(env) // the Sentry exporter reads its own

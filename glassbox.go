@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"sync"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	oteltrace "go.opentelemetry.io/otel/trace"
@@ -24,7 +26,12 @@ type Telemetry struct {
 	propagator propagation.TextMapPropagator
 	redactor   *log.Redactor
 	observers  []middleware.Observer
+	mwOptions  []middleware.Option // the components' own (flight recorder, break-glass)
 	service    log.Service
+	// mp is nil without metrics exporters; metricsHandler is the
+	// Prometheus exporter's (see start_metrics.go).
+	mp             metric.MeterProvider
+	metricsHandler http.Handler
 
 	// shutdown holds the components' own shutdowns, run in reverse order
 	// of registration after the TracerProvider and the handler.
@@ -35,9 +42,10 @@ type Telemetry struct {
 	restore  func()
 }
 
-// Start builds the logger, the TracerProvider and the exporters from the
-// environment and opts (code options win), and unless WithoutSetDefault is
-// given installs them as the slog default and the OTel globals. On error
+// Start builds the logger, the TracerProvider, the MeterProvider (with
+// WithMetricsExporter) and the exporters from the environment and opts
+// (code options win), and unless WithoutSetDefault is given installs them
+// as the slog default and the OTel globals. On error
 // nothing is left running. Call Shutdown before the program exits to flush.
 func Start(ctx context.Context, opts ...Option) (*Telemetry, error) {
 	if ctx == nil {
@@ -54,11 +62,14 @@ func Start(ctx context.Context, opts ...Option) (*Telemetry, error) {
 	// Components, one file each, in the order their shutdowns must run
 	// backwards.
 	for _, setup := range []func(context.Context, *builder) error{
+		setupMetrics,
 		setupTracing,
 		setupFile,
 		setupElasticsearch,
 		setupOTLP,
 		setupSentry,
+		setupDebug,
+		setupFlight,
 	} {
 		if err := setup(ctx, b); err != nil {
 			_ = b.runShutdown(context.Background())
@@ -80,22 +91,33 @@ func (b *builder) finish() *Telemetry {
 		propagator: b.propagator,
 		redactor:   b.redactor,
 		observers:  b.observers,
+		mwOptions:  b.mwOptions,
 		service:    b.service,
 		restore:    func() {},
 		shutdown:   b.shutdown,
 		stats:      b.stats,
 	}
+	if b.meterProvider != nil {
+		t.mp, t.metricsHandler = b.meterProvider, b.metricsHandler
+	}
 	if !b.cfg.noSetDefault {
 		prevLogger := slog.Default()
 		prevTP := otel.GetTracerProvider()
 		prevProp := otel.GetTextMapPropagator()
+		prevMP := otel.GetMeterProvider()
 		slog.SetDefault(t.logger)
 		otel.SetTracerProvider(tp)
 		otel.SetTextMapPropagator(b.propagator)
+		if t.mp != nil {
+			otel.SetMeterProvider(t.mp)
+		}
 		t.restore = func() {
 			slog.SetDefault(prevLogger)
 			otel.SetTracerProvider(prevTP)
 			otel.SetTextMapPropagator(prevProp)
+			if t.mp != nil {
+				otel.SetMeterProvider(prevMP)
+			}
 		}
 		t.restore = t.setMiddlewareDefault(t.restore)
 	}
@@ -129,6 +151,7 @@ func (t *Telemetry) Observers() []middleware.Observer {
 func (t *Telemetry) Service() log.Service { return t.service }
 
 // Shutdown flushes spans and logs to every exporter and releases them,
+// then exports the last metrics (with the exporters' final figures),
 // returning by ctx's deadline. It restores the slog and OTel globals that
 // Start replaced. Calls after the first return the first call's result.
 //

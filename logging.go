@@ -122,6 +122,7 @@ func (b *builder) newHandler() *log.Handler {
 	for _, s := range b.sinks {
 		hopts = append(hopts, log.WithSink(s))
 	}
+	hopts = append(hopts, b.logOptions...)
 	if c.writer == nil && len(b.sinks) == 0 {
 		// Console turned off and nothing else configured: log nowhere,
 		// rather than fall back to the handler's stdout default.

@@ -56,6 +56,7 @@ func setupElasticsearch(_ context.Context, b *builder) error {
 		elasticsearch.WithService(b.service),
 		elasticsearch.WithErrorHandler(b.errorHandler),
 		elasticsearch.WithRedactor(b.redactor),
+		elasticsearch.WithMeterProvider(b.meter()),
 	}, c.opts...)
 	exp, err := elasticsearch.New(opts...)
 	if err != nil {

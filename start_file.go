@@ -45,6 +45,7 @@ func setupFile(_ context.Context, b *builder) error {
 		file.WithService(b.service),
 		file.WithRedactor(b.redactor),
 		file.WithErrorHandler(b.errorHandler),
+		file.WithMeterProvider(b.meter()),
 	}, c.opts...)
 	exp, err := file.New(opts...)
 	if err != nil {

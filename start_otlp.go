@@ -85,7 +85,7 @@ func setupOTLP(ctx context.Context, b *builder) error {
 	}
 	disabled := b.cfg.tracing.disabled
 	if c.on(disabled, c.tracesExporter, c.tracesEndpoint) {
-		opts := append([]otlp.Option{otlp.WithGetenv(b.cfg.getenv), otlp.WithErrorHandler(b.errorHandler)}, c.opts...)
+		opts := append([]otlp.Option{otlp.WithGetenv(b.cfg.getenv), otlp.WithErrorHandler(b.errorHandler), otlp.WithMeterProvider(b.meter())}, c.opts...)
 		exp, err := otlp.NewSpanExporter(ctx, opts...)
 		if err != nil {
 			return fmt.Errorf("glassbox: %w", err)
@@ -98,7 +98,7 @@ func setupOTLP(ctx context.Context, b *builder) error {
 		b.onShutdown(p.Shutdown)
 	}
 	if c.on(disabled, c.logsExporter, c.logsEndpoint) {
-		opts := append([]otlp.Option{otlp.WithGetenv(b.cfg.getenv), otlp.WithErrorHandler(b.errorHandler), otlp.WithResource(b.resource)}, c.opts...)
+		opts := append([]otlp.Option{otlp.WithGetenv(b.cfg.getenv), otlp.WithErrorHandler(b.errorHandler), otlp.WithResource(b.resource), otlp.WithMeterProvider(b.meter())}, c.opts...)
 		exp, err := otlp.NewLogExporter(ctx, opts...)
 		if err != nil {
 			return fmt.Errorf("glassbox: %w", err)

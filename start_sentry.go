@@ -41,6 +41,7 @@ func setupSentry(_ context.Context, b *builder) error {
 		sentry.WithService(b.service),
 		sentry.WithRedactor(b.redactor),
 		sentry.WithErrorHandler(b.errorHandler),
+		sentry.WithMeterProvider(b.meter()),
 	}, c.opts...)
 	rep, err := sentry.New(opts...)
 	switch {

@@ -5,6 +5,8 @@ import (
 	"github.com/glassbox-obs/glassbox/exporter/file"
 	"github.com/glassbox-obs/glassbox/exporter/otlp"
 	"github.com/glassbox-obs/glassbox/exporter/sentry"
+	"github.com/glassbox-obs/glassbox/log"
+	"github.com/glassbox-obs/glassbox/middleware/breakglass"
 )
 
 // Stats are the delivery counters of the configured exporters, so that
@@ -22,11 +24,18 @@ type Stats struct {
 	Sentry sentry.Stats
 	// File counts log and span documents written to local files.
 	File file.Stats
-	// Enabled tells which exporters are configured.
+	// FlightRecorder counts the records the flight recorder kept,
+	// replayed, discarded and dropped (see WithFlightRecorder).
+	FlightRecorder log.FlightStats
+	// BreakGlass counts the debug tokens and grants accepted and refused
+	// (see WithDebugKeys).
+	BreakGlass breakglass.Stats
+	// Enabled tells which exporters and features are configured.
 	Enabled Exporters
 }
 
-// Exporters names the exporters Start configured.
+// Exporters names the exporters and request features Start configured.
 type Exporters struct {
 	Elasticsearch, OTLPSpans, OTLPLogs, Sentry, File bool
+	FlightRecorder, BreakGlass                       bool
 }

@@ -13,9 +13,12 @@ import (
 	sentryhttp "github.com/getsentry/sentry-go/http"
 	chimw "github.com/go-chi/chi/v5/middleware"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/metric"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/glassbox-obs/glassbox/internal/metricsdk"
 	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/middleware"
 )
@@ -29,6 +32,25 @@ func newBenchTP(b *testing.B) *sdktrace.TracerProvider {
 	)
 	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	return tp
+}
+
+// newBenchMP returns a MeterProvider over an in-memory reader, never
+// collected during the run. glassbox's is the one glassbox.Start builds
+// (its exemplar reservoir keeps the correlation ID); the peers' is the
+// SDK's plain one.
+func newBenchMP(b *testing.B, glassbox bool) metric.MeterProvider {
+	r := sdkmetric.NewManualReader()
+	var mp interface {
+		metric.MeterProvider
+		Shutdown(context.Context) error
+	}
+	if glassbox {
+		mp = metricsdk.NewMeterProvider(&metricsdk.Settings{}, []sdkmetric.Reader{r})
+	} else {
+		mp = sdkmetric.NewMeterProvider(sdkmetric.WithReader(r))
+	}
+	b.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+	return mp
 }
 
 var twoBytes = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -78,7 +100,7 @@ func BenchmarkHTTPStack(b *testing.B) {
 		logger := slog.New(log.NewHandler(log.WithWriter(io.Discard)))
 		run(b, middleware.HTTP(middleware.WithTracerProvider(tp), middleware.WithLogger(logger))(twoBytes))
 	})
-	b.Run("peers", func(b *testing.B) {
+	peers := func(b *testing.B, opts ...otelhttp.Option) {
 		tp := newBenchTP(b)
 		if err := sentry.Init(sentry.ClientOptions{}); err != nil {
 			b.Fatal(err)
@@ -87,7 +109,19 @@ func BenchmarkHTTPStack(b *testing.B) {
 		h := sentryhttp.New(sentryhttp.Options{Repanic: false}).Handle(twoBytes)
 		h = slogAccessLog(logger)(h)
 		h = chimw.RequestID(h)
-		h = otelhttp.NewHandler(h, "server", otelhttp.WithTracerProvider(tp))
+		h = otelhttp.NewHandler(h, "server", append([]otelhttp.Option{otelhttp.WithTracerProvider(tp)}, opts...)...)
 		run(b, h)
+	}
+	b.Run("peers", func(b *testing.B) { peers(b) })
+	// The same with request metrics on: glassbox's middleware and
+	// otelhttp both record http.server.request.duration (glassbox also
+	// http.server.active_requests, otelhttp the body sizes) on a real SDK
+	// MeterProvider, exemplars included.
+	b.Run("glassbox_metrics", func(b *testing.B) {
+		tp := newBenchTP(b)
+		logger := slog.New(log.NewHandler(log.WithWriter(io.Discard)))
+		run(b, middleware.HTTP(middleware.WithTracerProvider(tp), middleware.WithLogger(logger),
+			middleware.WithMeterProvider(newBenchMP(b, true)))(twoBytes))
 	})
+	b.Run("peers_metrics", func(b *testing.B) { peers(b, otelhttp.WithMeterProvider(newBenchMP(b, false))) })
 }

@@ -2,7 +2,9 @@
 # Reads `go test -bench -benchmem -count=N` output and prints a markdown
 # table: per benchmark the median of every metric over the N runs, and for
 # each sub-benchmark its ns/op and allocs/op as a ratio to the "glassbox"
-# sub-benchmark of the same group (x < 1 means cheaper than glassbox).
+# sub-benchmark of the same group (x < 1 means cheaper than glassbox); a
+# sub-benchmark named like peers_metrics is compared with glassbox_metrics
+# when the group has one.
 #   go test -run='^$' -bench=. -benchmem -count=6 | tee bench.txt
 #   awk -f ratios.awk bench.txt
 /^Benchmark/ {
@@ -27,6 +29,11 @@ END {
 	for (k = 1; k <= n; k++) {
 		name = order[k]; group = name; sub(/\/[^\/]*$/, "", group)
 		ref = group "/glassbox"
+		sub_ = name; sub(/^.*\//, "", sub_)
+		if (match(sub_, /_[^_]*$/)) {
+			cand = group "/glassbox" substr(sub_, RSTART)
+			if ((cand, "ns/op") in cnt && cand != name) ref = cand
+		}
 		other = ""
 		split(units[name], us, " ")
 		for (u in us) if (us[u] != "ns/op" && us[u] != "allocs/op" && us[u] != "B/op") other = other sprintf("%s %.4g ", us[u], median(name, us[u]))

@@ -39,6 +39,14 @@
 // gets a suffix ("message_2"). The rules are internal/ecs's, shared with
 // span documents.
 //
+// # The flight recorder
+//
+// With WithFlightRecorder, records below the level logged with the
+// context of an open Flight (middleware.WithFlightRecorder opens one per
+// request) are kept instead of dropped, and written, in order, with their
+// own times and glassbox.replayed: true, only if the request fails; see
+// FlightRecorder.
+//
 // The handler allocates nothing per record for the standard kinds. It
 // passes testing/slogtest.
 package log

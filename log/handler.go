@@ -50,6 +50,7 @@ type core struct {
 	redactor     *Redactor
 	addSource    bool
 	errorHandler otel.ErrorHandler
+	flight       *FlightRecorder // nil unless WithFlightRecorder
 	shutdownOnce sync.Once
 	shutdownErr  error
 }
@@ -80,6 +81,7 @@ func NewHandler(opts ...Option) *Handler {
 			redactor:     c.redactor,
 			addSource:    c.addSource,
 			errorHandler: c.errorHandler,
+			flight:       c.flight,
 		},
 		levels: []groupLevel{{}},
 	}
@@ -109,9 +111,14 @@ func appendStatic(b []byte, s Service, logger string) []byte {
 	return b
 }
 
-// Enabled reports whether records at level l are handled.
-func (h *Handler) Enabled(_ context.Context, l slog.Level) bool {
-	return l >= h.core.level.Level()
+// Enabled reports whether records at level l are handled: at the level
+// and above, and, with WithFlightRecorder, below it for the context of an
+// open Flight.
+func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
+	if l >= h.core.level.Level() {
+		return true
+	}
+	return h.core.flight != nil && h.core.flight.wants(ctx, l)
 }
 
 // WithAttrs returns a Handler whose documents include attrs, encoded once
@@ -156,8 +163,19 @@ func (h *Handler) clone() *Handler {
 }
 
 // Handle encodes r and writes it to every sink. It returns an error only
-// when every sink failed; the error handler sees each failure.
+// when every sink failed; the error handler sees each failure. With
+// WithFlightRecorder, a record below the level goes to its context's
+// Flight instead (see FlightRecorder).
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+	if f := h.core.flight; f != nil && f.intercept(h, ctx, &r) {
+		return nil
+	}
+	return h.handle(ctx, r, false)
+}
+
+// handle encodes r and writes it to every sink; replayed marks a record
+// the flight recorder kept (see FlightRecorder).
+func (h *Handler) handle(ctx context.Context, r slog.Record, replayed bool) error {
 	c := h.core
 	st := getState()
 	defer putState(st)
@@ -178,6 +196,9 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	b = append(b, `","`+ecs.Message+`":`...)
 	b = jsonenc.AppendString(b, r.Message)
 	b = append(b, c.static...)
+	if replayed {
+		b = append(b, `,"`+ecs.GlassboxReplayed+`":true`...)
+	}
 	if !orig.IsZero() {
 		b = append(b, `,"`+ecs.EventStart+`":`...)
 		b = jsonenc.AppendTime(b, orig)

@@ -23,6 +23,7 @@ type handlerConfig struct {
 	addSource    bool
 	loggerName   string
 	errorHandler otel.ErrorHandler
+	flight       *FlightRecorder
 }
 
 // WithLevel sets the minimum level; pass a *slog.LevelVar to change it at

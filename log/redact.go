@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/glassbox-obs/glassbox/internal/debugtoken"
 	"github.com/glassbox-obs/glassbox/internal/textsafe"
 )
 
@@ -319,11 +320,13 @@ var urlHeaders = [...]string{"Referer", "Origin", "Location", "Content-Location"
 // name as it may be recorded: Redacted when Match matches the name; for
 // the headers that carry a URL (Referer, Origin, Location,
 // Content-Location, any case) the value as RedactURL returns it; any
-// other value sanitised and cut to at most max bytes. The middleware's
-// captured headers and Sentry's request headers get their values from
-// here. A nil Redactor redacts no name.
+// other value sanitised and cut to at most max bytes. A break-glass
+// debug token (X-Glassbox-Debug) is always Redacted, whatever the list.
+// The middleware's captured headers and Sentry's request headers get
+// their values from here. A nil Redactor redacts no name (but the debug
+// token's).
 func (r *Redactor) RedactHeader(name, value string, max int) string {
-	if r.Match(name) {
+	if r.Match(name) || strings.EqualFold(name, debugtoken.Header) {
 		return Redacted
 	}
 	for _, h := range urlHeaders {

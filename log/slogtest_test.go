@@ -54,6 +54,7 @@ func TestSlogtest(t *testing.T) {
 	}{
 		{"plain", nil},
 		{"with_service", []gblog.Option{gblog.WithService(gblog.Service{})}},
+		{"with_flight_recorder", []gblog.Option{gblog.WithFlightRecorder(gblog.NewFlightRecorder())}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer

@@ -38,14 +38,20 @@ import (
 //     "http.ErrAbortHandler" on the span and the access record (at Warn at
 //     least). The status code recorded is the one written, if any: an abort
 //     before any write sends none, and none is recorded (Outcome.Status 0);
-//   - writes one access-log record at the end.
+//   - writes one access-log record at the end;
+//   - records http.server.request.duration (with http.request.method,
+//     http.route when a ServeMux pattern matched, never the path,
+//     http.response.status_code, error.type, url.scheme,
+//     network.protocol.version) and http.server.active_requests, through
+//     the MeterProvider of WithMeterProvider, in the request's context,
+//     so a sampled request's trace becomes the histogram's exemplar.
 //
 // Requests skipped by WithSkipPaths or WithFilter (health checks) get no
-// span, no access record and no observer calls, but they still get a
-// correlation ID, echoed on the response, and panic recovery as above: a
-// 500 if nothing was written (else the response is cut), the error record
-// with the stack, and the observers are told (Begin, then End with the
-// panic), so a panicking health check is not silent.
+// span, no access record, no metrics and no observer calls, but they
+// still get a correlation ID, echoed on the response, and panic recovery
+// as above: a 500 if nothing was written (else the response is cut), the
+// error record with the stack, and the observers are told (Begin, then End
+// with the panic), so a panicking health check is not silent.
 //
 // The ResponseWriter the handler gets is made for its request alone, and
 // it goes inert when the middleware has finished the request: used after
@@ -88,6 +94,7 @@ type httpState struct {
 	start    time.Time
 	method   string
 	rejected int
+	active   *instrument.Active // counted in http.server.active_requests; nil if not
 	req      Request
 	out      Outcome
 	// Set when the request ends (see finish), for the span and the
@@ -141,6 +148,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	method, known := normMethod(r.Method)
 	st.method = method
+	st.active = c.Active(method, scheme(r))
+	st.r = r // for InboundDebug and BeginScope; the handler's request below
+	ctx, grant := c.InboundDebug(ctx, headerCarrier(r.Header), in.Trusted, st)
 	spanName := method
 	if !known {
 		spanName = "HTTP"
@@ -152,6 +162,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// (passing some at start costs a second, larger allocation). Samplers
 	// therefore see no attributes; the standard ones do not use them.
 	w.Header()[c.CorrHeaders[0]] = []string{id}
+	ctx = c.BeginScope(ctx, grant, st)
 
 	// The handler's request exists before the observers begin: what they
 	// keep of req.HTTP is then the request ServeMux sets Pattern on, so a

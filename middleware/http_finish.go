@@ -66,6 +66,7 @@ func (st *httpState) finish() {
 		st.span.SetName(name + " " + st.req.Route)
 	}
 	st.prepare()
+	c.ActiveDone(st.active)
 	c.Finish(st.ctx, &instrument.End{
 		Req:       &st.req,
 		Out:       &st.out,

@@ -29,21 +29,6 @@ func normMethod(m string) (string, bool) {
 	return "_OTHER", false
 }
 
-func scheme(r *http.Request) string {
-	if r.TLS != nil {
-		return "https"
-	}
-	return "http"
-}
+func scheme(r *http.Request) string { return instrument.URLScheme(r) }
 
-func protoVersion(r *http.Request) string {
-	switch {
-	case r.ProtoMajor == 2:
-		return "2"
-	case r.ProtoMajor == 3:
-		return "3"
-	case r.ProtoMajor == 1 && r.ProtoMinor == 0:
-		return "1.0"
-	}
-	return "1.1"
-}
+func protoVersion(r *http.Request) string { return instrument.ProtocolVersion(r) }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
@@ -30,6 +31,19 @@ type config = instrument.Config
 // OTel global TracerProvider when the middleware is built.
 func WithTracerProvider(tp oteltrace.TracerProvider) Option {
 	return optionFunc(func(c *config) { c.TracerProvider = tp })
+}
+
+// WithMeterProvider sets the MeterProvider the request metrics are
+// recorded with: http.server.request.duration and
+// http.server.active_requests (HTTP), http.client.request.duration
+// (Transport), rpc.server.call.duration and rpc.client.call.duration
+// (package grpcmw), by the OpenTelemetry semantic conventions. Requests
+// the skip lists and WithFilter pass through are not measured. Default:
+// the one of SetDefault (glassbox.Start sets its own when a metrics
+// exporter is configured), else the OTel global MeterProvider when the
+// middleware is built, which records nothing until one is installed.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return optionFunc(func(c *config) { c.MeterProvider = mp })
 }
 
 // WithPropagator sets the propagator used to read and write trace context
@@ -163,8 +177,8 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
-// WithSkipPaths sets the URL paths (exact match) that get no span and no
-// access-log record; their handlers still run, with a correlation ID that
+// WithSkipPaths sets the URL paths (exact match) that get no span, no
+// metrics and no access-log record; their handlers still run, with a correlation ID that
 // is echoed on the response, and keep panic recovery (a 500, the panic
 // record with the stack, observers told). Default: /healthz, /readyz,
 // /livez. WithSkipPaths() with no argument skips nothing by path.
@@ -173,8 +187,8 @@ func WithSkipPaths(paths ...string) Option {
 }
 
 // WithSkipGRPCMethods sets full gRPC method names ("/pkg.Service/Method")
-// or whole services ("pkg.Service") that get no span and no access-log
-// record. They keep panic recovery: a panic becomes codes.Internal, a
+// or whole services ("pkg.Service") that get no span, no metrics and no
+// access-log record. They keep panic recovery: a panic becomes codes.Internal, a
 // "panic recovered" record with the stack, observers told. Default:
 // grpc.health.v1.Health. WithSkipGRPCMethods() with no argument skips
 // nothing.
@@ -192,9 +206,9 @@ func WithSkipGRPCMethods(names ...string) Option {
 }
 
 // WithFilter sets a function that decides, per request, whether it is
-// instrumented (true) or passed through without span and access log
-// (false). It sees Protocol, HTTP (for HTTP) and Method; Route is not known
-// yet. It runs after the skip lists. Filtered requests and calls keep
+// instrumented (true) or passed through without span, metrics and access
+// log (false). It sees Protocol, HTTP (for HTTP) and Method; Route is not
+// known yet. It runs after the skip lists. Filtered requests and calls keep
 // panic recovery, as WithSkipPaths and WithSkipGRPCMethods. Default: none.
 func WithFilter(f func(req *Request) bool) Option {
 	return optionFunc(func(c *config) { c.Filter = f })

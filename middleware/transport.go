@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -22,19 +23,26 @@ import (
 // http.DefaultTransport. The request passed in is never modified: headers
 // are set on a clone. The span ends when base.RoundTrip returns.
 //
-// Of the options, Transport uses WithTracerProvider, WithPropagator,
-// WithCorrelationHeaders (the first name is sent) and WithRedactor (query
-// values in url.full).
+// It records http.client.request.duration (see WithMeterProvider) with
+// the request's method, server.address, server.port, url.scheme, the
+// response's status code and protocol version, and error.type (the
+// status code from 400 up, or the transport error's type).
+//
+// Of the options, Transport uses WithTracerProvider, WithMeterProvider,
+// WithPropagator, WithCorrelationHeaders (the first name is sent) and
+// WithRedactor (query values in url.full).
 func Transport(base http.RoundTripper, opts ...Option) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return &transport{base: base, c: instrument.New(opts)}
+	c := instrument.New(opts)
+	return &transport{base: base, c: c, metrics: instrument.NewHTTPClientMetrics(c)}
 }
 
 type transport struct {
-	base http.RoundTripper
-	c    *config
+	base    http.RoundTripper
+	c       *config
+	metrics *instrument.HTTPClientMetrics
 }
 
 var clientKind = oteltrace.WithSpanKind(oteltrace.SpanKindClient)
@@ -43,7 +51,9 @@ var clientKind = oteltrace.WithSpanKind(oteltrace.SpanKindClient)
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	c := t.c
 	ctx := req.Context()
+	start := time.Now()
 	method, known := normMethod(req.Method)
+	call := instrument.HTTPClientCall{Method: method}
 	var attrBuf [8]attribute.KeyValue
 	attrs := append(attrBuf[:0], semconv.HTTPRequestMethodKey.String(method))
 	if !known {
@@ -51,13 +61,15 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if req.URL != nil {
 		host, port := instrument.SplitHostPort(req.URL.Host)
-		attrs = append(attrs, semconv.ServerAddressKey.String(sanitize(host, maxValueLen)))
+		call.Host = sanitize(host, maxValueLen)
+		attrs = append(attrs, semconv.ServerAddressKey.String(call.Host))
 		if port == 0 {
 			port = defaultPort(req.URL.Scheme)
 		}
 		if port > 0 {
 			attrs = append(attrs, semconv.ServerPortKey.Int(port))
 		}
+		call.Port, call.Scheme = port, urlScheme(req.URL.Scheme)
 		attrs = append(attrs, semconv.URLFullKey.String(c.Redactor.RedactURL(req.URL.String(), maxPathLen)))
 	}
 	if id, ok := trace.CorrelationID(ctx); ok {
@@ -80,17 +92,38 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(r2)
 	switch {
 	case err != nil:
-		span.SetAttributes(semconv.ErrorTypeKey.String(errorType(err)))
+		call.ErrorType = errorType(err)
+		span.SetAttributes(semconv.ErrorTypeKey.String(call.ErrorType))
 		span.SetStatus(codes.Error, sanitize(err.Error(), maxValueLen))
 	case resp != nil:
+		call.Status, call.Version = resp.StatusCode, protocolVersion(resp)
 		span.SetAttributes(semconv.HTTPResponseStatusCodeKey.Int(resp.StatusCode))
 		if resp.StatusCode >= 400 {
-			span.SetAttributes(semconv.ErrorTypeKey.String(strconv.Itoa(resp.StatusCode)))
+			call.ErrorType = strconv.Itoa(resp.StatusCode)
+			span.SetAttributes(semconv.ErrorTypeKey.String(call.ErrorType))
 			span.SetStatus(codes.Error, "")
 		}
 	}
 	span.End()
+	if t.metrics.Enabled(ctx) {
+		t.metrics.Record(ctx, time.Since(start), call)
+	}
 	return resp, err
+}
+
+// urlScheme returns url.scheme of an outgoing request's URL, "" for one
+// neither http nor https (the set stays bounded).
+func urlScheme(s string) string {
+	switch s {
+	case "http", "https":
+		return s
+	}
+	return ""
+}
+
+// protocolVersion returns network.protocol.version of a response.
+func protocolVersion(resp *http.Response) string {
+	return instrument.ProtoVersion(resp.ProtoMajor, resp.ProtoMinor)
 }
 
 func errorType(err error) string {

@@ -51,6 +51,7 @@ func commands() []*command {
 		traceCommand(),
 		setupCommand(),
 		doctorCommand(),
+		debugTokenCommand(),
 	}
 }
 

@@ -19,7 +19,7 @@ the metrics glassbox's middleware exposes to Prometheus:
 
   Services      request rate, share of failed requests, p95 latency
   HTTP routes   the same per service and http_route
-  gRPC methods  the same per service, rpc_service and rpc_method
+  gRPC methods  the same per service and rpc_method (service/method)
   SLOs          per --slo: the 30-day error budget left and the 1h burn rate
 
 The latency panels show exemplars: a dot carries the trace ID of a sampled

@@ -55,7 +55,6 @@ type Exporter struct {
 	st           counters
 	shutdownOnce sync.Once
 	shutdownErr  error
-	unregister   func()
 }
 
 // New creates an Exporter configured by opts on top of the environment
@@ -121,14 +120,12 @@ func (e *Exporter) openFiles() error {
 	}
 	e.dl = newDeadLetter(dlPath, cfg.dlMaxBytes)
 	if cfg.meter != nil {
-		unreg, err := e.registerMetrics(cfg.meter)
-		if err != nil {
+		if err := e.registerMetrics(cfg.meter); err != nil {
 			if e.spool != nil {
 				_ = e.spool.Close()
 			}
 			return fmt.Errorf("elasticsearch: metrics: %w", err)
 		}
-		e.unregister = unreg
 	}
 	return nil
 }

@@ -10,11 +10,9 @@ import (
 	"testing"
 	"time"
 
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
-
 	"github.com/glassbox-obs/glassbox/exporter/elasticsearch"
 	"github.com/glassbox-obs/glassbox/internal/estest"
+	"github.com/glassbox-obs/glassbox/internal/metrictest"
 	"github.com/glassbox-obs/glassbox/log"
 )
 
@@ -458,46 +456,26 @@ func TestTimeoutIsRetried(t *testing.T) {
 	}
 }
 
-func TestMetrics(t *testing.T) {
+func TestMetricsEqualStats(t *testing.T) {
 	srv := estest.New(t)
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	defer mp.Shutdown(context.Background())
-	exp := faultExporter(t, srv, elasticsearch.WithMeterProvider(mp))
+	mr := metrictest.New(t)
+	exp := faultExporter(t, srv, elasticsearch.WithMeterProvider(mr.Provider))
+	srv.Inject(estest.Fault{Status: 503}) // one retried request
 	seqDocs(t, exp.LogSink(), 0, 7)
 	flush(t, exp)
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
+	s := exp.Stats()
+	if s.Produced != 7 || s.Delivered != 7 || s.Retried != 7 || s.Requests != 2 || s.WireBytes == 0 {
+		t.Fatalf("got stats %+v, want 7 produced, retried once and delivered", s)
 	}
-	got := map[string]int64{}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if sum, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == "glassbox.elasticsearch.documents" {
-				for _, dp := range sum.DataPoints {
-					v, _ := dp.Attributes.Value("outcome")
-					got[v.AsString()] = dp.Value
-				}
-			}
-		}
-	}
-	if got["produced"] != 7 || got["delivered"] != 7 || got["dropped.queue_full"] != 0 || got["spooled"] != 0 {
-		t.Fatalf("got metrics %v, want produced 7 delivered 7", got)
-	}
-	held := map[string]int64{}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if g, ok := m.Data.(metricdata.Gauge[int64]); ok && m.Name == "glassbox.elasticsearch.held" {
-				for _, dp := range g.DataPoints {
-					v, _ := dp.Attributes.Value("where")
-					held[v.AsString()] = dp.Value
-				}
-			}
-		}
-	}
-	if v, ok := held["in_flight"]; !ok || v != 0 || len(held) != 2 {
-		t.Errorf("got held %v, want in_flight 0 and in_spool 0", held)
-	}
+	metrictest.EqualFigures(t, metrictest.ExporterFigures(mr.Collect(t), "elasticsearch"), map[string]int64{
+		"produced": s.Produced, "delivered": s.Delivered, "duplicates": s.Duplicates, "retried": s.Retried,
+		"repaired": s.Repaired, "dead_lettered": s.DeadLettered, "spooled": s.Spooled, "replayed": s.Replayed,
+		"journaled": s.Journaled, "recovered": s.Recovered, "spool_corrupt": s.SpoolCorrupt,
+		"requests": s.Requests, "wire": s.WireBytes,
+		"dropped.queue_full": s.Dropped.QueueFull, "dropped.spool_full": s.Dropped.SpoolFull,
+		"dropped.retry_exhausted": s.Dropped.RetryExhausted, "dropped.shutdown": s.Dropped.Shutdown,
+		"in_flight": s.InFlight, "in_spool": s.InSpool, "queue.size": s.QueuedBytes, "spool.size": s.SpooledBytes,
+	})
 }
 
 func TestBrokenDocumentCostsOnlyItself(t *testing.T) {

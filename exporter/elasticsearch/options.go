@@ -350,8 +350,15 @@ func WithErrorHandler(h otel.ErrorHandler) Option {
 	return optionFunc(func(c *config) { c.errorHandler = h })
 }
 
-// WithMeterProvider publishes the Stats counters as OpenTelemetry metrics
-// (glassbox.elasticsearch.*). Default: none.
+// WithMeterProvider publishes Stats as OpenTelemetry metrics on mp, the
+// glassbox.exporter.* instruments with glassbox.exporter="elasticsearch":
+// produced, delivered, duplicates, retried, repaired, dead_lettered,
+// spooled, replayed, journaled, recovered, spool_corrupt, requests, wire
+// (bytes), dropped (by glassbox.reason: queue_full, spool_full,
+// retry_exhausted, shutdown), and the current in_flight, in_spool,
+// queue.size and spool.size (bytes). Each collection reads Stats; after
+// Shutdown they report the final figures. glassbox.Start passes its
+// MeterProvider when a metrics exporter is configured. Default: none.
 func WithMeterProvider(mp metric.MeterProvider) Option {
 	return optionFunc(func(c *config) { c.meter = mp })
 }

@@ -87,9 +87,6 @@ func (e *Exporter) finish() error {
 		errs = append(errs, e.spool.Sync(), e.spool.Close())
 	}
 	errs = append(errs, e.dl.close())
-	if e.unregister != nil {
-		e.unregister()
-	}
 	cctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	_ = e.cluster.Close(cctx)
 	cancel()

@@ -6,14 +6,11 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/glassbox-obs/glassbox/internal/ecs/spandoc"
 	"github.com/glassbox-obs/glassbox/log"
 )
-
-func outcomeAttr(v string) attribute.KeyValue { return attribute.String("outcome", v) }
 
 // LogSink returns the log.Sink that queues every log document into the
 // logs data stream. Its Shutdown flushes (by ctx's deadline) but leaves the

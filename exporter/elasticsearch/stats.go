@@ -1,13 +1,13 @@
 package elasticsearch
 
 import (
-	"context"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/glassbox-obs/glassbox/internal/selfmetrics"
 )
 
 // Stats are the exporter's counters since New. Every record is accounted
@@ -148,48 +148,31 @@ func (e *Exporter) Stats() Stats {
 	return s
 }
 
-func (e *Exporter) registerMetrics(mp metric.MeterProvider) (func(), error) {
-	m := mp.Meter("github.com/glassbox-obs/glassbox/exporter/elasticsearch")
-	docs, err := m.Int64ObservableCounter("glassbox.elasticsearch.documents",
-		metric.WithDescription("Documents by outcome (produced, recovered, delivered, duplicate, dead_lettered, dropped.*, spooled, replayed)"))
-	if err != nil {
-		return nil, err
-	}
-	held, err := m.Int64ObservableGauge("glassbox.elasticsearch.held",
-		metric.WithDescription("Documents not settled yet, by where (in_flight: memory, in_spool: the spool)"))
-	if err != nil {
-		return nil, err
-	}
-	queued, err := m.Int64ObservableGauge("glassbox.elasticsearch.queued_bytes", metric.WithUnit("By"))
-	if err != nil {
-		return nil, err
-	}
-	spooled, err := m.Int64ObservableGauge("glassbox.elasticsearch.spooled_bytes", metric.WithUnit("By"))
-	if err != nil {
-		return nil, err
-	}
-	reg, err := m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+// registerMetrics publishes Stats on mp (see WithMeterProvider).
+func (e *Exporter) registerMetrics(mp metric.MeterProvider) error {
+	return selfmetrics.Register(mp, "elasticsearch", func(r *selfmetrics.Recorder) {
 		s := e.Stats()
-		for _, kv := range []struct {
-			k string
-			v int64
+		for _, c := range []struct {
+			c selfmetrics.Counter
+			n int64
 		}{
-			{"produced", s.Produced}, {"delivered", s.Delivered}, {"duplicate", s.Duplicates},
-			{"retried", s.Retried}, {"dead_lettered", s.DeadLettered},
-			{"dropped.queue_full", s.Dropped.QueueFull}, {"dropped.spool_full", s.Dropped.SpoolFull},
-			{"dropped.retry_exhausted", s.Dropped.RetryExhausted}, {"dropped.shutdown", s.Dropped.Shutdown},
-			{"recovered", s.Recovered}, {"spooled", s.Spooled}, {"replayed", s.Replayed},
+			{selfmetrics.Produced, s.Produced}, {selfmetrics.Delivered, s.Delivered},
+			{selfmetrics.Duplicates, s.Duplicates}, {selfmetrics.Retried, s.Retried},
+			{selfmetrics.Repaired, s.Repaired}, {selfmetrics.DeadLettered, s.DeadLettered},
+			{selfmetrics.Spooled, s.Spooled}, {selfmetrics.Replayed, s.Replayed},
+			{selfmetrics.Journaled, s.Journaled}, {selfmetrics.Recovered, s.Recovered},
+			{selfmetrics.SpoolCorrupt, s.SpoolCorrupt}, {selfmetrics.Requests, s.Requests},
+			{selfmetrics.WireBytes, s.WireBytes},
 		} {
-			o.ObserveInt64(docs, kv.v, metric.WithAttributes(outcomeAttr(kv.k)))
+			r.Count(c.c, c.n)
 		}
-		o.ObserveInt64(held, s.InFlight, metric.WithAttributes(attribute.String("where", "in_flight")))
-		o.ObserveInt64(held, s.InSpool, metric.WithAttributes(attribute.String("where", "in_spool")))
-		o.ObserveInt64(queued, s.QueuedBytes)
-		o.ObserveInt64(spooled, s.SpooledBytes)
-		return nil
-	}, docs, held, queued, spooled)
-	if err != nil {
-		return nil, err
-	}
-	return func() { _ = reg.Unregister() }, nil
+		r.Dropped("queue_full", s.Dropped.QueueFull)
+		r.Dropped("spool_full", s.Dropped.SpoolFull)
+		r.Dropped("retry_exhausted", s.Dropped.RetryExhausted)
+		r.Dropped("shutdown", s.Dropped.Shutdown)
+		r.Set(selfmetrics.InFlight, s.InFlight)
+		r.Set(selfmetrics.InSpool, s.InSpool)
+		r.Set(selfmetrics.QueueBytes, s.QueuedBytes)
+		r.Set(selfmetrics.SpoolBytes, s.SpooledBytes)
+	})
 }

@@ -11,7 +11,7 @@ import (
 // TemplateVersion is the version of the templates and ILM policy this
 // package installs. Cluster.InstallTemplates replaces an older version and
 // leaves a newer one alone.
-const TemplateVersion = 2
+const TemplateVersion = 3
 
 // Names of what Cluster.InstallTemplates installs.
 const (

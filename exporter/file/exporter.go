@@ -94,6 +94,12 @@ func New(opts ...Option) (*Exporter, error) {
 		}
 		e.streams[i] = s
 	}
+	if err := e.registerMetrics(cfg.meter); err != nil {
+		for _, s := range e.streams {
+			s.close()
+		}
+		return nil, fmt.Errorf("file: metrics: %w", err)
+	}
 	go e.run()
 	return e, nil
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/glassbox-obs/glassbox/log"
 )
@@ -35,6 +36,7 @@ type config struct {
 	service      log.Service
 	redactor     *log.Redactor
 	errorHandler otel.ErrorHandler
+	meter        metric.MeterProvider
 }
 
 func newConfig(opts []Option) config {
@@ -98,4 +100,15 @@ func WithRedactor(r *log.Redactor) Option { return optionFunc(func(c *config) { 
 // on os.Stderr.
 func WithErrorHandler(h otel.ErrorHandler) Option {
 	return optionFunc(func(c *config) { c.errorHandler = h })
+}
+
+// WithMeterProvider publishes Stats as OpenTelemetry metrics on mp, the
+// glassbox.exporter.* instruments with glassbox.exporter="file":
+// produced, delivered (written), dropped (by glassbox.reason: queue_full,
+// write_failed, shutdown), and the current in_flight and queue.size
+// (bytes). Each collection reads Stats; after Shutdown they report the
+// final figures. glassbox.Start passes its MeterProvider when a metrics
+// exporter is configured. Default: none.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return optionFunc(func(c *config) { c.meter = mp })
 }

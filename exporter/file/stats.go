@@ -1,6 +1,12 @@
 package file
 
-import "time"
+import (
+	"time"
+
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/glassbox-obs/glassbox/internal/selfmetrics"
+)
 
 // Stats are the exporter's counters since New. Every document handed to
 // it is accounted for:
@@ -68,4 +74,18 @@ func (e *Exporter) Stats() Stats {
 		LastError:     e.st.lastErr,
 		LastErrorTime: e.st.lastAt,
 	}
+}
+
+// registerMetrics publishes Stats on mp (see WithMeterProvider).
+func (e *Exporter) registerMetrics(mp metric.MeterProvider) error {
+	return selfmetrics.Register(mp, "file", func(r *selfmetrics.Recorder) {
+		s := e.Stats()
+		r.Count(selfmetrics.Produced, s.Produced)
+		r.Count(selfmetrics.Delivered, s.Written)
+		r.Dropped("queue_full", s.Dropped.QueueFull)
+		r.Dropped("write_failed", s.Dropped.WriteFailed)
+		r.Dropped("shutdown", s.Dropped.Shutdown)
+		r.Set(selfmetrics.InFlight, s.InFlight())
+		r.Set(selfmetrics.QueueBytes, s.QueuedBytes)
+	})
 }

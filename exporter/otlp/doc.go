@@ -8,7 +8,9 @@
 // as over gRPC); a log.Sink that turns glassbox's encoded records into OTel
 // log records off the request goroutine; bounded queues; and counters that
 // account for every span and record (Produced = Exported + Dropped by
-// reason + InFlight, nothing in flight once Shutdown has returned).
+// reason + InFlight, nothing in flight once Shutdown has returned),
+// published as OTel metrics with WithMeterProvider. Metrics go over OTLP
+// through the subpackage otlpmetric, with the same options.
 //
 // Most programs never call it: glassbox.Start wires it from the standard
 // OTEL_* environment. Used directly:

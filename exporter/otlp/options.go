@@ -3,12 +3,14 @@ package otlp
 import (
 	"crypto/tls"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
 	sdkresource "go.opentelemetry.io/otel/sdk/resource"
+
+	"github.com/glassbox-obs/glassbox/exporter/otlp/internal/oconf"
 )
 
 // Protocol is an OTLP transport, as named by OTEL_EXPORTER_OTLP_PROTOCOL.
@@ -28,23 +30,17 @@ const DefaultProtocol = ProtocolHTTPProtobuf
 // string gives DefaultProtocol. http/json is refused: the Go exporters do
 // not speak it.
 func ParseProtocol(s string) (Protocol, error) {
-	switch p := Protocol(strings.ToLower(strings.TrimSpace(s))); p {
-	case "":
-		return DefaultProtocol, nil
-	case ProtocolGRPC, ProtocolHTTPProtobuf:
-		return p, nil
-	default:
-		return "", fmt.Errorf("unsupported OTLP protocol %q (want grpc or http/protobuf)", s)
-	}
+	p, err := oconf.ParseProtocol(s)
+	return Protocol(p), err
 }
 
 // DefaultMaxQueueSize is the number of spans or log records a processor
 // buffers when neither an option nor the environment says otherwise.
-const DefaultMaxQueueSize = 2048
+const DefaultMaxQueueSize = oconf.DefaultMaxQueueSize
 
 // DefaultTimeout bounds one export, retries included, when neither an
 // option nor the environment says otherwise.
-const DefaultTimeout = 10 * time.Second
+const DefaultTimeout = oconf.DefaultTimeout
 
 // RetryConfig is the retry policy for failures the OTLP specification calls
 // retryable: the collector cannot be reached (connection refused, over
@@ -66,57 +62,17 @@ type RetryConfig struct {
 	MaxElapsedTime time.Duration
 }
 
-// defaultRetry is the OTel exporters' own default policy.
-func defaultRetry() RetryConfig {
-	return RetryConfig{Enabled: true, InitialInterval: 5 * time.Second, MaxInterval: 30 * time.Second, MaxElapsedTime: time.Minute}
-}
+// Option configures the constructors of this package (and of package
+// otlpmetric).
+type Option = oconf.Option
 
-// Option configures the constructors of this package.
-type Option interface{ apply(*config) }
+type optionFunc = oconf.OptionFunc
 
-type optionFunc func(*config)
-
-func (f optionFunc) apply(c *config) { f(c) }
-
-type config struct {
-	protocol     Protocol
-	endpoint     string
-	headers      map[string]string
-	insecure     bool
-	timeout      time.Duration
-	compression  string
-	tlsConfig    *tls.Config
-	retry        *RetryConfig
-	queueSize    int
-	bsp          bspConfig // spans only
-	resource     *sdkresource.Resource
-	errorHandler otel.ErrorHandler
-	getenv       func(string) string // WithGetenv; os.Getenv by default
-	err          error               // a bad option or variable: constructors fail
-	warnings     []error             // ignored variables, reported by NewSpanProcessor and NewSink
-
-	// onRetry, when set (by tests), is called before each retry of a
-	// connection failure.
-	onRetry func(error)
-}
+type config = oconf.Config
 
 // newConfig applies opts, then fills what they leave unset from the
-// environment (see env.go) and the defaults. signal is "TRACES" or "LOGS".
-func newConfig(signal string, opts []Option) config {
-	c := config{getenv: os.Getenv}
-	for _, o := range opts {
-		o.apply(&c)
-	}
-	c.loadEnv(signal)
-	if c.retry == nil {
-		r := defaultRetry()
-		c.retry = &r
-	}
-	if c.errorHandler == nil {
-		c.errorHandler = otel.GetErrorHandler()
-	}
-	return c
-}
+// environment and the defaults. signal is "TRACES" or "LOGS".
+func newConfig(signal string, opts []Option) config { return oconf.New(signal, opts) }
 
 // WithGetenv reads the variables this package resolves itself through
 // getenv instead of os.Getenv, wherever it is in the option list
@@ -124,16 +80,16 @@ func newConfig(signal string, opts []Option) config {
 // OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TIMEOUT, their per-signal
 // forms, OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
 // OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_EXPORT_TIMEOUT and
-// OTEL_BLRP_MAX_QUEUE_SIZE. The OTel SDK's exporters and log processor
-// read the others (endpoint, headers, compression, TLS, the other
-// OTEL_BLRP_* variables) from the process environment themselves; the
-// options that set them (WithEndpointURL, WithHeaders, ...) win over it.
-// Default: os.Getenv.
+// OTEL_BLRP_MAX_QUEUE_SIZE (package otlpmetric's too). The OTel SDK's
+// exporters and log processor read the others (endpoint, headers,
+// compression, TLS, the other OTEL_BLRP_* variables) from the process
+// environment themselves; the options that set them (WithEndpointURL,
+// WithHeaders, ...) win over it. Default: os.Getenv.
 func WithGetenv(getenv func(string) string) Option {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	return optionFunc(func(c *config) { c.getenv = getenv })
+	return optionFunc(func(c *config) { c.Getenv = getenv })
 }
 
 // WithProtocol selects the transport. Default: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL
@@ -142,12 +98,12 @@ func WithGetenv(getenv func(string) string) Option {
 // naming the variable), then http/protobuf.
 func WithProtocol(p Protocol) Option {
 	return optionFunc(func(c *config) {
-		pp, err := ParseProtocol(string(p))
+		pp, err := oconf.ParseProtocol(string(p))
 		if err != nil {
-			c.fail(err)
+			c.Fail(err)
 			return
 		}
-		c.protocol = pp
+		c.Protocol = pp
 	})
 }
 
@@ -158,20 +114,20 @@ func WithProtocol(p Protocol) Option {
 // per-signal OTEL_EXPORTER_OTLP_{TRACES,LOGS}_ENDPOINT (used as is), then
 // localhost:4318 (HTTP) or localhost:4317 (gRPC).
 func WithEndpointURL(u string) Option {
-	return optionFunc(func(c *config) { c.endpoint = u })
+	return optionFunc(func(c *config) { c.Endpoint = u })
 }
 
 // WithHeaders sets headers (gRPC metadata) sent with every export, such as
 // an API key. Default: OTEL_EXPORTER_OTLP_HEADERS and the per-signal
 // variables, read by the exporter.
 func WithHeaders(h map[string]string) Option {
-	return optionFunc(func(c *config) { c.headers = h })
+	return optionFunc(func(c *config) { c.Headers = h })
 }
 
 // WithInsecure turns TLS off. Default: OTEL_EXPORTER_OTLP_INSECURE, or an
 // http:// endpoint; otherwise TLS.
 func WithInsecure() Option {
-	return optionFunc(func(c *config) { c.insecure = true })
+	return optionFunc(func(c *config) { c.Insecure = true })
 }
 
 // WithTimeout bounds one whole export: every attempt and the waits between
@@ -180,7 +136,7 @@ func WithInsecure() Option {
 // then OTEL_EXPORTER_OTLP_TIMEOUT (milliseconds; anything but a positive
 // integer is an error), then 10s.
 func WithTimeout(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.timeout = d })
+	return optionFunc(func(c *config) { c.Timeout = d })
 }
 
 // WithCompression sets the body compression, "gzip" or "none". Default:
@@ -189,9 +145,9 @@ func WithCompression(name string) Option {
 	return optionFunc(func(c *config) {
 		switch n := strings.ToLower(name); n {
 		case "gzip", "none":
-			c.compression = n
+			c.Compression = n
 		default:
-			c.fail(fmt.Errorf("unsupported OTLP compression %q (want gzip or none)", name))
+			c.Fail(fmt.Errorf("unsupported OTLP compression %q (want gzip or none)", name))
 		}
 	})
 }
@@ -200,7 +156,7 @@ func WithCompression(name string) Option {
 // certificate). Default: OTEL_EXPORTER_OTLP_CERTIFICATE, _CLIENT_CERTIFICATE
 // and _CLIENT_KEY and the per-signal variables, then the system roots.
 func WithTLSClientConfig(tc *tls.Config) Option {
-	return optionFunc(func(c *config) { c.tlsConfig = tc })
+	return optionFunc(func(c *config) { c.TLSConfig = tc })
 }
 
 // WithRetry sets the retry policy; RetryConfig{} turns retrying off.
@@ -208,7 +164,7 @@ func WithTLSClientConfig(tc *tls.Config) Option {
 // 30s maximum interval, for up to a minute), within the export's timeout
 // (WithTimeout). No environment variable sets it.
 func WithRetry(rc RetryConfig) Option {
-	return optionFunc(func(c *config) { c.retry = &rc })
+	return optionFunc(func(c *config) { c.Retry = (*oconf.Retry)(&rc) })
 }
 
 // WithMaxQueueSize bounds how many spans (NewSpanProcessor) or log records
@@ -217,17 +173,28 @@ func WithRetry(rc RetryConfig) Option {
 // OTEL_BLRP_MAX_QUEUE_SIZE (a value that is not a positive integer is
 // reported to the error handler and ignored), then 2048.
 func WithMaxQueueSize(n int) Option {
-	return optionFunc(func(c *config) { c.queueSize = n })
+	return optionFunc(func(c *config) { c.QueueSize = n })
 }
 
 // WithResource sets the resource of exported log records (NewSink). Spans
 // carry their TracerProvider's resource. Default: resource.Default().
 func WithResource(r *sdkresource.Resource) Option {
-	return optionFunc(func(c *config) { c.resource = r })
+	return optionFunc(func(c *config) { c.Resource = r })
 }
 
 // WithErrorHandler receives export failures (after retries) of processors
 // and sinks. Default: the OTel global error handler.
 func WithErrorHandler(h otel.ErrorHandler) Option {
-	return optionFunc(func(c *config) { c.errorHandler = h })
+	return optionFunc(func(c *config) { c.ErrorHandler = h })
+}
+
+// WithMeterProvider publishes the Stats of a SpanProcessor or Sink as
+// OpenTelemetry metrics on mp, the glassbox.exporter.* instruments with
+// glassbox.exporter="otlp_spans" or "otlp_logs": produced, delivered
+// (exported), dropped (by glassbox.reason: queue_full, export_failed,
+// shutdown), and the current in_flight. Each collection reads Stats;
+// after Shutdown they report the final figures. glassbox.Start passes its
+// MeterProvider when a metrics exporter is configured. Default: none.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return optionFunc(func(c *config) { c.MeterProvider = mp })
 }

@@ -20,7 +20,7 @@ import (
 
 // withRetryHook calls f before each retry of a connection failure.
 func withRetryHook(f func(error)) Option {
-	return optionFunc(func(c *config) { c.onRetry = f })
+	return optionFunc(func(c *config) { c.OnRetry = f })
 }
 
 // exportOne exports one span (traces) or one log record (logs) through a

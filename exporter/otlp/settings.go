@@ -1,9 +1,6 @@
 package otlp
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // Settings are the settings this package resolves itself for one signal:
 // from the options, then the environment (read through WithGetenv's
@@ -24,7 +21,7 @@ type Settings struct {
 // NewSpanProcessor reports to the error handler; each names its variable
 // (or option). "glassbox doctor" checks an environment with it.
 func TraceSettings(opts ...Option) (s Settings, warnings []error, err error) {
-	return newConfig("TRACES", opts).settings()
+	return settingsOf(newConfig("TRACES", opts))
 }
 
 // LogSettings resolves opts and the environment as NewLogExporter and
@@ -32,17 +29,9 @@ func TraceSettings(opts ...Option) (s Settings, warnings []error, err error) {
 // returns for them, warnings are the ignored values NewSink reports to
 // the error handler; each names its variable (or option).
 func LogSettings(opts ...Option) (s Settings, warnings []error, err error) {
-	return newConfig("LOGS", opts).settings()
+	return settingsOf(newConfig("LOGS", opts))
 }
 
-func (c config) settings() (Settings, []error, error) {
-	return Settings{Protocol: c.protocol, Timeout: c.timeout, MaxQueueSize: c.queueSize}, c.warnings, c.error()
-}
-
-// error is the error the exporter constructors return for c, or nil.
-func (c config) error() error {
-	if c.err == nil {
-		return nil
-	}
-	return fmt.Errorf("otlp: %w", c.err)
+func settingsOf(c config) (Settings, []error, error) {
+	return Settings{Protocol: Protocol(c.Protocol), Timeout: c.Timeout, MaxQueueSize: c.QueueSize}, c.Warnings, c.Error("otlp")
 }

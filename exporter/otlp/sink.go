@@ -47,21 +47,22 @@ var (
 )
 
 // NewSink returns a Sink exporting through exp (see NewLogExporter). It
-// owns exp: Shutdown shuts it down. Of opts, WithMaxQueueSize, WithResource
-// and WithErrorHandler apply.
+// owns exp: Shutdown shuts it down. Of opts, WithMaxQueueSize,
+// WithResource, WithErrorHandler and WithMeterProvider apply.
 func NewSink(exp sdklog.Exporter, opts ...Option) *Sink {
 	cfg := newConfig("LOGS", opts)
-	for _, w := range cfg.warnings {
-		cfg.errorHandler.Handle(w)
+	for _, w := range cfg.Warnings {
+		cfg.ErrorHandler.Handle(w)
 	}
-	s := &Sink{c: &counters{limit: int64(cfg.queueSize)}, errh: cfg.errorHandler, abort: newAbandonment()}
-	s.bp = sdklog.NewBatchProcessor(&decodingExporter{next: exp, s: s}, sdklog.WithMaxQueueSize(cfg.queueSize))
+	s := &Sink{c: &counters{limit: int64(cfg.QueueSize)}, errh: cfg.ErrorHandler, abort: newAbandonment()}
+	s.bp = sdklog.NewBatchProcessor(&decodingExporter{next: exp, s: s}, sdklog.WithMaxQueueSize(cfg.QueueSize))
 	popts := []sdklog.LoggerProviderOption{sdklog.WithProcessor(s.bp)}
-	if cfg.resource != nil {
-		popts = append(popts, sdklog.WithResource(cfg.resource))
+	if cfg.Resource != nil {
+		popts = append(popts, sdklog.WithResource(cfg.Resource))
 	}
 	s.provider = sdklog.NewLoggerProvider(popts...)
 	s.logger = s.provider.Logger(scopeName)
+	registerMetrics(cfg, "otlp_logs", s.c)
 	return s
 }
 

@@ -33,20 +33,21 @@ var _ sdktrace.SpanProcessor = (*SpanProcessor)(nil)
 
 // NewSpanProcessor returns a SpanProcessor exporting through exp (see
 // NewSpanExporter). It owns exp: Shutdown shuts it down. Of opts, only
-// WithMaxQueueSize and WithErrorHandler apply.
+// WithMaxQueueSize, WithErrorHandler and WithMeterProvider apply.
 func NewSpanProcessor(exp sdktrace.SpanExporter, opts ...Option) *SpanProcessor {
 	cfg := newConfig("TRACES", opts)
-	for _, w := range cfg.warnings {
-		cfg.errorHandler.Handle(w)
+	for _, w := range cfg.Warnings {
+		cfg.ErrorHandler.Handle(w)
 	}
-	p := &SpanProcessor{c: &counters{limit: int64(cfg.queueSize)}, errh: cfg.errorHandler, abort: newAbandonment()}
+	p := &SpanProcessor{c: &counters{limit: int64(cfg.QueueSize)}, errh: cfg.ErrorHandler, abort: newAbandonment()}
 	p.bsp = sdktrace.NewBatchSpanProcessor(
 		&countingSpanExporter{next: exp, p: p},
-		sdktrace.WithMaxQueueSize(cfg.queueSize+flushSlack),
-		sdktrace.WithMaxExportBatchSize(cfg.bsp.maxExportBatchSize),
-		sdktrace.WithBatchTimeout(cfg.bsp.scheduleDelay),
-		sdktrace.WithExportTimeout(cfg.bsp.exportTimeout),
+		sdktrace.WithMaxQueueSize(cfg.QueueSize+flushSlack),
+		sdktrace.WithMaxExportBatchSize(cfg.BSP.MaxExportBatchSize),
+		sdktrace.WithBatchTimeout(cfg.BSP.ScheduleDelay),
+		sdktrace.WithExportTimeout(cfg.BSP.ExportTimeout),
 	)
+	registerMetrics(cfg, "otlp_spans", p.c)
 	return p
 }
 

@@ -2,8 +2,11 @@ package otlp
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"time"
+
+	"github.com/glassbox-obs/glassbox/internal/selfmetrics"
 )
 
 // Stats account for every span or log record handed to a SpanProcessor or
@@ -174,4 +177,22 @@ func (c *counters) stats() Stats {
 	}
 	s.Produced = c.produced.Load()
 	return s
+}
+
+// registerMetrics publishes the counters on the WithMeterProvider
+// provider (a failure goes to the error handler: the exporter works
+// without its metrics).
+func registerMetrics(cfg config, name string, c *counters) {
+	err := selfmetrics.Register(cfg.MeterProvider, name, func(r *selfmetrics.Recorder) {
+		s := c.stats()
+		r.Count(selfmetrics.Produced, s.Produced)
+		r.Count(selfmetrics.Delivered, s.Exported)
+		r.Dropped("queue_full", s.Dropped.QueueFull)
+		r.Dropped("export_failed", s.Dropped.ExportFailed)
+		r.Dropped("shutdown", s.Dropped.Shutdown)
+		r.Set(selfmetrics.InFlight, s.InFlight)
+	})
+	if err != nil {
+		cfg.ErrorHandler.Handle(fmt.Errorf("otlp: %s metrics: %w", name, err))
+	}
 }

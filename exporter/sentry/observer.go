@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,9 +22,9 @@ type reqState struct {
 	ids trace.IDs
 
 	mu       sync.Mutex
-	crumbs   []crumb // ring of at most cfg.maxBreadcrumbs
-	next     int     // where the next crumb goes once the ring is full
-	dropped  int     // crumbs overwritten
+	crumbs   []crumb // the most recent cfg.maxBreadcrumbs, by time
+	seq      uint64  // crumbs kept so far
+	dropped  int     // crumbs left out
 	eventID  string
 	reported error // the error of eventID
 	lastErr  error // the last error of an ERROR record
@@ -35,6 +36,7 @@ type crumb struct {
 	level slog.Level
 	msg   string
 	doc   []byte // the ECS document, or nil when it was too large
+	seq   uint64 // the order it was kept in
 }
 
 func (r *Reporter) state(ctx context.Context) *reqState {
@@ -148,9 +150,14 @@ func (st *reqState) setEvent(id string, err error) string {
 	return st.eventID
 }
 
+// addCrumb keeps c among the request's max most recent crumbs by time:
+// a record the flight recorder replays when the request fails is written
+// late but keeps its own time, and takes its place among the others.
 func (st *reqState) addCrumb(c crumb, max int) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	st.seq++
+	c.seq = st.seq
 	if len(st.crumbs) < max {
 		if st.crumbs == nil {
 			st.crumbs = make([]crumb, 0, min(max, 8))
@@ -158,16 +165,39 @@ func (st *reqState) addCrumb(c crumb, max int) {
 		st.crumbs = append(st.crumbs, c)
 		return
 	}
-	st.crumbs[st.next] = c
-	st.next = (st.next + 1) % max
 	st.dropped++
+	oldest := 0
+	for i := range st.crumbs {
+		if st.crumbs[i].before(&st.crumbs[oldest]) {
+			oldest = i
+		}
+	}
+	if st.crumbs[oldest].before(&c) {
+		st.crumbs[oldest] = c
+	}
+}
+
+// before orders crumbs by time, then by the order they were kept.
+func (c *crumb) before(d *crumb) bool {
+	if !c.t.Equal(d.t) {
+		return c.t.Before(d.t)
+	}
+	return c.seq < d.seq
 }
 
 // snapshot returns the crumbs oldest first.
 func (st *reqState) snapshot() []crumb {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	out := make([]crumb, 0, len(st.crumbs))
-	out = append(out, st.crumbs[st.next:]...)
-	return append(out, st.crumbs[:st.next]...)
+	out := slices.Clone(st.crumbs)
+	slices.SortFunc(out, func(a, b crumb) int {
+		switch {
+		case a.before(&b):
+			return -1
+		case b.before(&a):
+			return 1
+		}
+		return 0
+	})
+	return out
 }

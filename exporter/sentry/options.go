@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/glassbox-obs/glassbox/log"
 )
@@ -56,6 +57,7 @@ type config struct {
 	window          time.Duration
 	timeout         time.Duration
 	errorHandler    otel.ErrorHandler
+	meter           metric.MeterProvider
 	getenv          func(string) string // WithGetenv; os.Getenv by default
 }
 
@@ -377,4 +379,16 @@ func WithTimeout(d time.Duration) Option { return optionFunc(func(c *config) { c
 // WithErrorHandler receives delivery failures. Default: otel.Handle.
 func WithErrorHandler(h otel.ErrorHandler) Option {
 	return optionFunc(func(c *config) { c.errorHandler = h })
+}
+
+// WithMeterProvider publishes Stats as OpenTelemetry metrics on mp, the
+// glassbox.exporter.* instruments with glassbox.exporter="sentry":
+// produced (queued), delivered (sent), aggregated, sampled_out, dropped
+// (by glassbox.reason: queue_full, backoff, rate_limited, network,
+// rejected, internal, shutdown), and the current in_flight. Each
+// collection reads Stats; after Shutdown they report the final figures.
+// glassbox.Start passes its MeterProvider when a metrics exporter is
+// configured. Default: none.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return optionFunc(func(c *config) { c.meter = mp })
 }

@@ -57,6 +57,10 @@ func New(opts ...Option) (*Reporter, error) {
 	}
 	r.agg = newAggregator(cfg.window, r.sendSummary)
 	r.tr = newTransport(d, cfg.queueBytes, cfg.timeout, &r.c, r.handleError)
+	if err := r.registerMetrics(cfg.meter); err != nil {
+		_ = r.Shutdown(context.Background())
+		return nil, fmt.Errorf("sentry: metrics: %w", err)
+	}
 	return r, nil
 }
 

@@ -4,6 +4,9 @@ import (
 	"sync/atomic"
 
 	"github.com/getsentry/sentry-go/report"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/glassbox-obs/glassbox/internal/selfmetrics"
 )
 
 // Stats counts what happened to the events of a Reporter. Every event
@@ -104,4 +107,26 @@ func (c *counters) stats() Stats {
 	s.Dropped = s.DroppedQueueFull + s.DroppedBackoff + s.DroppedRateLimited + s.DroppedNetwork +
 		s.DroppedRejected + s.DroppedInternal + s.DroppedShutdown
 	return s
+}
+
+// registerMetrics publishes Stats on mp (see WithMeterProvider).
+func (r *Reporter) registerMetrics(mp metric.MeterProvider) error {
+	return selfmetrics.Register(mp, "sentry", func(rec *selfmetrics.Recorder) {
+		s := r.Stats()
+		rec.Count(selfmetrics.Produced, int64(s.Queued))
+		rec.Count(selfmetrics.Delivered, int64(s.Sent))
+		rec.Count(selfmetrics.Aggregated, int64(s.Aggregated))
+		rec.Count(selfmetrics.SampledOut, int64(s.SampledOut))
+		for _, d := range []struct {
+			reason string
+			n      uint64
+		}{
+			{"queue_full", s.DroppedQueueFull}, {"backoff", s.DroppedBackoff}, {"rate_limited", s.DroppedRateLimited},
+			{"network", s.DroppedNetwork}, {"rejected", s.DroppedRejected}, {"internal", s.DroppedInternal},
+			{"shutdown", s.DroppedShutdown},
+		} {
+			rec.Dropped(d.reason, int64(d.n))
+		}
+		rec.Set(selfmetrics.InFlight, s.InFlight)
+	})
 }

@@ -64,13 +64,31 @@ const (
 	// InTimestampRange). It is written only then, and @timestamp is the
 	// time glassbox encoded the document.
 	EventStart = "event.start"
+
+	// Break-glass debugging and the flight recorder (see package
+	// middleware and log.FlightRecorder). ECS has no fields for these;
+	// glassbox's own live under glassbox.*.
+	EventCategory = "event.category"
+	EventAction   = "event.action"
+	EventType     = "event.type"
+	// GlassboxReplayed is true on a record the flight recorder kept below
+	// the level and wrote because its request failed.
+	GlassboxReplayed = "glassbox.replayed"
+	// GlassboxSampleRate is the fraction of their kind that access records
+	// kept by outcome-aware sampling stand for (1 when all are kept).
+	GlassboxSampleRate   = "glassbox.sample_rate"
+	GlassboxDebugKeyID   = "glassbox.debug.key_id"
+	GlassboxDebugExpires = "glassbox.debug.expires"
+	GlassboxDebugRoute   = "glassbox.debug.route"
+	GlassboxDebugService = "glassbox.debug.service"
+	GlassboxDebugOrigin  = "glassbox.debug.origin"
 )
 
 // Field is a field of the shipped index templates and its Elasticsearch
 // type.
 type Field struct {
 	Name string
-	Type string // keyword, long, ip, date, date_nanos, match_only_text
+	Type string // keyword, long, double, boolean, ip, date, date_nanos, match_only_text
 }
 
 // Fields are the fields the shipped index templates map, with their types.
@@ -95,6 +113,10 @@ func Fields() []Field {
 		{ClientAddress, "keyword"}, {SpanName, "keyword"},
 		{SpanKind, "keyword"}, {SpanStatusCode, "keyword"}, {ProcessorEvent, "keyword"},
 		{OTelScopeName, "keyword"}, {OTelScopeVersion, "keyword"},
+		{EventCategory, "keyword"}, {EventAction, "keyword"}, {EventType, "keyword"},
+		{GlassboxReplayed, "boolean"}, {GlassboxSampleRate, "double"},
+		{GlassboxDebugKeyID, "keyword"}, {GlassboxDebugExpires, "date"}, {GlassboxDebugRoute, "keyword"},
+		{GlassboxDebugService, "keyword"}, {GlassboxDebugOrigin, "keyword"},
 	}
 }
 
@@ -136,7 +158,7 @@ var logFields = []string{
 	Timestamp, LogLevel, Message, ECSVersion, LogLogger, ServiceName, ServiceVersion,
 	ServiceEnvironment, HostName, EventDataset, DataStreamType, DataStreamDataset,
 	DataStreamNamespace, CorrelationID, TraceID, SpanID, LogOriginFileName,
-	LogOriginFileLine, LogOriginFunction, EventStart,
+	LogOriginFileLine, LogOriginFunction, EventStart, GlassboxReplayed,
 }
 
 // spanFields are the top-level fields a span document has besides the
@@ -189,7 +211,7 @@ func reservedLog(k string) bool {
 	case Timestamp, LogLevel, Message, ECSVersion, LogLogger, ServiceName, ServiceVersion,
 		ServiceEnvironment, HostName, EventDataset, DataStreamType, DataStreamDataset,
 		DataStreamNamespace, CorrelationID, TraceID, SpanID, LogOriginFileName,
-		LogOriginFileLine, LogOriginFunction, EventStart:
+		LogOriginFileLine, LogOriginFunction, EventStart, GlassboxReplayed:
 		return true
 	}
 	return IsMetadataField(k)

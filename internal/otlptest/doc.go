@@ -1,5 +1,5 @@
-// Package otlptest is an OTLP collector for tests: it receives traces and
-// logs over gRPC or HTTP/protobuf, records what arrives, and can answer with
+// Package otlptest is an OTLP collector for tests: it receives traces,
+// logs and metrics over gRPC or HTTP/protobuf, records what arrives, and can answer with
 // the faults real collectors produce (Unavailable, ResourceExhausted with
 // RetryInfo, HTTP 429/503 with Retry-After, or no answer at all).
 //

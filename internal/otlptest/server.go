@@ -16,6 +16,7 @@ import (
 	"time"
 
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
+	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
@@ -38,8 +39,9 @@ type Signal string
 
 // The signals the server accepts.
 const (
-	Traces Signal = "traces"
-	Logs   Signal = "logs"
+	Traces  Signal = "traces"
+	Logs    Signal = "logs"
+	Metrics Signal = "metrics"
 )
 
 // Fault is how the server answers a request instead of accepting it.
@@ -127,6 +129,7 @@ type Server struct {
 	requests []Request
 	spans    []Span
 	logs     []LogRecord
+	metrics  []Metric
 	faults   map[Signal][]Fault // consumed one per request
 	sticky   map[Signal]*Fault  // answered until cleared
 	release  chan struct{}      // closed by Release to free hanging requests
@@ -178,7 +181,7 @@ func listen(t testing.TB) net.Listener {
 }
 
 // NewHTTP starts an OTLP/HTTP collector (protobuf bodies, optional gzip) at
-// /v1/traces and /v1/logs. It stops when the test ends.
+// /v1/traces, /v1/logs and /v1/metrics. It stops when the test ends.
 func NewHTTP(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	s, ln, scheme, tc := setup(t, opts)
@@ -188,12 +191,13 @@ func NewHTTP(t testing.TB, opts ...Option) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/traces", func(w http.ResponseWriter, r *http.Request) { s.serveHTTP(w, r, Traces) })
 	mux.HandleFunc("/v1/logs", func(w http.ResponseWriter, r *http.Request) { s.serveHTTP(w, r, Logs) })
+	mux.HandleFunc("/v1/metrics", func(w http.ResponseWriter, r *http.Request) { s.serveHTTP(w, r, Metrics) })
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return s.start(t, ln, scheme, hs.Serve, func() { _ = hs.Close() })
 }
 
-// NewGRPC starts an OTLP/gRPC collector (trace and logs services, gzip
-// accepted). It stops when the test ends.
+// NewGRPC starts an OTLP/gRPC collector (trace, logs and metrics
+// services, gzip accepted). It stops when the test ends.
 func NewGRPC(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	s, ln, scheme, tc := setup(t, opts)
@@ -204,6 +208,7 @@ func NewGRPC(t testing.TB, opts ...Option) *Server {
 	gs := grpc.NewServer(gopts...)
 	coltracepb.RegisterTraceServiceServer(gs, traceService{s: s})
 	collogspb.RegisterLogsServiceServer(gs, logsService{s: s})
+	colmetricspb.RegisterMetricsServiceServer(gs, metricsService{s: s})
 	return s.start(t, ln, scheme, gs.Serve, gs.Stop)
 }
 
@@ -502,6 +507,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request, sig Signal) {
 		req := &collogspb.ExportLogsServiceRequest{}
 		err = proto.Unmarshal(raw, req)
 		msg, items, resp = req, countLogs(req), &collogspb.ExportLogsServiceResponse{}
+	case Metrics:
+		req := &colmetricspb.ExportMetricsServiceRequest{}
+		err = proto.Unmarshal(raw, req)
+		msg, items, resp = req, countDataPoints(req), &colmetricspb.ExportMetricsServiceResponse{}
 	}
 	if err != nil {
 		writeHTTPStatus(w, http.StatusBadRequest, codes.InvalidArgument, "bad protobuf: "+err.Error(), 0)
@@ -528,6 +537,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request, sig Signal) {
 		s.acceptTraces(m)
 	case *collogspb.ExportLogsServiceRequest:
 		s.acceptLogs(m)
+	case *colmetricspb.ExportMetricsServiceRequest:
+		s.acceptMetrics(m)
 	}
 	out, _ := proto.Marshal(resp)
 	w.Header().Set("Content-Type", "application/x-protobuf")

@@ -75,7 +75,7 @@ func TestHTTPProtocol(t *testing.T) {
 		{"json refused", "/v1/traces", "application/json", "", []byte(`{}`), 415, 0},
 		{"bad protobuf", "/v1/traces", "application/x-protobuf", "", []byte{0xff, 0xff, 0xff}, 400, 0},
 		{"bad gzip", "/v1/traces", "application/x-protobuf", "gzip", []byte("nope"), 400, 0},
-		{"unknown path", "/v1/metrics", "application/x-protobuf", "", traceBody(t, 1), 404, 0},
+		{"unknown path", "/v1/profiles", "application/x-protobuf", "", traceBody(t, 1), 404, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

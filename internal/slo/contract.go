@@ -18,17 +18,23 @@ const (
 	RPCDuration = "rpc_server_call_duration_seconds"
 )
 
-// Label names of the contract.
+// Label names of the contract: the attributes of the OpenTelemetry
+// semantic conventions (v1.43, the RPC conventions' release candidate)
+// with dots as underscores.
 const (
 	LabelService    = "service_name"
 	LabelHTTPMethod = "http_request_method"
 	LabelHTTPRoute  = "http_route"
 	LabelHTTPStatus = "http_response_status_code"
 	LabelErrorType  = "error_type"
-	LabelRPCMethod  = "rpc_method"
-	LabelRPCService = "rpc_service"
-	LabelRPCSystem  = "rpc_system"
-	LabelGRPCStatus = "rpc_grpc_status_code"
+	// LabelRPCMethod is rpc.method, the fully-qualified method
+	// ("shop.Orders/Get"; "_OTHER" for one the server does not know).
+	LabelRPCMethod = "rpc_method"
+	// LabelRPCSystem is rpc.system.name ("grpc").
+	LabelRPCSystem = "rpc_system_name"
+	// LabelRPCStatus is rpc.response.status_code, the gRPC status code's
+	// name as the gRPC specification spells it ("OK", "UNAVAILABLE").
+	LabelRPCStatus = "rpc_response_status_code"
 )
 
 // Metrics returns every series name of the contract.
@@ -59,15 +65,14 @@ func Buckets() []time.Duration {
 // InvalidArgument, PermissionDenied, ...) are the caller's doing.
 func FailedGRPCCodes() []int { return []int{2, 4, 12, 13, 14, 15} }
 
-// failedGRPCRegex is FailedGRPCCodes as a PromQL label regex.
-func failedGRPCRegex() string {
-	codes := FailedGRPCCodes()
-	s := make([]string, len(codes))
-	for i, c := range codes {
-		s[i] = strconv.Itoa(c)
-	}
-	return strings.Join(s, "|")
+// FailedGRPCStatuses returns FailedGRPCCodes as the metrics' label
+// LabelRPCStatus spells them: the gRPC specification's names.
+func FailedGRPCStatuses() []string {
+	return []string{"UNKNOWN", "DEADLINE_EXCEEDED", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS"}
 }
+
+// failedGRPCRegex is FailedGRPCStatuses as a PromQL label regex.
+func failedGRPCRegex() string { return strings.Join(FailedGRPCStatuses(), "|") }
 
 // FailedKQL returns the Kibana query (KQL) that selects the log records of
 // failed requests, by the same rule as the availability SLO: an HTTP

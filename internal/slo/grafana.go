@@ -163,7 +163,7 @@ func GrafanaDashboard(slos []SLO) *Dashboard {
 	l.row("HTTP routes")
 	l.redPanels(LabelService+", "+LabelHTTPRoute, "{{service_name}} {{http_route}}", HTTPDuration+"_count", "", false)
 	l.row("gRPC methods")
-	l.redPanels(LabelService+", "+LabelRPCService+", "+LabelRPCMethod, "{{service_name}} {{rpc_service}}/{{rpc_method}}", "", RPCDuration+"_count", false)
+	l.redPanels(LabelService+", "+LabelRPCMethod, "{{service_name}} {{rpc_method}}", "", RPCDuration+"_count", false)
 	if len(slos) > 0 {
 		l.row("SLOs (30-day error budget)")
 		for _, o := range slos {

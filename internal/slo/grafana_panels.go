@@ -65,7 +65,7 @@ func (l *layout) redPanels(by, legend, httpCount, rpcCount string, both bool) {
 		if m == httpCount {
 			return rateOf(m, LabelHTTPStatus+`=~"`+failedHTTPRegex+`"`, win)
 		}
-		return rateOf(m, LabelGRPCStatus+`=~"`+failedGRPCRegex()+`"`, win)
+		return rateOf(m, LabelRPCStatus+`=~"`+failedGRPCRegex()+`"`, win)
 	}))
 	bucket := func(m string) string { return strings.TrimSuffix(m, "_count") + "_bucket" }
 	var hb, rb string
@@ -100,7 +100,7 @@ func (l *layout) sloPanels(o SLO) {
 		if o.Kind == Availability {
 			bad := fmt.Sprintf("sum by (%s) (%s or %s)", LabelService,
 				rateOf(HTTPDuration+"_count", LabelHTTPStatus+`=~"`+failedHTTPRegex+`"`, window),
-				rateOf(RPCDuration+"_count", LabelGRPCStatus+`=~"`+failedGRPCRegex()+`"`, window))
+				rateOf(RPCDuration+"_count", LabelRPCStatus+`=~"`+failedGRPCRegex()+`"`, window))
 			return fmt.Sprintf("((%s or 0 * %s) / %s)", bad, total, total)
 		}
 		le := leMatcher(o.Threshold)

@@ -119,8 +119,7 @@ func httpCount(status string, n float64) series {
 
 func rpcCount(code string, n float64) series {
 	return series{RPCDuration + "_count", map[string]string{
-		LabelService: "checkout", LabelRPCSystem: "grpc", LabelRPCService: "shop.Orders",
-		LabelRPCMethod: "Get", LabelGRPCStatus: code,
+		LabelService: "checkout", LabelRPCSystem: "grpc", LabelRPCMethod: "shop.Orders/Get", LabelRPCStatus: code,
 	}, n}
 }
 
@@ -191,12 +190,12 @@ func burnCases(lat SLO) []burnCase {
 	cases = append(cases,
 		burnCase{
 			name: "gRPC Unavailable counts as failure", alert: AlertName(Availability, fast), evalAt: 90 * time.Minute,
-			series: []series{rpcCount("0", perMinute*(1-fastRatio)), rpcCount("14", perMinute*fastRatio)},
+			series: []series{rpcCount("OK", perMinute*(1-fastRatio)), rpcCount("UNAVAILABLE", perMinute*fastRatio)},
 			fires:  true, labels: map[string]string{"slo": "availability"}, value: fastRatio,
 		},
 		burnCase{
 			name: "gRPC NotFound is the caller's doing", alert: AlertName(Availability, fast), evalAt: 90 * time.Minute,
-			series: []series{rpcCount("0", perMinute/2), rpcCount("5", perMinute/2)},
+			series: []series{rpcCount("OK", perMinute/2), rpcCount("NOT_FOUND", perMinute/2)},
 		},
 		burnCase{
 			name: "HTTP 404 is the caller's doing", alert: AlertName(Availability, fast), evalAt: 90 * time.Minute,
@@ -206,7 +205,7 @@ func burnCases(lat SLO) []burnCase {
 			name: "HTTP and gRPC failures add up", alert: AlertName(Availability, fast), evalAt: 90 * time.Minute,
 			series: []series{
 				httpCount("200", perMinute/2*(1-fastRatio)), httpCount("500", perMinute/2*fastRatio),
-				rpcCount("0", perMinute/2*(1-fastRatio)), rpcCount("13", perMinute/2*fastRatio),
+				rpcCount("OK", perMinute/2*(1-fastRatio)), rpcCount("INTERNAL", perMinute/2*fastRatio),
 			},
 			fires: true, labels: map[string]string{"slo": "availability"}, value: fastRatio,
 		},

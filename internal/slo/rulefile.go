@@ -88,7 +88,7 @@ func (o SLO) recordingRule(sel string, w time.Duration) Rule {
 		name = recAvailability + ws
 		bad := fmt.Sprintf("sum by (%s) (\n      rate(%s_count{%s%s=~%q}[%s])\n    or\n      rate(%s_count{%s%s=~%q}[%s])\n  )",
 			LabelService, HTTPDuration, sel, LabelHTTPStatus, failedHTTPRegex, ws,
-			RPCDuration, sel, LabelGRPCStatus, failedGRPCRegex(), ws)
+			RPCDuration, sel, LabelRPCStatus, failedGRPCRegex(), ws)
 		return Rule{Record: name, Labels: o.seriesLabels(),
 			Expr: fmt.Sprintf("(\n  %s\n  or\n  0 * %s\n)\n/\n%s", bad, req, req)}
 	default:

@@ -115,6 +115,7 @@ func (s *server) ServerReporter(ctx context.Context, meta interceptors.CallMeta)
 	var optBuf [4]oteltrace.SpanStartOption
 	sopts := in.AppendSpanOptions(append(optBuf[:0], serverKind))
 	cs.svc, cs.method = textsafe.Sanitize(meta.Service, 256), textsafe.Sanitize(meta.Method, 256)
+	ctx, grant := c.InboundDebug(ctx, carrier, in.Trusted, cs)
 	attrs := append(cs.attrs[:0],
 		semconv.RPCSystemGRPC,
 		semconv.RPCServiceKey.String(cs.svc),
@@ -145,6 +146,7 @@ func (s *server) ServerReporter(ctx context.Context, meta interceptors.CallMeta)
 		// do not).
 		_ = grpc.SetHeader(ctx, metadata.MD{c.CorrMD[0]: []string{id}})
 	}
+	ctx = c.BeginScope(ctx, grant, cs)
 	cs.req = instrument.Request{Protocol: "grpc", Method: cs.fullMethod, Route: cs.fullMethod, CorrelationID: id}
 	ctx = c.BeginObservers(ctx, &cs.req)
 	cs.ctx, cs.span = ctx, span
@@ -220,14 +222,7 @@ func (cs *callState) AppendAccessFields(la []slog.Attr) []slog.Attr {
 	if cs.typ != interceptors.Unary {
 		la = append(la, slog.String("rpc.grpc.method_type", string(cs.typ)))
 	}
-	// The HTTP middleware's keys: client.ip holds an IP address (ECS type
-	// ip), client.address anything else.
-	if cs.peer.ip {
-		la = append(la, slog.String("client.ip", cs.peer.host))
-	} else if cs.peer.host != "" {
-		la = append(la, slog.String("client.address", cs.peer.host))
-	}
-	return la
+	return cs.appendPeer(la)
 }
 
 // AppendPanicFields appends the RPC fields that locate the call.

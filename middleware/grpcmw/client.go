@@ -26,6 +26,7 @@ import (
 // go-grpc-middleware reporter interceptors it drives.
 type client struct {
 	c       *instrument.Config
+	metrics *instrument.RPCClientMetrics
 	targets targetCache
 	unary   grpc.UnaryClientInterceptor
 	stream  grpc.StreamClientInterceptor
@@ -34,7 +35,8 @@ type client struct {
 var _ interceptors.ClientReportable = (*client)(nil)
 
 func newClient(opts []middleware.Option) *client {
-	cl := &client{c: instrument.New(opts)}
+	c := instrument.New(opts)
+	cl := &client{c: c, metrics: instrument.NewRPCClientMetrics(c)}
 	cl.unary = interceptors.UnaryClientInterceptor(cl)
 	cl.stream = interceptors.StreamClientInterceptor(cl)
 	return cl
@@ -56,7 +58,8 @@ func (cl *client) streamCall(ctx context.Context, desc *grpc.StreamDesc, cc *grp
 // calls, driven by go-grpc-middleware's reporter core: a client span (RPC
 // semantic conventions); the correlation ID (x-correlation-id),
 // traceparent, tracestate and baggage added to the outgoing metadata from
-// the context; one record per call (Debug when OK, else by
+// the context; rpc.client.call.duration (see middleware.WithMeterProvider);
+// one record per call (Debug when OK, else by
 // WithGRPCCodeLevel). server.address and server.port on the span are those
 // of the connection's target (grpc.NewClient's; 443 when a DNS target
 // names no port, as grpc-go dials it; the path of a unix socket).
@@ -96,6 +99,8 @@ func spanName(svc, method string) string {
 // clientCall is the interceptors.Reporter of one outgoing call.
 type clientCall struct {
 	c       *instrument.Config
+	metrics *instrument.RPCClientMetrics
+	target  *target // nil when unknown
 	ctx     context.Context
 	span    oteltrace.Span
 	svc     string
@@ -118,7 +123,8 @@ func (cl *client) ClientReporter(ctx context.Context, meta interceptors.CallMeta
 		semconv.RPCServiceKey.String(svc),
 		semconv.RPCMethodKey.String(method),
 	)
-	if t, ok := ctx.Value(targetKey{}).(*target); ok && t != nil && t.host != "" {
+	t, _ := ctx.Value(targetKey{}).(*target)
+	if t != nil && t.host != "" {
 		attrs = append(attrs, semconv.ServerAddressKey.String(t.host))
 		if t.port > 0 {
 			attrs = append(attrs, semconv.ServerPortKey.Int(t.port))
@@ -139,7 +145,7 @@ func (cl *client) ClientReporter(ctx context.Context, meta interceptors.CallMeta
 		md[c.CorrMD[0]] = []string{id}
 	}
 	ctx = metadata.NewOutgoingContext(ctx, md)
-	cc := &clientCall{c: c, ctx: ctx, span: span, svc: svc, method: method, typ: meta.Typ, started: time.Now()}
+	cc := &clientCall{c: c, metrics: cl.metrics, target: t, ctx: ctx, span: span, svc: svc, method: method, typ: meta.Typ, started: time.Now()}
 	if meta.Typ != interceptors.Unary {
 		// A stream ends from go-grpc-middleware's wrapper only when
 		// RecvMsg fails; a caller that abandons the stream by ending its
@@ -175,11 +181,14 @@ func (cc *clientCall) PostCall(err error, dur time.Duration) {
 	code := status.Code(err)
 	span := cc.span
 	span.SetAttributes(semconv.RPCGRPCStatusCodeKey.Int(int(code)))
+	var errorType string
 	if code != codes.OK {
-		span.SetAttributes(semconv.ErrorTypeKey.String(code.String()))
+		errorType = code.String()
+		span.SetAttributes(semconv.ErrorTypeKey.String(errorType))
 		span.SetStatus(otelcodes.Error, textsafe.Sanitize(status.Convert(err).Message(), 1024))
 	}
 	span.End()
+	cc.record(dur, uint32(code), errorType)
 
 	level := slog.LevelDebug
 	if code != codes.OK {
@@ -205,4 +214,17 @@ func (cc *clientCall) PostCall(err error, dur time.Duration) {
 	rec := slog.NewRecord(time.Now(), level, clientMessage, 0)
 	rec.AddAttrs(attrs...)
 	_ = l.Handler().Handle(cc.ctx, rec)
+}
+
+// record records rpc.client.call.duration of the call, in the context of
+// its span (for the exemplar).
+func (cc *clientCall) record(dur time.Duration, code uint32, errorType string) {
+	if !cc.metrics.Enabled(cc.ctx) {
+		return
+	}
+	call := instrument.RPCClientCall{Service: cc.svc, Method: cc.method, Code: code, ErrorType: errorType}
+	if cc.target != nil {
+		call.Host, call.Port = cc.target.host, cc.target.port
+	}
+	cc.metrics.Record(cc.ctx, dur, call)
 }

@@ -1,6 +1,9 @@
 // Package grpcmw instruments gRPC servers and clients the way package
 // middleware instruments HTTP: one correlation ID and one trace per call,
-// across services, with one access-log record per call and panic recovery.
+// across services, with one access-log record per call, panic recovery,
+// and the call metrics of the OpenTelemetry semantic conventions
+// (rpc.server.call.duration, rpc.client.call.duration; see
+// middleware.WithMeterProvider).
 //
 // The four constructors follow go-grpc-middleware v2 and are built on it:
 // its reporter core (package interceptors) drives glassbox's per-call

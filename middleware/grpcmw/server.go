@@ -44,12 +44,13 @@ func newServer(opts []middleware.Option) *server {
 // driving glassbox's reporter (correlation ID from metadata
 // x-correlation-id / x-request-id, server span with the RPC semantic
 // conventions from traceparent/tracestate, baggage, observers, one
-// access-log record per call at a level chosen by status code), then
-// go-grpc-middleware's recovery interceptor (a panic becomes
+// access-log record per call at a level chosen by status code,
+// rpc.server.call.duration by rpc.method and rpc.response.status_code),
+// then go-grpc-middleware's recovery interceptor (a panic becomes
 // codes.Internal, an exception event on the span and an error record with
 // the stack). Methods of grpc.health.v1.Health are passed through by
 // default (see middleware.WithSkipGRPCMethods and middleware.WithFilter):
-// no span, no access record, no observers, but panics are still
+// no span, no metrics, no access record, no observers, but panics are still
 // recovered, since grpc-go does not recover them and the process would
 // crash. A panic in a skipped call becomes codes.Internal, an error record
 // "panic recovered" with the stack, and the observers are begun and ended

@@ -8,9 +8,11 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/propagation"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
+	"github.com/glassbox-obs/glassbox/internal/debugtoken"
 	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/trace"
 )
@@ -35,7 +37,10 @@ func (f OptionFunc) Apply(c *Config) { f(c) }
 type Config struct {
 	TracerProvider oteltrace.TracerProvider
 	Tracer         oteltrace.Tracer
-	Propagator     propagation.TextMapPropagator
+	// MeterProvider is the WithMeterProvider provider, nil for the OTel
+	// global one (see metrics.go).
+	MeterProvider metric.MeterProvider
+	Propagator    propagation.TextMapPropagator
 	// LoggerSet is the WithLogger logger, nil for slog.Default (see Logger).
 	LoggerSet *slog.Logger
 	Observers []Observer
@@ -63,6 +68,16 @@ type Config struct {
 	MDKeys         []string // Headers[i].MDName
 	StatusLevel    func(status int) slog.Level
 	CodeLevel      func(code uint32) slog.Level
+
+	// metrics are the server instruments (HTTP middleware, gRPC server
+	// interceptors), made by resolve.
+	metrics *ServerMetrics
+
+	// Request-scoped features (scope.go, sampling.go): the flight
+	// recorder, break-glass debugging, outcome-aware access sampling.
+	Flight     *log.FlightRecorder
+	BreakGlass *debugtoken.Verifier
+	Sampling   AccessSampling
 
 	// layer is 0 while the default's options apply, 1 for a
 	// constructor's; see add.
@@ -114,6 +129,7 @@ func (c *Config) resolve() {
 		c.TracerProvider = otel.GetTracerProvider()
 	}
 	c.Tracer = c.TracerProvider.Tracer(ScopeName)
+	c.metrics = newServerMetrics(c.MeterProvider)
 	if c.Propagator == nil {
 		c.Propagator = trace.Propagator()
 	}

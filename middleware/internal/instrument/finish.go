@@ -51,21 +51,27 @@ type End struct {
 }
 
 // Finish ends a request or call for both protocols, in this order: the
-// observers' End (which may record an error event), the span (the
-// protocol's attributes, correlation.id, correlation.id_rejected,
-// error.type; the status; the exception event of a panic), the "panic
-// recovered" record, then the access record ("request completed": the
-// protocol's fields, event.duration, error.type, error.message of a gRPC
-// error, correlation.id_rejected, error.id). Level, error.type and span
-// status come from the outcome (see judge) and are the same for the span
-// and the records.
+// request's Flight (its records written if the request failed, see
+// WithFlightRecorder), the observers' End (which may record an error
+// event), the duration metric (http.server.request.duration or
+// rpc.server.call.duration), the span (the protocol's attributes,
+// correlation.id, correlation.id_rejected, error.type; the status; the
+// exception event of a panic), the "panic recovered" record, then the
+// access record ("request completed": the protocol's fields,
+// event.duration, error.type, error.message of a gRPC error,
+// correlation.id_rejected, error.id; with WithAccessSampling
+// glassbox.sample_rate, or no record at all). Level, error.type and span
+// status come from the outcome (see judge) and are the same for the span,
+// the records and the metric.
 func (c *Config) Finish(ctx context.Context, e *End) {
 	out := e.Out
+	v := c.judge(e.Req.Protocol, out, e.StatusMessage)
+	c.endScope(ctx, &v)
 	var eventID string
 	if len(c.Observers) > 0 {
 		eventID = c.EndObservers(ctx, e.Req, out)
 	}
-	v := c.judge(e.Req.Protocol, out, e.StatusMessage)
+	c.recordServer(ctx, e, &v)
 
 	span := e.Span
 	attrs := e.Protocol.AppendSpanAttrs(e.SpanAttrs)
@@ -93,6 +99,13 @@ func (c *Config) Finish(ctx context.Context, e *End) {
 	if !logger.Enabled(ctx, v.level) {
 		return
 	}
+	rate := 0.0
+	if c.Sampling.Every > 1 {
+		var keep bool
+		if keep, rate = c.sampleAccess(e, &v); !keep {
+			return
+		}
+	}
 	la := e.Protocol.AppendAccessFields(e.LogAttrs)
 	la = append(la, slog.Duration("event.duration", out.Duration))
 	if v.errorType != "" {
@@ -106,6 +119,9 @@ func (c *Config) Finish(ctx context.Context, e *End) {
 	}
 	if eventID != "" {
 		la = append(la, slog.String(AttrErrorID, textsafe.Sanitize(eventID, 64)))
+	}
+	if rate > 0 {
+		la = appendSampleRate(la, rate)
 	}
 	rec := slog.NewRecord(time.Now(), v.level, AccessMessage, 0)
 	rec.AddAttrs(la...)
