@@ -48,6 +48,9 @@ func TestDoctorReportsWhatStartReports(t *testing.T) {
 		{"GLASSBOX_LOG_LEVEL": "verbose"},
 		{"OTEL_PROPAGATORS": "zipkin"},
 		{"OTEL_LOGS_EXPORTER": "console"},
+		{"OTEL_METRICS_EXPORTER": "statsd"},
+		{"GLASSBOX_FLIGHT_RECORDER": "maybe"},
+		{"GLASSBOX_DEBUG_KEYS": "no-secret-here"},
 		// The OTLP exporter's, for a signal Start exports.
 		{"OTEL_EXPORTER_OTLP_ENDPOINT": ep, "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"},
 		{"OTEL_EXPORTER_OTLP_ENDPOINT": ep, "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL": "thrift"},
