@@ -12,9 +12,11 @@ import (
 // Start reads itself (OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME,
 // GLASSBOX_LOG_LEVEL, GLASSBOX_LOG_FORMAT, GLASSBOX_REDACT_KEYS,
 // OTEL_PROPAGATORS, OTEL_SDK_DISABLED, OTEL_TRACES_EXPORTER,
-// OTEL_LOGS_EXPORTER), with the code Start runs; the exporters check their
-// own (elasticsearch.Connect, sentry.New, otlp.NewSpanExporter,
-// file.New). "glassbox doctor" calls it.
+// OTEL_LOGS_EXPORTER, OTEL_METRICS_EXPORTER's names,
+// GLASSBOX_FLIGHT_RECORDER, GLASSBOX_DEBUG_KEYS), with the code Start runs; the exporters check their
+// own against a given environment too (elasticsearch.Connect,
+// otlp.TraceSettings and otlp.LogSettings, sentry.Check, each with its
+// WithGetenv). "glassbox doctor" calls them all.
 func CheckEnvironment(getenv func(string) string) (invalid, ignored []error) {
 	if getenv == nil {
 		getenv = os.Getenv
@@ -35,5 +37,8 @@ func CheckEnvironment(getenv func(string) string) (invalid, ignored []error) {
 		}
 	}
 	add(c.otlp.loadEnv(getenv))
-	return invalid, c.otlp.warnings
+	c.metrics.loadEnv(getenv)
+	add(c.flight.loadEnv(getenv))
+	add(c.debug.loadEnv(getenv))
+	return invalid, append(c.otlp.warnings, c.metrics.warnings...)
 }

@@ -126,11 +126,8 @@ func TestZeroOptionMiddlewareFollowsStart(t *testing.T) {
 	srv := sentrytest.NewServer(t)
 	var buf syncBuf
 	exp := tracetest.NewInMemoryExporter()
-	// The Sentry exporter reads its own environment.
-	t.Setenv("SENTRY_DSN", srv.DSN())
-	t.Setenv("SENTRY_SAMPLE_RATE", "1")
 	tel, err := Start(context.Background(),
-		env("OTEL_PROPAGATORS", "b3", "OTEL_SERVICE_NAME", "zero"),
+		env("OTEL_PROPAGATORS", "b3", "OTEL_SERVICE_NAME", "zero", "SENTRY_DSN", srv.DSN(), "SENTRY_SAMPLE_RATE", "1"),
 		WithLogWriter(&buf),
 		WithSpanProcessor(sdktrace.NewSimpleSpanProcessor(exp)),
 		WithRedactKeys("tenant_key"),

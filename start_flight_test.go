@@ -73,8 +73,7 @@ func TestFlightRecorderBadEnv(t *testing.T) {
 // they were logged, with the records written at the time.
 func TestFlightRecorderSentryBreadcrumbs(t *testing.T) {
 	srv := sentrytest.NewServer(t)
-	setSentryEnv(t, "SENTRY_DSN", srv.DSN())
-	tel, _ := startT(t, env(EnvFlightRecorder, "on", "OTEL_SERVICE_NAME", "checkout"))
+	tel, _ := startT(t, env(EnvFlightRecorder, "on", "OTEL_SERVICE_NAME", "checkout", "SENTRY_DSN", srv.DSN()))
 	h := middleware.HTTP(tel.MiddlewareOptions()...)(failingHandler(tel.Logger()))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/pay", nil))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -149,13 +149,16 @@ func TestMetricsWireGlobalsAndMiddleware(t *testing.T) {
 // TestMetricsEqualStats: through Start, every exporter publishes its
 // Stats on the MeterProvider, figure for figure.
 func TestMetricsEqualStats(t *testing.T) {
-	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "20") // the OTLP batches leave at once
+	// The batches leave at once. The OTLP span processor reads its delay
+	// from Start's environment; the SDK's processors (the Elasticsearch
+	// exporter's spans, the OTLP logs) read theirs from the process's.
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "20")
 	t.Setenv("OTEL_BLRP_SCHEDULE_DELAY", "20")
 	es := estest.New(t)
 	collector := otlptest.NewHTTP(t)
 	sentrySrv := sentrytest.NewServer(t)
 	exp := newManualExporter("otlp")
-	tel, _ := startT(t, env(), WithMetricsExporter(exp), WithFileDir(t.TempDir()),
+	tel, _ := startT(t, env("OTEL_BSP_SCHEDULE_DELAY", "20"), WithMetricsExporter(exp), WithFileDir(t.TempDir()),
 		WithElasticsearch(elasticsearch.WithAddresses(es.URL())),
 		WithOTLP(otlp.WithEndpointURL(collector.Endpoint())),
 		WithSentry(sentry.WithDSN(sentrySrv.DSN())))

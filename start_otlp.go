@@ -9,10 +9,10 @@ import (
 )
 
 // otlpConfig decides whether Start exports spans and logs over OTLP: what
-// the environment asks for, then WithOTLP. The exporters read the rest of
-// the OTEL_EXPORTER_OTLP_* variables (protocol, headers, timeout,
-// compression, TLS) and the queue sizes themselves, and the OTel SDK reads
-// OTEL_BSP_* and OTEL_BLRP_*.
+// the environment asks for, then WithOTLP. The OTLP exporter package reads
+// the protocol, timeout, queue and batch variables itself, through Start's
+// getenv (otlp.WithGetenv); the OTel SDK's exporters read the endpoint,
+// headers, compression and TLS variables from the process environment.
 type otlpConfig struct {
 	tracesEndpoint bool    // an endpoint variable covers traces
 	logsEndpoint   bool    // an endpoint variable covers logs
@@ -85,7 +85,7 @@ func setupOTLP(ctx context.Context, b *builder) error {
 	}
 	disabled := b.cfg.tracing.disabled
 	if c.on(disabled, c.tracesExporter, c.tracesEndpoint) {
-		opts := append([]otlp.Option{otlp.WithErrorHandler(b.errorHandler), otlp.WithMeterProvider(b.meter())}, c.opts...)
+		opts := append([]otlp.Option{otlp.WithGetenv(b.cfg.getenv), otlp.WithErrorHandler(b.errorHandler), otlp.WithMeterProvider(b.meter())}, c.opts...)
 		exp, err := otlp.NewSpanExporter(ctx, opts...)
 		if err != nil {
 			return fmt.Errorf("glassbox: %w", err)
@@ -98,7 +98,7 @@ func setupOTLP(ctx context.Context, b *builder) error {
 		b.onShutdown(p.Shutdown)
 	}
 	if c.on(disabled, c.logsExporter, c.logsEndpoint) {
-		opts := append([]otlp.Option{otlp.WithErrorHandler(b.errorHandler), otlp.WithResource(b.resource), otlp.WithMeterProvider(b.meter())}, c.opts...)
+		opts := append([]otlp.Option{otlp.WithGetenv(b.cfg.getenv), otlp.WithErrorHandler(b.errorHandler), otlp.WithResource(b.resource), otlp.WithMeterProvider(b.meter())}, c.opts...)
 		exp, err := otlp.NewLogExporter(ctx, opts...)
 		if err != nil {
 			return fmt.Errorf("glassbox: %w", err)

@@ -337,7 +337,9 @@ func TestOTLPShutdownOnTimeWhenCollectorHangs(t *testing.T) {
 }
 
 // --- Variables read by the OTel exporters and SDK from the process
-// environment: these tests use t.Setenv and cannot run in parallel. ---
+// environment: these tests use t.Setenv and cannot run in parallel. The
+// protocol and queue variables, which the otlp package reads through
+// Start's getenv, come from otlpGetenv. ---
 
 // otlpEnvCase starts Telemetry with the process environment env, emits
 // a parent/child span pair and a log record, and checks what arrived.
@@ -617,11 +619,8 @@ func TestOTLPProtocolVariables(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for k, v := range tt.env {
-				t.Setenv(k, v)
-			}
 			srv := otlpServer(t, tt.server)
-			tel := otlpStart(t, otlpGetenv(nil), WithOTLP(otlp.WithEndpointURL(srv.Endpoint()), otlpFastRetry, otlp.WithTimeout(2*time.Second)),
+			tel := otlpStart(t, otlpGetenv(tt.env), WithOTLP(otlp.WithEndpointURL(srv.Endpoint()), otlpFastRetry, otlp.WithTimeout(2*time.Second)),
 				WithErrorHandler(discardErrors{}))
 			otlpEmit(t, tel)
 			if got := len(srv.Spans()) > 0; got != tt.wantSpans {
@@ -643,8 +642,7 @@ func TestOTLPBadProtocolVariables(t *testing.T) {
 		"OTEL_EXPORTER_OTLP_LOGS_PROTOCOL":   "thrift",
 	} {
 		t.Run(name, func(t *testing.T) {
-			t.Setenv(name, v)
-			tel, err := Start(context.Background(), otlpGetenv(nil), WithOTLP(otlp.WithEndpointURL("http://127.0.0.1:1")), WithLogWriter(nil), WithoutSetDefault())
+			tel, err := Start(context.Background(), otlpGetenv(map[string]string{name: v}), WithOTLP(otlp.WithEndpointURL("http://127.0.0.1:1")), WithLogWriter(nil), WithoutSetDefault())
 			if err == nil {
 				_ = tel.Shutdown(context.Background())
 				t.Fatal("Start: got nil error, want one")
@@ -673,14 +671,11 @@ func TestOTLPQueueSizeVariables(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for k, v := range tt.env {
-				t.Setenv(k, v)
-			}
 			srv := otlptest.NewHTTP(t)
 			srv.FailAll(otlptest.Traces, otlptest.Fault{Hang: true})
 			srv.FailAll(otlptest.Logs, otlptest.Fault{Hang: true})
 			var warnings atomic.Int64
-			tel := otlpStart(t, otlpGetenv(nil), WithOTLP(otlp.WithEndpointURL(srv.Endpoint()), otlpFastRetry),
+			tel := otlpStart(t, otlpGetenv(tt.env), WithOTLP(otlp.WithEndpointURL(srv.Endpoint()), otlpFastRetry),
 				WithErrorHandler(otel.ErrorHandlerFunc(func(err error) {
 					if strings.Contains(err.Error(), "MAX_QUEUE_SIZE") {
 						warnings.Add(1)

@@ -10,7 +10,8 @@ import (
 
 // sentryConfig holds the code options of WithSentry. The Sentry exporter
 // reads its own environment (SENTRY_DSN, SENTRY_ENVIRONMENT,
-// SENTRY_RELEASE, SENTRY_SAMPLE_RATE, GLASSBOX_KIBANA_URL).
+// SENTRY_RELEASE, SENTRY_SAMPLE_RATE, GLASSBOX_KIBANA_URL) through Start's
+// getenv (sentry.WithGetenv).
 type sentryConfig struct {
 	enabled bool // WithSentry given
 	opts    []sentry.Option
@@ -36,6 +37,7 @@ func WithSentry(opts ...sentry.Option) Option {
 func setupSentry(_ context.Context, b *builder) error {
 	c := &b.cfg.sentry
 	opts := append([]sentry.Option{
+		sentry.WithGetenv(b.cfg.getenv),
 		sentry.WithService(b.service),
 		sentry.WithRedactor(b.redactor),
 		sentry.WithErrorHandler(b.errorHandler),

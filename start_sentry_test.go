@@ -13,36 +13,36 @@ import (
 	"github.com/glassbox-obs/glassbox/middleware"
 )
 
-// setSentryEnv sets the variables the Sentry exporter reads itself (it
-// reads the process environment, not Start's): these tests cannot run in
-// parallel.
-func setSentryEnv(t *testing.T, kv ...string) {
-	for _, k := range []string{"SENTRY_DSN", "SENTRY_ENVIRONMENT", "SENTRY_RELEASE", "SENTRY_SAMPLE_RATE", "GLASSBOX_KIBANA_URL"} {
-		t.Setenv(k, "")
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		t.Setenv(kv[i], kv[i+1])
-	}
-}
-
 func TestSentryOffWithoutDSN(t *testing.T) {
-	setSentryEnv(t, "GLASSBOX_KIBANA_URL", "https://kibana.example")
-	tel, _ := startT(t, env())
+	tel, _ := startT(t, env("GLASSBOX_KIBANA_URL", "https://kibana.example"))
 	if n := len(tel.Observers()); n != 0 {
 		t.Errorf("got %d observers without SENTRY_DSN, want 0", n)
 	}
 }
 
+// TestSentryReadsStartsEnvironment: the Sentry exporter reads the
+// environment Start reads (its getenv), not the process environment
+// behind it.
+func TestSentryReadsStartsEnvironment(t *testing.T) {
+	srv := sentrytest.NewServer(t)
+	t.Setenv("SENTRY_DSN", srv.DSN())
+	t.Setenv("SENTRY_SAMPLE_RATE", "lots") // Start would fail on it
+	tel, _ := startT(t, env())
+	if n := len(tel.Observers()); n != 0 {
+		t.Errorf("got %d observers with SENTRY_DSN in the process environment only, want 0", n)
+	}
+}
+
 func TestSentryFromEnv(t *testing.T) {
 	srv := sentrytest.NewServer(t)
-	setSentryEnv(t,
+	tel, _ := startT(t, env(
+		"OTEL_SERVICE_NAME", "orders",
 		"SENTRY_DSN", srv.DSN(),
 		"SENTRY_ENVIRONMENT", "staging",
 		"SENTRY_RELEASE", "v1.2.3",
 		"SENTRY_SAMPLE_RATE", "1",
 		"GLASSBOX_KIBANA_URL", "https://kibana.example",
-	)
-	tel, _ := startT(t, env("OTEL_SERVICE_NAME", "orders"), WithRedactKeys("account_no"))
+	), WithRedactKeys("account_no"))
 	obs := tel.Observers()
 	if len(obs) != 1 {
 		t.Fatalf("got %d observers, want 1", len(obs))
@@ -90,8 +90,7 @@ func TestSentryFromEnv(t *testing.T) {
 
 func TestSentryCodeOptionsWin(t *testing.T) {
 	srv := sentrytest.NewServer(t)
-	setSentryEnv(t, "SENTRY_DSN", "http://nope@127.0.0.1:1/1", "SENTRY_ENVIRONMENT", "from-env")
-	tel, _ := startT(t, env(),
+	tel, _ := startT(t, env("SENTRY_DSN", "http://nope@127.0.0.1:1/1", "SENTRY_ENVIRONMENT", "from-env"),
 		WithSentry(sentry.WithDSN(srv.DSN()), sentry.WithEnvironment("from-code")))
 	obs := tel.Observers()
 	if len(obs) != 1 {
@@ -125,8 +124,7 @@ func TestSentryConfigErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			setSentryEnv(t, tt.env...)
-			tel, err := Start(context.Background(), append([]Option{WithLogWriter(nil), WithoutSetDefault(), env()}, tt.opts...)...)
+			tel, err := Start(context.Background(), append([]Option{WithLogWriter(nil), WithoutSetDefault(), env(tt.env...)}, tt.opts...)...)
 			if err == nil {
 				_ = tel.Shutdown(context.Background())
 				t.Fatalf("got no error, want one naming %s", tt.wantErr)

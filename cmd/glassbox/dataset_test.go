@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,6 +24,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/glassbox-obs/glassbox"
+	gberrors "github.com/glassbox-obs/glassbox/errors"
 	"github.com/glassbox-obs/glassbox/exporter/sentry"
 	"github.com/glassbox-obs/glassbox/internal/sentrytest"
 	"github.com/glassbox-obs/glassbox/internal/story"
@@ -57,7 +57,7 @@ const (
 // dataset of the golden tests.
 func TestPipelineToStory(t *testing.T) {
 	dir := t.TempDir()
-	recordCheckout(t, dir)
+	recordCheckout(t, dir, okID, failedID)
 	code, out, errs := runCLI(t, nil, "", "trace", "--json", "--dir", dir, failedID)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -112,15 +112,16 @@ func TestPipelineToStory(t *testing.T) {
 		t.Errorf("%d log lines carry a Sentry event ID, want 3 (one per service)", sentryIDs)
 	}
 	if *record {
-		keepDataset(t, dir)
+		keepDataset(t, dir, datasetDir)
 	}
 }
 
-func keepDataset(t *testing.T, dir string) {
-	if err := os.RemoveAll(datasetDir); err != nil {
+// keepDataset copies the files of dir to the dataset directory to.
+func keepDataset(t *testing.T, dir, to string) {
+	if err := os.RemoveAll(to); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(datasetDir, 0o755); err != nil {
+	if err := os.MkdirAll(to, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	ents, _ := os.ReadDir(dir)
@@ -129,7 +130,7 @@ func keepDataset(t *testing.T, dir string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(datasetDir, e.Name()), b, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -153,7 +154,9 @@ func startService(t *testing.T, name, dir, dsn string) *service {
 	return &service{tel: tel, opts: tel.MiddlewareOptions()}
 }
 
-func recordCheckout(t *testing.T, dir string) {
+// recordCheckout sends one checkout per correlation ID in ids, in order:
+// okID succeeds, any other fails in ledger (its memo has markup).
+func recordCheckout(t *testing.T, dir string, ids ...string) {
 	sentrySrv := sentrytest.NewServer(t)
 	frontend := startService(t, "frontend", dir, sentrySrv.DSN())
 	payments := startService(t, "payments", dir, sentrySrv.DSN())
@@ -170,9 +173,9 @@ func recordCheckout(t *testing.T, dir string) {
 	defer conn.Close()
 	frontURL := serveHTTP(t, frontend, frontendHandler(frontend, conn))
 
-	for _, id := range []string{okID, failedID} {
+	for _, id := range ids {
 		memo := "gift"
-		if id == failedID {
+		if id != okID {
 			memo = "\x1b[2J<script>alert('memo')</script>"
 		}
 		req, _ := http.NewRequest("POST", frontURL+"/checkout", strings.NewReader(memo))
@@ -183,7 +186,7 @@ func recordCheckout(t *testing.T, dir string) {
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		if want := map[string]int{okID: 200, failedID: 502}[id]; resp.StatusCode != want {
+		if want := map[bool]int{true: 200, false: 502}[id == okID]; resp.StatusCode != want {
 			t.Errorf("%s: HTTP %d, want %d", id, resp.StatusCode, want)
 		}
 	}
@@ -310,7 +313,8 @@ func serveGRPC(t *testing.T, s *service, impl *paymentsServer) string {
 }
 
 // ledgerHandler: POST /entries writes the entry in a database span; a
-// memo with markup makes the write fail.
+// memo with markup makes the write fail, with an error that carries its
+// stack (error.stack_trace).
 func ledgerHandler(s *service) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /entries", func(w http.ResponseWriter, r *http.Request) {
@@ -323,7 +327,8 @@ func ledgerHandler(s *service) http.Handler {
 		time.Sleep(12 * time.Millisecond)
 		if bytes.ContainsAny(memo, "<\x1b") {
 			log.WarnContext(dctx, "memo rejected: "+string(memo))
-			err := errors.New("check constraint memo_plain violated")
+			// An error with its stack: the story shows where it was made.
+			err := gberrors.New("check constraint memo_plain violated")
 			db.RecordError(err)
 			db.SetStatus(otelcodes.Error, err.Error())
 			db.End()

@@ -36,12 +36,20 @@ the exporter itself uses (GLASSBOX_ELASTICSEARCH_TEMPLATES=true):
                        data streams, priority 150
 
 Each object carries "_meta": {"managed_by": "glassbox", "glassbox_version": N}.
-What is missing is created, an older glassbox version updated, the rest left
-alone, so a second run changes nothing. An object of one of these names that
-glassbox does not manage is never replaced without --force; neither is one
-a newer glassbox installed. --retention applies to a policy being created or
-updated: an installed policy of the current version keeps its retention
-(change it in Kibana, Stack Management > Index Lifecycle Policies).
+What is missing is created. An older glassbox version is updated, and so is
+one of this version whose content is not glassbox's: the policy's retention
+when --retention (or GLASSBOX_ELASTICSEARCH_RETENTION) asks for another, a
+template's body edited since it was installed (fields Elasticsearch adds
+itself do not count). The rest is left alone, so a second run changes
+nothing. An object of one of these names that glassbox does not manage is
+never replaced without --force; neither is one a newer glassbox installed.
+
+--retention sets the policy's delete phase: "--retention 7d" on a cluster
+whose glassbox policy keeps 30 days updates it to 7 days. Without
+--retention or the variable, a new policy keeps data 30 days and an
+installed one keeps its retention (whatever was set before, also in Kibana).
+Only the delete phase's min_age is compared: other changes made to the
+policy in Kibana are kept until an update replaces the policy.
 
 The cluster and credentials come from the exporter's variables:
 ELASTICSEARCH_URL (or ELASTICSEARCH_CLOUD_ID), ELASTICSEARCH_API_KEY or
@@ -68,7 +76,7 @@ refused an object; 2 on a usage error, or when Elasticsearch cannot be
 reached or refuses the credentials.
 `,
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) int {
-			retention := fs.String("retention", "", "delete data older than `period`: days (30d) or a Go duration (720h) (default: GLASSBOX_ELASTICSEARCH_RETENTION, else 30d)")
+			retention := fs.String("retention", "", "delete data older than `period`: days (30d) or a Go duration (720h); an installed policy with another retention is updated (default: GLASSBOX_ELASTICSEARCH_RETENTION, else 30d for a new policy and an installed one's own)")
 			dryRun := fs.Bool("dry-run", false, "print the objects and what would be done as JSON; change nothing")
 			force := fs.Bool("force", false, "replace objects of glassbox's names that glassbox does not manage, and newer glassbox versions")
 			timeout := fs.Duration("timeout", 30*time.Second, "give up on Elasticsearch after this `duration`")
@@ -185,9 +193,12 @@ func writeResults(e *env, res []elasticsearch.TemplateResult) {
 		case elasticsearch.TemplateNewer:
 			verb, why = "left alone", fmt.Sprintf("version %d is newer than this glassbox's %d", r.Version, elasticsearch.TemplateVersion)
 		case elasticsearch.TemplateUpdated:
-			if r.ManagedBy != "glassbox" {
+			switch {
+			case r.ManagedBy != "glassbox":
 				why = fmt.Sprintf("replaced an object managed by %q (--force)", safe(r.ManagedBy))
-			} else {
+			case r.Drift != "":
+				why = r.Drift
+			default:
 				why = fmt.Sprintf("version %d to %d", r.Version, elasticsearch.TemplateVersion)
 			}
 		}

@@ -220,3 +220,43 @@ func TestSetupElasticsearchFailures(t *testing.T) {
 		t.Errorf("a failed run installed something: %v", a)
 	}
 }
+
+// "--retention 7d" on a cluster whose glassbox policy keeps 30 days
+// updates it, says so, and a second run changes nothing.
+func TestSetupElasticsearchChangesTheRetention(t *testing.T) {
+	noLeaks(t)
+	srv := estest.New(t)
+	vars := map[string]string{"ELASTICSEARCH_URL": srv.URL()}
+	for i, tc := range []struct {
+		args   []string
+		policy string // the start of the policy's line, fields separated by one space
+		stderr string
+	}{
+		{[]string{"--retention", "30d"}, "created", "created 5, updated 0, unchanged 0"},
+		{[]string{"--retention", "7d"}, "updated ilm_policy glassbox retention 30d to 7d", "created 0, updated 1, unchanged 4"},
+		{[]string{"--retention", "7d"}, "unchanged ilm_policy glassbox", "created 0, updated 0, unchanged 5"},
+		{nil, "unchanged ilm_policy glassbox", "created 0, updated 0, unchanged 5"},
+	} {
+		code, stdout, stderr := cli(t, vars, append([]string{"setup", "elasticsearch"}, tc.args...)...)
+		if code != exitOK || !strings.Contains(stderr, tc.stderr) {
+			t.Fatalf("run %d %v: got %d, stderr %q, want %q", i+1, tc.args, code, stderr, tc.stderr)
+		}
+		var line string
+		for _, l := range strings.Split(stdout, "\n") {
+			if strings.Contains(l, "ilm_policy") {
+				line = strings.Join(strings.Fields(l), " ")
+			}
+		}
+		if !strings.HasPrefix(line, tc.policy) {
+			t.Errorf("run %d %v: policy line %q, want %q\n%s", i+1, tc.args, line, tc.policy, stdout)
+		}
+	}
+	res, err := esapi.ILMGetLifecycleRequest{Policy: elasticsearch.PolicyName}.Do(context.Background(), testCluster(t, srv, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if body := res.String(); !strings.Contains(body, `"min_age":"7d"`) {
+		t.Errorf("the policy after the runs: %s", body)
+	}
+}

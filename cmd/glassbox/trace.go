@@ -19,12 +19,27 @@ import (
 const traceHelp = `Trace finds every log line and span of one request, across services and
 traces, and shows them as one waterfall: each service's spans on a shared
 timeline with the critical path, every log line under the span it was
-written in, errors with their Sentry event IDs, and the time each service
-spent.
+written in, errors with their Sentry event IDs and crash sites, and the
+time each service spent.
+
+A crash site is the first frame of an error's stack (error.stack_trace)
+that is the application's own code: below the panic, and not in the Go
+standard library (runtime, net/http, ...), gRPC, go-grpc-middleware,
+OpenTelemetry, glassbox's SDK packages or a dependency (a file in the
+module cache or a vendor directory). It is shown as "at <function>
+(<file>:<line>)" under the error; the page of --html holds the whole stack
+in the details of the span.
 
 The ID may be a correlation ID (the X-Correlation-ID response header, the
 Sentry tag correlation_id), a trace ID or a Sentry event ID (error.id): trace
 follows it to every correlation ID and trace of the request.
+
+An ID may stand for more than one request: within the Sentry exporter's
+aggregation window, repeats of a failure are reported with the first
+event's ID, which every repeat's records then carry. The header then says
+how many requests the ID stands for, and each request (correlation ID) is
+shown on its own timeline, oldest first (the first is the one the event
+was reported for); --json lists them under "requests".
 
 Documents come from local files or from Elasticsearch:
 

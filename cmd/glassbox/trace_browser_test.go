@@ -154,6 +154,9 @@ func checkDOM(t *testing.T, dom string, j story.JSON, scripts bool) {
 			t.Errorf("log line %q not in the DOM", msg)
 		}
 	}
+	if !strings.Contains(dom, `<span class="site">at github.com/glassbox-obs/glassbox/cmd/glassbox.ledgerHandler.func1 (`) {
+		t.Error("the crash site of the ledger's error is not in the DOM")
+	}
 	if n := strings.Count(dom, "<script"); n != 1 {
 		t.Errorf("%d script elements in the DOM, want 1: the memo's <script> became an element", n)
 	}

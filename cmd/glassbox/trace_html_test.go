@@ -128,6 +128,7 @@ func TestHTMLPage(t *testing.T) {
 			t.Errorf("log line %q missing", d["message"])
 		}
 	}
+	checkCrashSite(t, page, j)
 	if !strings.Contains(page, `href="https://kibana.example/app/discover#/?_g=`) {
 		t.Error("no Kibana link with GLASSBOX_KIBANA_URL set")
 	}
@@ -144,5 +145,37 @@ func TestHTMLToStdout(t *testing.T) {
 	code, _, errs = runCLI(t, nil, "", "trace", "--dir", datasetDir, "--html", filepath.Join(t.TempDir(), "no", "such", "dir", "x.html"), failedID)
 	if code != exitUsage || !strings.Contains(errs, "--html") {
 		t.Errorf("unwritable path: exit %d, stderr %q", code, errs)
+	}
+}
+
+// checkCrashSite: the log line that carries a stack shows its crash site
+// (here the first frame: the recorded ledger handler), and the span it
+// was written in holds the whole stack in its details.
+func checkCrashSite(t *testing.T, page string, j story.JSON) {
+	t.Helper()
+	found := 0
+	for _, raw := range j.Logs {
+		var d map[string]any
+		_ = json.Unmarshal(raw, &d)
+		stack, _ := d["error.stack_trace"].(string)
+		if stack == "" {
+			continue
+		}
+		found++
+		lines := strings.Split(stack, "\n")
+		fn, loc := lines[0], strings.TrimPrefix(lines[1], "\t")
+		site := `<span class="site">at ` + fn + " (" + loc + ")</span>"
+		if !strings.Contains(page, site) {
+			t.Errorf("no crash site %s under %q", site, d["message"])
+		}
+		span, _ := d["span.id"].(string)
+		i := strings.Index(page, `data-span-id="`+span+`"`)
+		end := strings.Index(page[max(i, 0):], "</details>")
+		if i < 0 || end < 0 || !strings.Contains(page[i:i+end], `<pre class="stack">`+html.EscapeString(fn)+"\n    "+loc+"\n") {
+			t.Errorf("the details of span %s do not hold the stack of %q", span, d["message"])
+		}
+	}
+	if found == 0 {
+		t.Fatal("the dataset has no log line with error.stack_trace")
 	}
 }

@@ -306,6 +306,9 @@ func TestCheckoutStories(t *testing.T) {
 			if !strings.Contains(term, f.errMessage) || !strings.Contains(term, "✗ "+strconv.Itoa(f.status)) {
 				t.Errorf("the terminal story does not show %q and the failed %d:\n%s", f.errMessage, f.status, term)
 			}
+			if !crashSiteRE(f.crashSite).MatchString(term) {
+				t.Errorf("the terminal story does not show the crash site in %s (at <function> (…%s<line>)):\n%s", f.crashSite, f.crashSite, term)
+			}
 			checkOtherIDs(t, bin, c.dir, r.id, j, lines, events)
 		})
 	}
@@ -330,6 +333,13 @@ func TestCheckoutStories(t *testing.T) {
 			t.Errorf("no warning saying why the order was rejected: %s", j.Logs)
 		}
 	})
+}
+
+// crashSiteRE matches the line glassbox trace prints under an error with
+// a stack: "at <function> (<path>/checkout/<file>:<line>)", the function
+// in package main (in this test binary, the example's import path).
+func crashSiteRE(file string) *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^\s+at (main|\S*checkout)\.\S+ \(\S*checkout/` + regexp.QuoteMeta(file) + `\d+\)$`)
 }
 
 // checkCause finds the error line that names the root cause: at level

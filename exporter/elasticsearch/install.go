@@ -20,12 +20,15 @@ import (
 type TemplateAction int
 
 const (
-	// TemplateUnchanged: installed at this TemplateVersion already, left alone.
+	// TemplateUnchanged: installed at this TemplateVersion already, with
+	// glassbox's content (see TemplateResult.Drift), left alone.
 	TemplateUnchanged TemplateAction = iota
 	// TemplateCreated: it was missing and was created.
 	TemplateCreated
-	// TemplateUpdated: an older glassbox version was replaced (or, with
-	// Force, one of another owner or of a newer version).
+	// TemplateUpdated: an older glassbox version was replaced, or one of
+	// this version whose content differs (another retention, an edited
+	// body; see TemplateResult.Drift), or, with Force, one of another
+	// owner or of a newer version.
 	TemplateUpdated
 	// TemplateNotOwned: an object of that name that glassbox does not manage
 	// (no "_meta":{"managed_by":"glassbox"}) exists; it was left alone.
@@ -65,13 +68,22 @@ type TemplateResult struct {
 	Exists    bool
 	ManagedBy string
 	Version   int
+	// Drift says, for an installed glassbox object of this TemplateVersion,
+	// how its content differs from what glassbox installs: "retention 30d
+	// to 7d" for the ILM policy, "the installed body differs from
+	// glassbox's" for a template; "" when it does not (or the object is
+	// missing, older, newer or not glassbox's).
+	Drift string
 }
 
 // InstallOptions tune Cluster.InstallTemplates. The zero value installs
-// what is missing or older, with the cluster's retention.
+// what is missing, older or edited, with the cluster's retention.
 type InstallOptions struct {
-	// Retention is how long the ILM policy keeps data. Default: the
-	// Cluster's (WithRetention, GLASSBOX_ELASTICSEARCH_RETENTION, 30 days).
+	// Retention is how long the ILM policy keeps data: the policy is
+	// created with it, and an installed glassbox policy with another
+	// retention is updated to it. Default: the Cluster's (WithRetention,
+	// GLASSBOX_ELASTICSEARCH_RETENTION); without one, the policy is created
+	// with 30 days and an installed one keeps its retention.
 	Retention time.Duration
 	// Force replaces objects glassbox does not manage and newer glassbox
 	// versions too.
@@ -90,13 +102,17 @@ var ErrNotOwned = errors.New("elasticsearch: left alone, not managed by glassbox
 var ErrUnsupportedVersion = errors.New("elasticsearch: version too old for the glassbox templates")
 
 // InstallTemplates installs the ILM policy, component templates and index
-// templates of Templates: what is missing is created, an older glassbox
-// version updated, the rest left alone. It returns one result per object,
-// in installation order, also when it fails part way (the objects not
-// reached are missing). It checks first that the cluster is Elasticsearch
-// MinVersion or newer. It is idempotent: a second run reports every
-// object TemplateUnchanged and sends no PUT. The error wraps ErrNotOwned
-// when an object was left alone because glassbox does not manage it.
+// templates of Templates: what is missing is created; an older glassbox
+// version updated, and so is one of this version whose content differs
+// from glassbox's (the policy's retention, a template's body: see
+// TemplateResult.Drift); the rest left alone (objects glassbox does not
+// manage, newer versions) unless InstallOptions.Force. It returns one
+// result per object, in installation order, also when it fails part way
+// (the objects not reached are missing). It checks first that the cluster
+// is Elasticsearch MinVersion or newer. It is idempotent: a second run
+// with the same (or no) retention reports every object TemplateUnchanged
+// and sends no PUT. The error wraps ErrNotOwned when an object was left alone
+// because glassbox does not manage it.
 func (c *Cluster) InstallTemplates(ctx context.Context, o InstallOptions) ([]TemplateResult, error) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -114,9 +130,13 @@ func (c *Cluster) InstallTemplates(ctx context.Context, o InstallOptions) ([]Tem
 	var results []TemplateResult
 	var notOwned []string
 	for _, t := range Templates(o.Retention) {
-		r, err := c.inspect(ctx, t)
+		r, installed, err := c.inspect(ctx, t)
 		if err != nil {
 			return results, err
+		}
+		// A policy's retention counts only when one was asked for.
+		if r.Exists && r.ManagedBy == "glassbox" && r.Version == TemplateVersion && (r.Kind != "ilm_policy" || o.Retention > 0) {
+			r.Drift = drift(r.Kind, installed, t.Body)
 		}
 		r.Action = plan(r, o.Force)
 		if r.Action == TemplateNotOwned {
@@ -156,6 +176,8 @@ func plan(r TemplateResult, force bool) TemplateAction {
 		return TemplateNewer
 	case r.Version > TemplateVersion:
 		return TemplateUpdated
+	case r.Drift != "":
+		return TemplateUpdated
 	}
 	return TemplateUnchanged
 }
@@ -180,8 +202,10 @@ type glassboxMeta struct {
 	Version   int    `json:"glassbox_version"`
 }
 
-// inspect reads what is installed under t's name.
-func (c *Cluster) inspect(ctx context.Context, t Template) (TemplateResult, error) {
+// inspect reads what is installed under t's name: its result (not yet
+// planned) and the installed object, as the GET answer shows it (for a
+// policy its "policy").
+func (c *Cluster) inspect(ctx context.Context, t Template) (TemplateResult, json.RawMessage, error) {
 	r := TemplateResult{Path: t.Path}
 	r.Kind, r.Name = kindOf(t.Path)
 	var req esRequest
@@ -193,82 +217,85 @@ func (c *Cluster) inspect(ctx context.Context, t Template) (TemplateResult, erro
 	case "index_template":
 		req = esapi.IndicesGetIndexTemplateRequest{Name: r.Name}
 	default:
-		return r, fmt.Errorf("elasticsearch: unknown template path %q", t.Path)
+		return r, nil, fmt.Errorf("elasticsearch: unknown template path %q", t.Path)
 	}
 	status, body, err := roundTrip(ctx, c, req)
 	if err != nil {
-		return r, fmt.Errorf("elasticsearch: GET %s: %w", t.Path, err)
+		return r, nil, fmt.Errorf("elasticsearch: GET %s: %w", t.Path, err)
 	}
 	switch status {
 	case http.StatusNotFound:
-		return r, nil
+		return r, nil, nil
 	case http.StatusOK:
 	default:
-		return r, &StatusError{Method: http.MethodGet, Path: t.Path, StatusCode: status, Body: trimBody(body)}
+		return r, nil, &StatusError{Method: http.MethodGet, Path: t.Path, StatusCode: status, Body: trimBody(body)}
 	}
-	meta, err := installedMeta(r.Kind, r.Name, body)
+	installed, err := installedObject(r.Kind, r.Name, body)
 	if err != nil {
-		return r, fmt.Errorf("elasticsearch: GET %s: %w", t.Path, err)
+		return r, nil, fmt.Errorf("elasticsearch: GET %s: %w", t.Path, err)
 	}
-	r.Exists = meta != nil
-	if meta != nil {
-		r.ManagedBy = meta.ManagedBy
-		if meta.ManagedBy == "glassbox" {
-			r.Version = meta.Version
-		}
+	if installed == nil {
+		return r, nil, nil
 	}
-	return r, nil
+	var meta struct {
+		Meta glassboxMeta `json:"_meta"`
+	}
+	if err := json.Unmarshal(installed, &meta); err != nil {
+		return r, nil, fmt.Errorf("elasticsearch: GET %s: %w", t.Path, err)
+	}
+	r.Exists = true
+	r.ManagedBy = meta.Meta.ManagedBy
+	if r.ManagedBy == "glassbox" {
+		r.Version = meta.Meta.Version
+	}
+	return r, installed, nil
 }
 
-// installedMeta finds the "_meta" of the object named name in a GET
-// answer; nil when the answer does not list it.
-func installedMeta(kind, name string, body []byte) (*glassboxMeta, error) {
-	type withMeta struct {
-		Meta glassboxMeta `json:"_meta"`
+// installedObject finds the object named name in a GET answer (for a
+// policy its "policy"); nil when the answer does not list it.
+func installedObject(kind, name string, body []byte) (json.RawMessage, error) {
+	type entry struct {
+		Name      string          `json:"name"`
+		Component json.RawMessage `json:"component_template"`
+		Index     json.RawMessage `json:"index_template"`
 	}
 	switch kind {
 	case "ilm_policy": // {"<name>":{"version":3,"policy":{"_meta":{...},...}}}
 		var v map[string]struct {
-			Policy withMeta `json:"policy"`
+			Policy json.RawMessage `json:"policy"`
 		}
 		if err := json.Unmarshal(body, &v); err != nil {
 			return nil, err
 		}
 		if p, ok := v[name]; ok {
-			return &p.Policy.Meta, nil
+			return orEmpty(p.Policy), nil
 		}
-	case "component_template":
+	case "component_template", "index_template":
 		var v struct {
-			List []struct {
-				Name string   `json:"name"`
-				T    withMeta `json:"component_template"`
-			} `json:"component_templates"`
+			Components []entry `json:"component_templates"`
+			Indices    []entry `json:"index_templates"`
 		}
 		if err := json.Unmarshal(body, &v); err != nil {
 			return nil, err
 		}
-		for _, t := range v.List {
-			if t.Name == name {
-				return &t.T.Meta, nil
+		for _, t := range append(v.Components, v.Indices...) {
+			if t.Name == name && kind == "component_template" {
+				return orEmpty(t.Component), nil
 			}
-		}
-	case "index_template":
-		var v struct {
-			List []struct {
-				Name string   `json:"name"`
-				T    withMeta `json:"index_template"`
-			} `json:"index_templates"`
-		}
-		if err := json.Unmarshal(body, &v); err != nil {
-			return nil, err
-		}
-		for _, t := range v.List {
 			if t.Name == name {
-				return &t.T.Meta, nil
+				return orEmpty(t.Index), nil
 			}
 		}
 	}
 	return nil, nil
+}
+
+// orEmpty is raw, or an empty object when the answer left it out.
+func orEmpty(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 || string(raw) == "null" {
+		return json.RawMessage("{}")
+	}
+	return raw
 }
 
 // put installs one object.

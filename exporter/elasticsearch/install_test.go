@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/glassbox-obs/glassbox/exporter/elasticsearch"
 	"github.com/glassbox-obs/glassbox/internal/estest"
@@ -223,5 +224,120 @@ func TestInstallTemplatesRefusesAnOldElasticsearch(t *testing.T) {
 	}
 	if puts.Load() != 0 {
 		t.Errorf("got %d PUTs to an unsupported cluster, want none", puts.Load())
+	}
+}
+
+// A user changing the retention expects it to change: the policy of the
+// current version is updated when its retention is another, and left
+// alone when it is the same (however written) or none is asked for.
+func TestInstallTemplatesRetention(t *testing.T) {
+	srv := estest.New(t)
+	cl := connect(t, srv.URL())
+	ctx := context.Background()
+	const day = 24 * time.Hour
+	install := func(retention time.Duration) map[string]elasticsearch.TemplateResult {
+		t.Helper()
+		res, err := cl.InstallTemplates(ctx, elasticsearch.InstallOptions{Retention: retention})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]elasticsearch.TemplateResult{}
+		for _, r := range res {
+			out[r.Name] = r
+		}
+		return out
+	}
+	minAge := func() string {
+		t.Helper()
+		var v map[string]struct {
+			Policy struct {
+				Phases struct {
+					Delete struct {
+						MinAge string `json:"min_age"`
+					} `json:"delete"`
+				} `json:"phases"`
+			} `json:"policy"`
+		}
+		if err := json.Unmarshal([]byte(get(t, cl, "/_ilm/policy/"+elasticsearch.PolicyName)), &v); err != nil {
+			t.Fatal(err)
+		}
+		return v[elasticsearch.PolicyName].Policy.Phases.Delete.MinAge
+	}
+
+	if r := install(30 * day)[elasticsearch.PolicyName]; r.Action != elasticsearch.TemplateCreated || minAge() != "30d" {
+		t.Fatalf("first run: got %v, min_age %s; want created with 30d", r.Action, minAge())
+	}
+	got := install(7 * day)
+	if r := got[elasticsearch.PolicyName]; r.Action != elasticsearch.TemplateUpdated || r.Drift != "retention 30d to 7d" {
+		t.Errorf("7d over 30d: got %v %q, want updated, retention 30d to 7d", r.Action, r.Drift)
+	}
+	for name, r := range got {
+		if name != elasticsearch.PolicyName && r.Action != elasticsearch.TemplateUnchanged {
+			t.Errorf("7d over 30d: %s got %v %q, want unchanged", name, r.Action, r.Drift)
+		}
+	}
+	if m := minAge(); m != "7d" {
+		t.Errorf("after 7d: the policy deletes after %s", m)
+	}
+	for _, tc := range []struct {
+		name      string
+		retention time.Duration
+	}{{"7d again", 7 * day}, {"168h", 168 * time.Hour}, {"none asked for", 0}} {
+		before := srv.Requests()
+		for name, r := range install(tc.retention) {
+			if r.Action != elasticsearch.TemplateUnchanged || r.Drift != "" {
+				t.Errorf("%s: %s got %v %q, want unchanged", tc.name, name, r.Action, r.Drift)
+			}
+		}
+		if n := srv.Requests() - before; n != 6 {
+			t.Errorf("%s: %d requests, want 6 (GET / and a GET per object, no PUT)", tc.name, n)
+		}
+	}
+	if m := minAge(); m != "7d" {
+		t.Errorf("after the unchanged runs: the policy deletes after %s, want 7d", m)
+	}
+}
+
+// A template of the current version whose body was edited (by hand, or by
+// a tool) is put back; what Elasticsearch adds to what it stores (setting
+// values as strings, nested settings, data_stream defaults) is not an
+// edit.
+func TestInstallTemplatesRestoresAnEditedTemplate(t *testing.T) {
+	srv := estest.New(t)
+	cl := connect(t, srv.URL())
+	ctx := context.Background()
+	if _, err := cl.InstallTemplates(ctx, elasticsearch.InstallOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	meta := fmt.Sprintf(`"version":%d,"_meta":{"managed_by":"glassbox","glassbox_version":%d}`, elasticsearch.TemplateVersion, elasticsearch.TemplateVersion)
+	put(t, cl, "/_index_template/"+elasticsearch.LogsIndexTemplate,
+		`{"index_patterns":["logs-*-*"],"priority":500,"data_stream":{},"composed_of":["glassbox-ecs@mappings","glassbox@settings"],`+meta+`}`)
+	put(t, cl, "/_component_template/"+elasticsearch.SettingsTemplate,
+		`{"template":{"settings":{"index":{"mapping":{"ignore_malformed":"true","total_fields":{"limit":"10000","ignore_dynamic_beyond_limit":"true"}},"lifecycle":{"name":"glassbox"}}}},`+meta+`}`)
+
+	res, err := cl.InstallTemplates(ctx, elasticsearch.InstallOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		edited := r.Name == elasticsearch.LogsIndexTemplate || r.Name == elasticsearch.SettingsTemplate
+		switch {
+		case edited && (r.Action != elasticsearch.TemplateUpdated || r.Drift != "the installed body differs from glassbox's"):
+			t.Errorf("%s: got %v %q, want updated, its body differs", r.Name, r.Action, r.Drift)
+		case !edited && r.Action != elasticsearch.TemplateUnchanged:
+			t.Errorf("%s: got %v %q, want unchanged", r.Name, r.Action, r.Drift)
+		}
+	}
+	if body := get(t, cl, "/_index_template/"+elasticsearch.LogsIndexTemplate); !strings.Contains(body, `"priority":150`) {
+		t.Errorf("the edited template was not put back: %s", body)
+	}
+	res, err = cl.InstallTemplates(ctx, elasticsearch.InstallOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Action != elasticsearch.TemplateUnchanged {
+			t.Errorf("second run: %s got %v %q, want unchanged", r.Name, r.Action, r.Drift)
+		}
 	}
 }

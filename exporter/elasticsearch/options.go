@@ -68,7 +68,7 @@ const (
 	defaultBackoffMin  = 100 * time.Millisecond
 	defaultBackoffMax  = 30 * time.Second
 	defaultTimeout     = 30 * time.Second
-	defaultRetention   = 30 * 24 * time.Hour
+	defaultRetention   = 30 * 24 * time.Hour // of a policy created when none is asked for
 	// defaultProbeMax is the longest wait between two probes of an
 	// unreachable cluster: delivery resumes at most this long (plus one
 	// probe's round trip) after it accepts connections again.
@@ -92,7 +92,6 @@ func newConfig(opts []Option) (config, error) {
 		spoolMode:   SpoolOnFailure,
 		spoolBytes:  1 << 30,
 		dlMaxBytes:  64 << 20,
-		retention:   defaultRetention,
 		probeMax:    defaultProbeMax,
 		clock:       realClock{},
 	}
@@ -137,8 +136,8 @@ func (c *config) fillDefaults() {
 	if c.timeout <= 0 {
 		c.timeout = defaultTimeout
 	}
-	if c.retention <= 0 {
-		c.retention = defaultRetention
+	if c.retention < 0 {
+		c.retention = 0 // none asked for: see WithRetention
 	}
 	if c.probeMax <= 0 {
 		c.probeMax = defaultProbeMax
@@ -337,9 +336,12 @@ func WithDeadLetterFile(path string) Option {
 // variable, else off.
 func WithTemplates() Option { return optionFunc(func(c *config) { c.templates = true }) }
 
-// WithRetention sets how long the ILM policy keeps data. It replaces
+// WithRetention sets how long the ILM policy keeps data: the policy is
+// created with it, and an installed glassbox policy with another retention
+// is updated to it (see Cluster.InstallTemplates). It replaces
 // GLASSBOX_ELASTICSEARCH_RETENTION ("30d" or a Go duration such as
-// "720h"). Default: that variable, else 30 days.
+// "720h"). Default: that variable; without either, a policy is created
+// with 30 days and an installed one keeps its retention.
 func WithRetention(d time.Duration) Option { return optionFunc(func(c *config) { c.retention = d }) }
 
 // WithErrorHandler receives background failures (rate-limited, at most one

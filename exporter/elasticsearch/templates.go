@@ -62,7 +62,7 @@ func kw() obj { return obj{"type": "keyword", "ignore_above": 1024} }
 // it), ...
 func Templates(retention time.Duration) []Template {
 	if retention <= 0 {
-		retention = 30 * 24 * time.Hour
+		retention = defaultRetention
 	}
 	meta := obj{"managed_by": "glassbox", "glassbox_version": TemplateVersion}
 	hours := int64(retention / time.Hour)

@@ -78,3 +78,20 @@ func ExampleParseProtocol() {
 	// "grpc" -> "grpc" <nil>
 	// "http/json" -> "" unsupported OTLP protocol "http/json" (want grpc or http/protobuf)
 }
+
+// TraceSettings checks an environment without building an exporter: here
+// a map stands in for the process environment, as in "glassbox doctor".
+func ExampleTraceSettings() {
+	env := map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_TIMEOUT": "2500", "OTEL_BSP_MAX_QUEUE_SIZE": "lots"}
+	s, warnings, err := otlp.TraceSettings(otlp.WithGetenv(func(k string) string { return env[k] }))
+	fmt.Println(s.Protocol, s.Timeout, s.MaxQueueSize, err)
+	fmt.Println(warnings)
+
+	env["OTEL_EXPORTER_OTLP_TIMEOUT"] = "2s"
+	_, _, err = otlp.TraceSettings(otlp.WithGetenv(func(k string) string { return env[k] }))
+	fmt.Println(err)
+	// Output:
+	// grpc 2.5s 2048 <nil>
+	// [otlp: OTEL_BSP_MAX_QUEUE_SIZE: "lots" is not a positive integer, ignored]
+	// otlp: OTEL_EXPORTER_OTLP_TIMEOUT: "2s" is not a positive number of milliseconds
+}

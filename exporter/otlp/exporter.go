@@ -26,8 +26,8 @@ import (
 // no connection until the first export. Use it with NewSpanProcessor.
 func NewSpanExporter(ctx context.Context, opts ...Option) (sdktrace.SpanExporter, error) {
 	c := newConfig("TRACES", opts)
-	if c.Err != nil {
-		return nil, fmt.Errorf("otlp: %w", c.Err)
+	if err := c.Error("otlp"); err != nil {
+		return nil, err
 	}
 	var (
 		exp sdktrace.SpanExporter
@@ -55,8 +55,8 @@ func NewSpanExporter(ctx context.Context, opts ...Option) (sdktrace.SpanExporter
 // Use it with NewSink.
 func NewLogExporter(ctx context.Context, opts ...Option) (sdklog.Exporter, error) {
 	c := newConfig("LOGS", opts)
-	if c.Err != nil {
-		return nil, fmt.Errorf("otlp: %w", c.Err)
+	if err := c.Error("otlp"); err != nil {
+		return nil, err
 	}
 	var (
 		exp sdklog.Exporter

@@ -74,6 +74,24 @@ type config = oconf.Config
 // environment and the defaults. signal is "TRACES" or "LOGS".
 func newConfig(signal string, opts []Option) config { return oconf.New(signal, opts) }
 
+// WithGetenv reads the variables this package resolves itself through
+// getenv instead of os.Getenv, wherever it is in the option list
+// (glassbox.Start passes its own; a nil getenv ignores the environment):
+// OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TIMEOUT, their per-signal
+// forms, OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+// OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_EXPORT_TIMEOUT and
+// OTEL_BLRP_MAX_QUEUE_SIZE (package otlpmetric's too). The OTel SDK's
+// exporters and log processor read the others (endpoint, headers,
+// compression, TLS, the other OTEL_BLRP_* variables) from the process
+// environment themselves; the options that set them (WithEndpointURL,
+// WithHeaders, ...) win over it. Default: os.Getenv.
+func WithGetenv(getenv func(string) string) Option {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	return optionFunc(func(c *config) { c.Getenv = getenv })
+}
+
 // WithProtocol selects the transport. Default: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL
 // or OTEL_EXPORTER_OTLP_LOGS_PROTOCOL, then OTEL_EXPORTER_OTLP_PROTOCOL
 // (another value than grpc or http/protobuf makes the constructors fail,

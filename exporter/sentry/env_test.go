@@ -3,6 +3,7 @@ package sentry_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -125,5 +126,80 @@ func TestNewEnvironmentErrors(t *testing.T) {
 	setEnv(t)
 	if _, err := gbsentry.New(); !errors.Is(err, gbsentry.ErrNoDSN) {
 		t.Errorf("got %v without a DSN, want ErrNoDSN", err)
+	}
+}
+
+// TestWithGetenv: New and Check read their variables through WithGetenv's
+// function, wherever it is in the option list, and not the process
+// environment; a nil function reads no environment.
+func TestWithGetenv(t *testing.T) {
+	srv := sentrytest.NewServer(t)
+	setEnv(t, "SENTRY_DSN", "http://nope@127.0.0.1:1/1", "SENTRY_SAMPLE_RATE", "lots", "SENTRY_ENVIRONMENT", "process")
+	env := map[string]string{"SENTRY_DSN": srv.DSN(), "SENTRY_ENVIRONMENT": "staging", "SENTRY_RELEASE": "v9"}
+	getenv := gbsentry.WithGetenv(func(k string) string { return env[k] })
+
+	ev := reportOne(t, srv, getenv)
+	if str(ev, "environment") != "staging" || str(ev, "release") != "v9" {
+		t.Errorf("got environment %q release %q, want WithGetenv's", str(ev, "environment"), str(ev, "release"))
+	}
+	d, err := gbsentry.Check(gbsentry.WithRelease("v2"), getenv)
+	if err != nil || d.EnvelopeURL() != srv.URL()+"/api/"+sentrytest.ProjectID+"/envelope/" || d.ProjectID() != sentrytest.ProjectID {
+		t.Fatalf("Check: got %v %v, want the envelope endpoint of %s", d, err, srv.URL())
+	}
+	if _, err := gbsentry.Check(); err == nil || !strings.Contains(err.Error(), "SENTRY_SAMPLE_RATE") {
+		t.Errorf("Check without WithGetenv: got %v, want the process environment's sample rate refused", err)
+	}
+	if _, err := gbsentry.Check(gbsentry.WithGetenv(nil)); !errors.Is(err, gbsentry.ErrNoDSN) {
+		t.Errorf("Check(WithGetenv(nil)): got %v, want ErrNoDSN", err)
+	}
+}
+
+// TestCheckIsNew: one table of environments through Check and New: the
+// same error, and for a DSN both accept, the envelope endpoint and the
+// auth header New's events really go to.
+func TestCheckIsNew(t *testing.T) {
+	srv := sentrytest.NewServer(t)
+	setEnv(t)
+	for _, env := range []map[string]string{
+		{},
+		{"SENTRY_DSN": srv.DSN()},
+		{"SENTRY_DSN": srv.DSN(), "SENTRY_SAMPLE_RATE": "0.5"},
+		{"SENTRY_DSN": srv.DSN(), "SENTRY_SAMPLE_RATE": "1.5"},
+		{"SENTRY_DSN": srv.DSN(), "SENTRY_SAMPLE_RATE": "NaN"},
+		{"SENTRY_SAMPLE_RATE": "NaN"}, // no DSN: nothing to refuse
+		{"SENTRY_DSN": srv.DSN(), "GLASSBOX_KIBANA_URL": "kibana:5601"},
+		{"SENTRY_DSN": "https://sentry.example.com/42"},
+		{"SENTRY_DSN": "https://key@sentry.example.com/"},
+		{"SENTRY_DSN": "ftp://key@sentry.example.com/42"},
+		{"SENTRY_DSN": "https://key@sentry.example.com/42?x=1"},
+	} {
+		t.Run(fmt.Sprint(env), func(t *testing.T) {
+			getenv := gbsentry.WithGetenv(func(k string) string { return env[k] })
+			d, checkErr := gbsentry.Check(getenv)
+			rep, err := gbsentry.New(getenv, gbsentry.WithErrorHandler(discardErrors{}))
+			if fmt.Sprint(checkErr) != fmt.Sprint(err) {
+				t.Fatalf("Check: %v; New: %v", checkErr, err)
+			}
+			if err != nil {
+				return
+			}
+			defer rep.Shutdown(context.Background())
+			if d.EnvelopeURL() != srv.URL()+"/api/"+sentrytest.ProjectID+"/envelope/" {
+				t.Errorf("EnvelopeURL: got %s", d.EnvelopeURL())
+			}
+			if env["SENTRY_SAMPLE_RATE"] != "" {
+				return // the event may be sampled out
+			}
+			rep.Report(requestCtx("corr-check"), gberrors.New("x"))
+			if err := rep.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			envs := srv.Envelopes()
+			got := envs[len(envs)-1].HTTPHeader.Get("X-Sentry-Auth")
+			client := strings.TrimSuffix(strings.SplitAfter(got, "sentry_client=")[1], ", sentry_key="+sentrytest.PublicKey)
+			if want := d.AuthHeader(client); got != want {
+				t.Errorf("X-Sentry-Auth: New sent %q, AuthHeader gives %q", got, want)
+			}
+		})
 	}
 }

@@ -36,7 +36,7 @@ type itemHeader struct {
 // encodeEnvelope returns the envelope of ev: a header line, the event
 // item's header line and the event itself
 // (https://develop.sentry.dev/sdk/data-model/envelopes/).
-func encodeEnvelope(d *dsn, ev *event) ([]byte, error) {
+func encodeEnvelope(d *DSN, ev *event) ([]byte, error) {
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		return nil, err
@@ -67,7 +67,7 @@ func encodeEnvelope(d *dsn, ev *event) ([]byte, error) {
 
 // encodeReportEnvelope returns an envelope holding only the client report
 // item (see takeReport): its header names no event.
-func encodeReportEnvelope(d *dsn, item []byte) []byte {
+func encodeReportEnvelope(d *DSN, item []byte) []byte {
 	head, _ := json.Marshal(envelopeHeader{DSN: d.raw, SDK: sdkInfo{Name: sdkName, Version: sdkVersion()}})
 	b := make([]byte, 0, len(head)+1+len(item))
 	b = append(append(b, head...), '\n')

@@ -50,3 +50,34 @@ func Example() {
 	// 32
 	// 1 0 1
 }
+
+// Check tells what New would make of an environment without starting a
+// Reporter: here a map stands in for the process environment, as in
+// "glassbox doctor".
+func ExampleCheck() {
+	env := map[string]string{"SENTRY_DSN": "https://0123abcd@o1.ingest.sentry.io/42"}
+	getenv := sentry.WithGetenv(func(k string) string { return env[k] })
+	d, err := sentry.Check(getenv)
+	fmt.Println(d.EnvelopeURL(), d.ProjectID(), err)
+
+	env["SENTRY_SAMPLE_RATE"] = "10%"
+	_, err = sentry.Check(getenv)
+	fmt.Println(err)
+	// Output:
+	// https://o1.ingest.sentry.io/api/42/envelope/ 42 <nil>
+	// glassbox/sentry: SENTRY_SAMPLE_RATE: "10%" is not a number in (0, 1] (unset SENTRY_DSN to send nothing)
+}
+
+func ExampleParseDSN() {
+	for _, s := range []string{"https://0123abcd@sentry.example.com/prefix/7", "https://sentry.example.com/7"} {
+		d, err := sentry.ParseDSN(s)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Println(d.EnvelopeURL())
+	}
+	// Output:
+	// https://sentry.example.com/prefix/api/7/envelope/
+	// invalid DSN: no public key
+}

@@ -58,6 +58,7 @@ type config struct {
 	timeout         time.Duration
 	errorHandler    otel.ErrorHandler
 	meter           metric.MeterProvider
+	getenv          func(string) string // WithGetenv; os.Getenv by default
 }
 
 // Defaults.
@@ -77,9 +78,15 @@ func newConfig(opts []Option) config {
 		timeout:        defaultTimeout,
 		headers:        map[string]bool{},
 		clientReports:  true,
+		getenv:         os.Getenv,
 	}
 	for _, h := range defaultHeaders {
 		c.headers[h] = true
+	}
+	for _, o := range opts {
+		if g, ok := o.(getenvOption); ok {
+			c.getenv = g.getenv
+		}
 	}
 	c.loadEnv()
 	for _, o := range opts {
@@ -112,7 +119,8 @@ func newConfig(opts []Option) config {
 	return c
 }
 
-// loadEnv reads the environment; options applied afterwards win.
+// loadEnv reads the environment through c.getenv; options applied
+// afterwards win.
 func (c *config) loadEnv() {
 	for _, v := range []struct {
 		s   *setting
@@ -121,20 +129,20 @@ func (c *config) loadEnv() {
 		{&c.dsn, "SENTRY_DSN"}, {&c.environment, "SENTRY_ENVIRONMENT"}, {&c.release, "SENTRY_RELEASE"},
 		{&c.sampleRate, "SENTRY_SAMPLE_RATE"}, {&c.kibanaURL, "GLASSBOX_KIBANA_URL"},
 	} {
-		if val := strings.TrimSpace(os.Getenv(v.key)); val != "" {
+		if val := strings.TrimSpace(c.getenv(v.key)); val != "" {
 			v.s.set(val, v.key)
 		}
 	}
 }
 
 // validate checks what New cannot work with, naming where it came from.
-func (c *config) validate() (dsn *dsn, rate float64, err error) {
+func (c *config) validate() (dsn *DSN, rate float64, err error) {
 	if c.dsn.val == "" {
 		return nil, 0, ErrNoDSN
 	}
-	d, err := parseDSN(c.dsn.val)
+	d, err := ParseDSN(c.dsn.val)
 	if err != nil {
-		return nil, 0, fmt.Errorf("glassbox/sentry: %s: invalid DSN: %w", c.dsn.src, err)
+		return nil, 0, fmt.Errorf("glassbox/sentry: %s: %w", c.dsn.src, err)
 	}
 	rate = 1
 	if v := c.sampleRate.val; v != "" {
@@ -171,6 +179,35 @@ func vcsRevision() string {
 		}
 	}
 	return ""
+}
+
+// Check resolves opts and the environment as New does, without starting
+// anything: it returns the DSN New would send to, or the error New
+// returns (ErrNoDSN when there is no DSN; otherwise an error naming the
+// variable or option at fault). "glassbox doctor" checks an environment
+// with it.
+func Check(opts ...Option) (*DSN, error) {
+	c := newConfig(opts)
+	d, _, err := c.validate()
+	return d, err
+}
+
+// getenvOption carries WithGetenv's function; newConfig picks it up before
+// it reads the environment.
+type getenvOption struct{ getenv func(string) string }
+
+func (getenvOption) apply(*config) {}
+
+// WithGetenv reads the environment variables New reads (SENTRY_DSN,
+// SENTRY_ENVIRONMENT, SENTRY_RELEASE, SENTRY_SAMPLE_RATE,
+// GLASSBOX_KIBANA_URL) through getenv instead of os.Getenv, wherever it is
+// in the option list (glassbox.Start passes its own). A nil getenv ignores
+// the environment. Default: os.Getenv.
+func WithGetenv(getenv func(string) string) Option {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	return getenvOption{getenv: getenv}
 }
 
 // WithDSN sets the Sentry DSN events are sent to. Default: SENTRY_DSN;

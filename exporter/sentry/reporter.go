@@ -23,7 +23,7 @@ import (
 // Sentry, except Flush and Shutdown, which return by their deadline.
 type Reporter struct {
 	cfg  config
-	dsn  *dsn
+	dsn  *DSN
 	rate float64
 	tr   *transport
 	agg  *aggregator

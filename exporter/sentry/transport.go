@@ -16,7 +16,7 @@ import (
 // never blocks; what does not fit is dropped and counted. Every envelope
 // handed to it is counted once, as sent or dropped by reason.
 type transport struct {
-	d       *dsn
+	d       *DSN
 	auth    string
 	http    *http.Transport
 	client  *http.Client
@@ -46,12 +46,12 @@ type transport struct {
 	limitedUntil atomic.Int64 // unix nanoseconds; Sentry said back off
 }
 
-func newTransport(d *dsn, maxBytes int, timeout time.Duration, c *counters, onErr func(error)) *transport {
+func newTransport(d *DSN, maxBytes int, timeout time.Duration, c *counters, onErr func(error)) *transport {
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	ctx, cancel := context.WithCancel(context.Background())
 	t := &transport{
 		d:          d,
-		auth:       d.authHeader(sdkName + "/" + sdkVersion()),
+		auth:       d.AuthHeader(sdkName + "/" + sdkVersion()),
 		http:       base,
 		client:     &http.Client{Transport: base},
 		timeout:    timeout,

@@ -35,7 +35,15 @@ type findings struct {
 	fails, warns []string
 }
 
+// fail records a value that makes Start refuse to start. A variable is
+// named once: the first reader to refuse it (Start's own) is the one
+// Start reports.
 func (f *findings) fail(variable string, err error) {
+	for _, e := range f.fails {
+		if strings.HasPrefix(e, variable+": ") {
+			return
+		}
+	}
 	f.fails = append(f.fails, variable+": "+err.Error())
 }
 
@@ -44,9 +52,12 @@ func (f *findings) warn(variable, msg string) {
 }
 
 // readConfig reads every variable glassbox.Start and the exporters read,
-// with the SDK's own code where it takes a getenv or is exported
-// (glassbox.CheckEnvironment, elasticsearch.Connect, sentry.New,
-// otlp.ParseProtocol), and decides what each backend check will contact.
+// with the code that reads them for Start, run against getenv
+// (glassbox.CheckEnvironment, elasticsearch.Connect, otlp.TraceSettings
+// and otlp.LogSettings, sentry.Check), and decides what each backend
+// check will contact. Only what the OTel SDK reads from the process
+// environment itself is read here by rules that mirror the SDK's (the
+// sampler, sampler.go; the OTLP endpoint and headers, otlp.go).
 func readConfig(getenv func(string) string) *config {
 	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
 	f := &findings{}
@@ -54,8 +65,8 @@ func readConfig(getenv func(string) string) *config {
 
 	readStart(getenv, f)
 	c.es = readElasticsearch(getenv, f)
-	c.otlp = readOTLP(get, f)
-	c.sentry = readSentry(get, f)
+	c.otlp = readOTLP(getenv, f)
+	c.sentry = readSentry(getenv, f)
 	if v := get("GLASSBOX_KIBANA_URL"); v != "" {
 		if _, err := kibana.ImportURL(v, ""); err != nil {
 			f.fail("GLASSBOX_KIBANA_URL", fmt.Errorf("%q is not an http(s) base URL", v))
@@ -66,8 +77,8 @@ func readConfig(getenv func(string) string) *config {
 }
 
 // readStart checks the variables Start reads itself, with Start's own
-// code (glassbox.CheckEnvironment), and those the OTel SDK and the OTLP
-// exporter read from the process environment, with the rules they apply.
+// code (glassbox.CheckEnvironment), and the sampler variables, which the
+// OTel SDK reads from the process environment (see checkSampler).
 func readStart(getenv func(string) string, f *findings) {
 	invalid, ignored := glassbox.CheckEnvironment(getenv)
 	for _, err := range invalid {
@@ -130,6 +141,7 @@ var knownVariables = []string{
 	"OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT",
 	"OTEL_BSP_MAX_QUEUE_SIZE", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "OTEL_BSP_SCHEDULE_DELAY", "OTEL_BSP_EXPORT_TIMEOUT", "OTEL_BLRP_MAX_QUEUE_SIZE",
 	"GLASSBOX_LOG_LEVEL", "GLASSBOX_LOG_FORMAT", "GLASSBOX_REDACT_KEYS", "GLASSBOX_KIBANA_URL", "GLASSBOX_FILE_DIR",
+	"OTEL_METRICS_EXPORTER", "GLASSBOX_FLIGHT_RECORDER", "GLASSBOX_DEBUG_KEYS",
 	"ELASTICSEARCH_URL", "ELASTICSEARCH_CLOUD_ID", "ELASTICSEARCH_API_KEY", "ELASTICSEARCH_USERNAME",
 	"ELASTICSEARCH_PASSWORD", "ELASTICSEARCH_CA_CERT",
 	"GLASSBOX_SPOOL_DIR", "GLASSBOX_SPOOL_MODE", "GLASSBOX_SPOOL_FSYNC",
@@ -138,20 +150,19 @@ var knownVariables = []string{
 }
 
 // readElasticsearch checks the exporter's variables with the exporter's
-// own reader (elasticsearch.Connect) and, when a cluster is configured,
-// keeps the connection for the checks.
+// own reader (elasticsearch.Connect) when a cluster is configured (as
+// Start does: without one it reads none of them), and keeps the
+// connection for the checks.
 func readElasticsearch(getenv func(string) string, f *findings) *esTarget {
 	t := &esTarget{}
-	configured := strings.TrimSpace(getenv("ELASTICSEARCH_URL")) != "" || strings.TrimSpace(getenv("ELASTICSEARCH_CLOUD_ID")) != ""
+	if strings.TrimSpace(getenv("ELASTICSEARCH_URL")) == "" && strings.TrimSpace(getenv("ELASTICSEARCH_CLOUD_ID")) == "" {
+		t.skip = "ELASTICSEARCH_URL and ELASTICSEARCH_CLOUD_ID are not set"
+		return t
+	}
 	cl, err := elasticsearch.Connect(elasticsearch.WithGetenv(getenv))
-	switch {
-	case err != nil:
+	if err != nil {
 		f.fail(variableOf(err.Error(), "ELASTICSEARCH_URL"), trimPrefix(err, "elasticsearch: "))
 		t.skip = "the Elasticsearch configuration does not parse (see config)"
-		return t
-	case !configured:
-		_ = cl.Close(context.Background())
-		t.skip = "ELASTICSEARCH_URL and ELASTICSEARCH_CLOUD_ID are not set"
 		return t
 	}
 	t.cluster = cl

@@ -7,6 +7,9 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/glassbox-obs/glassbox/internal/textsafe"
 )
 
@@ -174,9 +177,11 @@ func requestContext(ctx context.Context, o Options) (context.Context, context.Ca
 }
 
 // timedOut replaces the error of a request that ctx cut off by one that
-// says so plainly.
+// says so plainly. A gRPC DeadlineExceeded is that too: the server ends
+// the call at the deadline the client sent (grpc-timeout), and its answer
+// can arrive a moment before the client's own timer fires.
 func timedOut(ctx context.Context, err error, o Options) error {
-	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if err != nil && (errors.Is(ctx.Err(), context.DeadlineExceeded) || status.Code(err) == codes.DeadlineExceeded) {
 		return fmt.Errorf("no answer within %v", o.Timeout)
 	}
 	return err

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glassbox-obs/glassbox/exporter/elasticsearch"
 	"github.com/glassbox-obs/glassbox/internal/doctor"
 	"github.com/glassbox-obs/glassbox/internal/estest"
 )
@@ -134,5 +135,34 @@ func TestEndpointPasswordHidden(t *testing.T) {
 	}
 	if strings.Contains(b.String(), "hunter2") || !strings.Contains(b.String(), "http://user:xxxxx@127.0.0.1:1") {
 		t.Errorf("the report shows the password, or not the endpoint:\n%s", b.String())
+	}
+}
+
+// Templates installed with another retention than the environment asks
+// for (GLASSBOX_ELASTICSEARCH_RETENTION) are not current: the check names
+// the policy and the two retentions; with the same retention it passes.
+func TestTemplatesOfAnotherRetention(t *testing.T) {
+	srv := estest.New(t)
+	cl, err := elasticsearch.Connect(elasticsearch.WithGetenv(nil), elasticsearch.WithAddresses(srv.URL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close(context.Background())
+	if _, err := cl.InstallTemplates(context.Background(), elasticsearch.InstallOptions{Retention: 30 * 24 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		retention string
+		status    doctor.Status
+		detail    string
+	}{
+		{"7d", doctor.Fail, "not glassbox's: _ilm/policy/glassbox (retention 30d to 7d)"},
+		{"720h", doctor.Pass, ""},
+		{"", doctor.Pass, ""},
+	} {
+		r := run(t, doctor.Options{}, map[string]string{"ELASTICSEARCH_URL": srv.URL(), "GLASSBOX_ELASTICSEARCH_RETENTION": tc.retention})[doctor.CheckESTemplates]
+		if r.Status != tc.status || (tc.detail != "" && (len(r.Details) != 1 || r.Details[0] != tc.detail)) {
+			t.Errorf("retention %q: got %s %q %q, want %s %q", tc.retention, r.Status, r.Summary, r.Details, tc.status, tc.detail)
+		}
 	}
 }

@@ -185,6 +185,9 @@ func (t *esTarget) templates(ctx context.Context, o Options) Result {
 		case tr.Action == elasticsearch.TemplateNewer:
 			newer++
 			r.Details = append(r.Details, fmt.Sprintf("newer: %s (version %d, this glassbox has %d)", tr.Path, tr.Version, elasticsearch.TemplateVersion))
+		case tr.Action == elasticsearch.TemplateUpdated && tr.Drift != "":
+			outdated++
+			r.Details = append(r.Details, fmt.Sprintf("not glassbox's: %s (%s)", tr.Path, tr.Drift))
 		case tr.Action == elasticsearch.TemplateUpdated:
 			outdated++
 			r.Details = append(r.Details, fmt.Sprintf("outdated: %s (version %d, this glassbox has %d)", tr.Path, tr.Version, elasticsearch.TemplateVersion))
@@ -201,7 +204,7 @@ func (t *esTarget) templates(ctx context.Context, o Options) Result {
 			parts = append(parts, fmt.Sprintf("%d of %d objects missing", missing, len(res)))
 		}
 		if outdated > 0 {
-			parts = append(parts, fmt.Sprintf("%d of %d outdated", outdated, len(res)))
+			parts = append(parts, fmt.Sprintf("%d of %d outdated or changed", outdated, len(res)))
 		}
 		r.Summary = strings.Join(parts, ", ")
 		r.Fix = "run: glassbox setup elasticsearch (or start a service with GLASSBOX_ELASTICSEARCH_TEMPLATES=true)"

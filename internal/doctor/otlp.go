@@ -43,11 +43,13 @@ type otlpTarget struct {
 	caVar       string
 }
 
-// readOTLP reads, per signal, the variables the OTLP exporters read: the
-// exporter switch, the protocol, the endpoint (the signal's own, used as
-// it is, else the general one with /v1/<signal> for HTTP), the headers,
-// TLS. A signal is checked when Start would export it.
-func readOTLP(get func(string) string, f *findings) []*otlpTarget {
+// readOTLP reads, per signal, what the OTLP exporters read: the exporter
+// switch, the protocol, timeout and batching variables (through the otlp
+// package's own code, otlp.TraceSettings and otlp.LogSettings), the
+// endpoint, headers and TLS (which the OTel SDK's exporters read; see
+// readEndpoint). A signal is checked when Start would export it.
+func readOTLP(getenv func(string) string, f *findings) []*otlpTarget {
+	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
 	disabled := strings.EqualFold(get("OTEL_SDK_DISABLED"), "true")
 	var out []*otlpTarget
 	for _, sig := range []string{"TRACES", "LOGS"} {
@@ -67,7 +69,7 @@ func readOTLP(get func(string) string, f *findings) []*otlpTarget {
 			t.skip = "OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_" + sig + "_ENDPOINT are not set"
 		default:
 			// Start exports the signal: the exporter's variables matter.
-			t.read(get, sig, f)
+			t.read(getenv, sig, f)
 		}
 	}
 	return out
@@ -75,36 +77,32 @@ func readOTLP(get func(string) string, f *findings) []*otlpTarget {
 
 // read reads the exporter's variables for a signal Start exports; one
 // that makes the exporter refuse to start skips the check.
-func (t *otlpTarget) read(get func(string) string, sig string, f *findings) {
+func (t *otlpTarget) read(getenv func(string) string, sig string, f *findings) {
+	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
 	fail := func(name string, err error) {
 		f.fail(name, err)
 		if t.skip == "" {
 			t.skip = name + " does not parse (see config)"
 		}
 	}
+	settings := otlp.TraceSettings
+	if sig == "LOGS" {
+		settings = otlp.LogSettings
+	}
+	s, warnings, err := settings(otlp.WithGetenv(getenv))
+	if err != nil {
+		fail(variableOf(err.Error(), "OTEL_EXPORTER_OTLP_PROTOCOL"), trimPrefix(err, "otlp: "))
+	}
+	for _, w := range warnings {
+		f.warn(variableOf(w.Error(), "environment"), trimPrefix(w, "otlp: ").Error())
+	}
+	t.protocol = s.Protocol
 	t.protocolVar = "OTEL_EXPORTER_OTLP_" + sig + "_PROTOCOL"
 	if get(t.protocolVar) == "" {
 		t.protocolVar = "OTEL_EXPORTER_OTLP_PROTOCOL"
 	}
-	p, err := otlp.ParseProtocol(get(t.protocolVar))
-	if err != nil {
-		fail(t.protocolVar, err)
-	}
-	t.protocol = p
 	if err := t.readEndpoint(get, sig); err != nil {
 		fail(t.endpointVar, err)
-	}
-	if name, err := checkOTLPTimeout(get, sig); err != nil {
-		fail(name, err)
-	}
-	vars := spanBatchVariables
-	if sig == "LOGS" {
-		vars = logBatchVariables
-	}
-	for _, name := range vars {
-		if msg := checkPositive(get(name)); msg != "" {
-			f.warn(name, msg)
-		}
 	}
 	t.readHeaders(get, sig, f)
 	t.insecure = strings.EqualFold(firstSet(get, "OTEL_EXPORTER_OTLP_"+sig+"_INSECURE", "OTEL_EXPORTER_OTLP_INSECURE"), "true")
@@ -141,7 +139,14 @@ func firstSet(get func(string) string, names ...string) string {
 	return ""
 }
 
-// readEndpoint resolves the endpoint as the OTel exporters do.
+// readEndpoint resolves the endpoint as the OTel SDK's exporters do. It
+// and readHeaders mirror the SDK's rules: the SDK reads these variables
+// from the process environment in an internal package (otlpconfig and
+// envconfig of each exporter module), with no getenv to pass and no
+// exported result, and the otlp package leaves them to it. Doctor is
+// stricter on one point: an endpoint that is not an http(s) URL fails
+// here, where the SDK reports it to the OTel error handler and sends to
+// its default instead.
 func (t *otlpTarget) readEndpoint(get func(string) string, sig string) error {
 	own, general := "OTEL_EXPORTER_OTLP_"+sig+"_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"
 	var raw string

@@ -3,6 +3,7 @@ package doctor
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,53 +19,34 @@ import (
 type sentryTarget struct {
 	skip     string // why the check is skipped; "" to run it
 	endpoint string // the project's envelope endpoint
-	key      string // the DSN's public key
+	auth     string // the X-Sentry-Auth header (holds the key)
 	display  string // host and project, for messages (no key)
 }
 
-// readSentry checks the Sentry variables: the DSN with the exporter's own
-// constructor (sentry.New), the sample rate with the exporter's rule.
-func readSentry(get func(string) string, f *findings) *sentryTarget {
+// readSentry checks the Sentry variables with the exporter's own code
+// (sentry.Check, what sentry.New runs, against getenv) and takes the
+// endpoint and the key the exporter would send to from it.
+func readSentry(getenv func(string) string, f *findings) *sentryTarget {
 	t := &sentryTarget{}
-	if v := get("SENTRY_SAMPLE_RATE"); v != "" {
-		if r, err := strconv.ParseFloat(v, 64); err != nil || !(r > 0 && r <= 1) {
-			f.fail("SENTRY_SAMPLE_RATE", fmt.Errorf("%q is not a number in (0, 1]", v))
-		}
-	}
-	dsn := get("SENTRY_DSN")
-	if dsn == "" {
+	d, err := sentry.Check(sentry.WithGetenv(getenv))
+	switch {
+	case errors.Is(err, sentry.ErrNoDSN):
 		t.skip = "SENTRY_DSN is not set"
 		return t
-	}
-	// The DSN alone: the other settings are checked here, from getenv,
-	// and must not be read from the process environment by New.
-	rep, err := sentry.New(sentry.WithDSN(dsn), sentry.WithSampleRate(1), sentry.WithKibanaURL(""))
-	if err != nil {
-		msg := err.Error()
-		if _, after, ok := strings.Cut(msg, "WithDSN: "); ok {
-			msg = after
-		}
-		f.fail("SENTRY_DSN", plainError(msg))
-		t.skip = "SENTRY_DSN does not parse (see config)"
+	case err != nil:
+		name := variableOf(err.Error(), "SENTRY_DSN")
+		f.fail(name, trimPrefix(err, "glassbox/sentry: "))
+		t.skip = name + " does not parse (see config)"
 		return t
 	}
-	_ = rep.Shutdown(context.Background())
-	t.endpoint, t.key, t.display = envelopeEndpoint(dsn)
+	t.endpoint = d.EnvelopeURL()
+	t.auth = d.AuthHeader("glassbox-doctor/1")
+	host := t.endpoint
+	if u, err := url.Parse(t.endpoint); err == nil {
+		host = u.Scheme + "://" + u.Host
+	}
+	t.display = host + " (project " + d.ProjectID() + ")"
 	return t
-}
-
-// envelopeEndpoint derives, from a DSN the exporter accepted
-// ("scheme://key@host[:port][/path]/project"), the envelope endpoint
-// ("scheme://host[:port][/path]/api/project/envelope/") as the Sentry
-// protocol defines it.
-func envelopeEndpoint(dsn string) (endpoint, key, display string) {
-	u, _ := url.Parse(dsn)
-	path := strings.TrimSuffix(u.Path, "/")
-	i := strings.LastIndexByte(path, '/')
-	project := path[i+1:]
-	base := url.URL{Scheme: u.Scheme, Host: u.Host, Path: path[:i+1]}
-	endpoint = strings.TrimSuffix(base.String(), "/") + "/api/" + url.PathEscape(project) + "/envelope/"
-	return endpoint, u.User.Username(), u.Scheme + "://" + u.Host + " (project " + project + ")"
 }
 
 // checkSentry posts an envelope holding one client report that discards
@@ -88,7 +70,7 @@ func checkSentry(ctx context.Context, o Options, t *sentryTarget) Result {
 		return r
 	}
 	req.Header.Set("Content-Type", "application/x-sentry-envelope")
-	req.Header.Set("X-Sentry-Auth", "Sentry sentry_version=7, sentry_client=glassbox-doctor/1, sentry_key="+t.key)
+	req.Header.Set("X-Sentry-Auth", t.auth)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	defer tr.CloseIdleConnections()
 	res, err := (&http.Client{Transport: tr}).Do(req)

@@ -68,8 +68,9 @@ type Server struct {
 
 // stored is a template or policy as it was PUT.
 type stored struct {
-	raw  json.RawMessage
-	node *node
+	raw     json.RawMessage
+	node    *node
+	version int // of a policy: 1 for the first PUT, one more for each
 }
 
 // index is a data stream (with one backing index) or a plain index.

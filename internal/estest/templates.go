@@ -31,9 +31,9 @@ func (s *Server) template(w http.ResponseWriter, r *http.Request, kind, name str
 		for n, t := range store {
 			if glob(name, n) {
 				if kind == "_component_template" {
-					list = append(list, map[string]any{"name": n, "component_template": t.raw})
+					list = append(list, map[string]any{"name": n, "component_template": storedTemplate(t.raw, false)})
 				} else {
-					list = append(list, map[string]any{"name": n, "index_template": t.raw})
+					list = append(list, map[string]any{"name": n, "index_template": storedTemplate(t.raw, true)})
 				}
 			}
 		}
@@ -316,9 +316,7 @@ func (s *Server) policy(w http.ResponseWriter, r *http.Request, name string, bod
 			writeError(w, 404, "resource_not_found_exception", "Lifecycle policy not found: "+name)
 			return
 		}
-		var v map[string]any
-		_ = json.Unmarshal(p.raw, &v)
-		writeJSON(w, 200, map[string]any{name: map[string]any{"version": 1, "modified_date": time.Now().UTC().Format(time.RFC3339), "policy": v["policy"]}})
+		writeJSON(w, 200, map[string]any{name: map[string]any{"version": p.version, "modified_date": time.Now().UTC().Format(time.RFC3339), "policy": storedPolicy(p.raw)}})
 	case http.MethodPut:
 		n, err := parseDoc(body)
 		if err != nil || n.kind != 'o' {
@@ -330,7 +328,11 @@ func (s *Server) policy(w http.ResponseWriter, r *http.Request, name string, bod
 			return
 		}
 		s.mu.Lock()
-		s.policies[name] = &stored{raw: append(json.RawMessage(nil), body...), node: n}
+		version := 1
+		if old := s.policies[name]; old != nil {
+			version = old.version + 1
+		}
+		s.policies[name] = &stored{raw: append(json.RawMessage(nil), body...), node: n, version: version}
 		s.mu.Unlock()
 		writeJSON(w, 200, map[string]any{"acknowledged": true})
 	default:

@@ -624,6 +624,11 @@ func (s *Server) grpcAdmit(ctx context.Context, sig Signal, method string, items
 	}
 	if f.Hang {
 		if !s.hang(ctx, release) {
+			if err := ctx.Err(); err != nil {
+				// The call's deadline (grpc-timeout) passed or the client
+				// went away: what a collector's handler answers then.
+				return status.FromContextError(err).Err()
+			}
 			return status.Error(codes.Unavailable, "server stopping")
 		}
 		return status.Error(codes.Unavailable, "released")

@@ -57,14 +57,25 @@ type page struct {
 	ID, Kind, Source, Window string
 	Started, Duration, Found string
 	FirstError               string
+	FirstErrorSite           string // the first error's crash site, or ""
 	Correlation              string
 	Kibana                   []link
 	Truncated                string
+	Requests                 string // Story.RequestsNote
 	Services                 []pageService
-	Traces                   []pageTrace
-	Orphans                  []pageLog
-	Axis                     []tick
+	Groups                   []pageGroup
 	Legend                   bool
+}
+
+// pageGroup is the waterfall of one request: the whole story, or, when
+// the ID stands for several requests, one of them, on its own timeline.
+type pageGroup struct {
+	// Title and Summary name the request; empty for a story of one.
+	Title, Summary             string
+	FirstError, FirstErrorSite string
+	Axis                       []tick
+	Traces                     []pageTrace
+	Orphans                    []pageLog
 }
 
 type link struct{ Text, URL string }
@@ -93,14 +104,23 @@ type pageRow struct {
 	Failed, Critical, Missing          bool
 	Fields                             []field
 	Logs                               []pageLog
+	// Stacks are the stack traces of the span's log lines, shown with
+	// its fields when the span is opened.
+	Stacks []pageStack
 }
 
 type pageLog struct {
 	Offset, Level, LevelClass, Message string
 	Service, Class                     string
 	Error, ErrorID                     string
-	Fields                             []field
+	// Site is the crash site ("at <function> (<file>:<line>)"), shown
+	// under the line; Stack the whole trace, for a line outside any span
+	// (a span's lines show theirs in the span's details).
+	Site, Stack string
+	Fields      []field
 }
+
+type pageStack struct{ Title, Stack string }
 
 type field struct{ Key, Value string }
 
@@ -110,9 +130,8 @@ func newPage(s *Story, o HTMLOptions) *page {
 		ID: clean(s.ID), Kind: s.Kind.Label(), Source: clean(s.Source),
 		Started:  s.Start.UTC().Format("2006-01-02 15:04:05.000000 MST"),
 		Duration: FormatDuration(s.Duration()),
-		Found: fmt.Sprintf("%d %s · %d %s, %d failed · %d log %s, %d %s",
-			len(s.Traces), plural(len(s.Traces), "trace"), len(s.Spans), plural(len(s.Spans), "span"), s.FailedSpans(),
-			len(s.Logs), plural(len(s.Logs), "line"), s.ErrorLogs(), plural(s.ErrorLogs(), "error")),
+		Found:    foundText(s),
+		Requests: s.RequestsNote(),
 	}
 	sum := sha256.Sum256([]byte(pageScript))
 	p.CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
@@ -127,6 +146,9 @@ func newPage(s *Story, o HTMLOptions) *page {
 	}
 	t := &textWriter{s: s}
 	p.FirstError = t.firstError()
+	if l := s.FirstError; l != nil && l.Site != nil {
+		p.FirstErrorSite = siteText(l.Site)
+	}
 	if o.KibanaURL != "" {
 		for _, id := range s.CorrelationIDs {
 			if u := discoverURL(o.KibanaURL, id, s.Start, s.End); u != "" {
@@ -154,10 +176,34 @@ func newPage(s *Story, o HTMLOptions) *page {
 		fmt.Fprintf(&css, ".s%d{--c:%s}", i, col)
 	}
 	p.ServiceCSS = template.CSS(css.String())
-	for i := 0; i <= 4; i++ {
-		p.Axis = append(p.Axis, tick{Left: pct(float64(i) / 4), Label: FormatDuration(s.Duration() * time.Duration(i) / 4)})
-	}
 	p.Legend = len(s.Spans) > 0
+	if len(s.Requests) < 2 {
+		p.Groups = []pageGroup{newGroup(s, class)}
+		return p
+	}
+	for i, r := range s.Requests {
+		g := newGroup(r, class)
+		g.Title = fmt.Sprintf("Request %d of %d", i+1, len(s.Requests))
+		if len(r.CorrelationIDs) > 0 {
+			g.Title += " · correlation " + clean(r.CorrelationIDs[0])
+		}
+		g.Summary = "started " + r.Start.UTC().Format("2006-01-02 15:04:05.000000 MST") + ", lasted " + FormatDuration(r.Duration()) + " · " + foundText(r)
+		t := &textWriter{s: r}
+		g.FirstError = t.firstError()
+		if l := r.FirstError; l != nil && l.Site != nil {
+			g.FirstErrorSite = siteText(l.Site)
+		}
+		p.Groups = append(p.Groups, g)
+	}
+	return p
+}
+
+// newGroup lays out the waterfall of s on its own timeline.
+func newGroup(s *Story, class map[string]string) pageGroup {
+	var g pageGroup
+	for i := 0; i <= 4; i++ {
+		g.Axis = append(g.Axis, tick{Left: pct(float64(i) / 4), Label: FormatDuration(s.Duration() * time.Duration(i) / 4)})
+	}
 	for _, tr := range s.Traces {
 		pt := pageTrace{ID: clean(tr.ID), Offset: offset(s, tr.Start), Duration: FormatDuration(tr.End.Sub(tr.Start))}
 		var walk func(*Span)
@@ -170,12 +216,12 @@ func newPage(s *Story, o HTMLOptions) *page {
 		for _, r := range tr.Roots {
 			walk(r)
 		}
-		p.Traces = append(p.Traces, pt)
+		g.Traces = append(g.Traces, pt)
 	}
 	for _, l := range s.Orphans {
-		p.Orphans = append(p.Orphans, newPageLog(s, l, class))
+		g.Orphans = append(g.Orphans, newPageLog(s, l, class))
 	}
-	return p
+	return g
 }
 
 func newRow(s *Story, sp *Span, class map[string]string) pageRow {
@@ -194,7 +240,12 @@ func newRow(s *Story, sp *Span, class map[string]string) pageRow {
 		Fields: fields(sp.Doc),
 	}
 	for _, l := range sp.Logs {
-		r.Logs = append(r.Logs, newPageLog(s, l, class))
+		pl := newPageLog(s, l, class)
+		if pl.Stack != "" {
+			r.Stacks = append(r.Stacks, pageStack{Title: "stack of “" + pl.Message + "” at " + pl.Offset, Stack: pl.Stack})
+			pl.Stack = ""
+		}
+		r.Logs = append(r.Logs, pl)
 	}
 	return r
 }
@@ -216,16 +267,22 @@ func newPageLog(s *Story, l *Log, class map[string]string) pageLog {
 			pl.Error = clean(l.ErrorType) + ": " + pl.Error
 		}
 	}
+	if l.Site != nil {
+		pl.Site = siteText(l.Site)
+	}
+	if l.Stack != "" {
+		pl.Stack = cleanMultiline(strings.TrimRight(l.Stack, "\n"))
+	}
 	return pl
 }
 
 // cleanMultiline is clean for values whose line breaks matter (a stack
-// trace): each line is cleaned, the breaks kept; the page shows them with
-// white-space: pre-wrap.
+// trace): each line is cleaned, the breaks kept, a tab made four spaces;
+// the page shows them with white-space: pre-wrap.
 func cleanMultiline(s string) string {
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
-		lines[i] = clean(strings.TrimSuffix(l, "\r"))
+		lines[i] = clean(strings.ReplaceAll(strings.TrimSuffix(l, "\r"), "\t", "    "))
 	}
 	return strings.Join(lines, "\n")
 }

@@ -38,6 +38,26 @@ type JSON struct {
 	Tree []JSONTrace `json:"tree"`
 	// OrphanLogs are the indices in Logs of lines outside any span found.
 	OrphanLogs []int `json:"orphan_logs"`
+	// Requests are the requests the documents belong to, one per
+	// correlation ID, oldest first: one for most IDs; several when the ID
+	// stands for more than one request (a Sentry event ID whose repeats
+	// were aggregated, a trace shared by requests).
+	Requests []JSONRequest `json:"requests"`
+}
+
+// JSONRequest is one request of a story: its documents by index in
+// JSON.Spans and JSON.Logs, its own time bounds and counts.
+type JSONRequest struct {
+	// CorrelationID is the request's correlation ID ("" for documents
+	// that carry none).
+	CorrelationID string     `json:"correlation.id"`
+	Start         time.Time  `json:"start"`
+	End           time.Time  `json:"end"`
+	DurationNS    int64      `json:"duration_ns"`
+	TraceIDs      []string   `json:"trace_ids"`
+	Counts        JSONCounts `json:"counts"`
+	Spans         []int      `json:"spans"`
+	Logs          []int      `json:"logs"`
 }
 
 // JSONCounts sums up the documents of a story.
@@ -131,6 +151,7 @@ func ToJSON(s *Story) *JSON {
 		}
 		return n
 	}
+	j.Requests = jsonRequests(s)
 	for _, tr := range s.Traces {
 		jt := JSONTrace{TraceID: tr.ID, OffsetNS: int64(tr.Start.Sub(s.Start)), DurationNS: int64(tr.End.Sub(tr.Start)), Roots: []JSONNode{}}
 		for _, r := range tr.Roots {
@@ -139,6 +160,43 @@ func ToJSON(s *Story) *JSON {
 		j.Tree = append(j.Tree, jt)
 	}
 	return j
+}
+
+// jsonRequests lists the requests of s, their documents by index in the
+// top-level spans and logs.
+func jsonRequests(s *Story) []JSONRequest {
+	parts := s.Requests
+	if len(parts) == 0 {
+		parts = []*Story{s}
+	}
+	spanIdx, logIdx := map[string]int{}, map[string]int{}
+	for i, sp := range s.Spans {
+		spanIdx[sp.Doc.Key] = i
+	}
+	for i, l := range s.Logs {
+		logIdx[l.Doc.Key] = i
+	}
+	var out []JSONRequest
+	for _, r := range parts {
+		jr := JSONRequest{
+			Start: r.Start, End: r.End, DurationNS: int64(r.Duration()), TraceIDs: nonNil(r.TraceIDs),
+			Counts: JSONCounts{Traces: len(r.Traces), Spans: len(r.Spans), FailedSpans: r.FailedSpans(), Logs: len(r.Logs), ErrorLogs: r.ErrorLogs()},
+			Spans:  []int{}, Logs: []int{},
+		}
+		if len(s.Requests) == 0 {
+			jr.CorrelationID = s.sole
+		} else if len(r.CorrelationIDs) > 0 {
+			jr.CorrelationID = r.CorrelationIDs[0]
+		}
+		for _, sp := range r.Spans {
+			jr.Spans = append(jr.Spans, spanIdx[sp.Doc.Key])
+		}
+		for _, l := range r.Logs {
+			jr.Logs = append(jr.Logs, logIdx[l.Doc.Key])
+		}
+		out = append(out, jr)
+	}
+	return out
 }
 
 func nonNil(s []string) []string {

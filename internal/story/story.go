@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/glassbox-obs/glassbox/internal/gostack"
 )
 
 // Story is a request told from its documents: spans in trees grouped by
@@ -27,6 +29,13 @@ type Story struct {
 	// span's: where to start reading. Nil when nothing failed.
 	FirstError *Log
 	FirstFail  *Span
+	// Requests, when the documents belong to more than one request
+	// (correlation ID), are the story of each, oldest first; nil when
+	// they belong to one (see requests.go).
+	Requests []*Story
+
+	requestOf map[string]int // Doc.Key -> index in Requests
+	sole      string         // the correlation ID of a story of one request
 }
 
 // Trace is one trace of the story.
@@ -75,7 +84,12 @@ type Log struct {
 	Level, Message, Service          string
 	TraceID, SpanID, CorrelationID   string
 	ErrorID, ErrorType, ErrorMessage string
-	Span                             *Span
+	// Stack is error.stack_trace; Site its crash site (see
+	// gostack.CrashSite), nil when the line has no stack or the stack no
+	// frame of the application's code.
+	Stack string
+	Site  *gostack.Frame
+	Span  *Span
 }
 
 // IsError reports whether the line is at error level or above.
@@ -105,8 +119,11 @@ type Service struct {
 	Self time.Duration
 }
 
-// Build tells the story of the documents res holds.
-func Build(res *Result) *Story {
+// Build tells the story of the documents res holds, request by request
+// when they belong to more than one (Requests).
+func Build(res *Result) *Story { return build(res, true) }
+
+func build(res *Result, split bool) *Story {
 	s := &Story{Result: res}
 	spanIndex := map[string]*Span{}
 	for _, d := range res.Docs {
@@ -137,6 +154,9 @@ func Build(res *Result) *Story {
 		sp.Self = selfTime(sp)
 	}
 	s.summarise()
+	if split {
+		s.group()
+	}
 	return s
 }
 
@@ -172,8 +192,12 @@ func newLog(d Doc) *Log {
 		ErrorID:       d.Str("error.id"),
 		ErrorType:     d.Str("error.type"),
 		ErrorMessage:  d.Str("error.message"),
+		Stack:         d.Str("error.stack_trace"),
 	}
 	l.Time, _ = d.Time()
+	if f, ok := gostack.CrashSite(l.Stack); ok {
+		l.Site = &f
+	}
 	return l
 }
 

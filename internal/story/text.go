@@ -56,11 +56,50 @@ func WriteText(w io.Writer, s *Story, o TextOptions) error {
 	}
 	t.l = newLayout(s, o.Width)
 	t.header()
-	t.waterfall()
-	t.orphans()
+	if len(s.Requests) > 1 {
+		t.requests()
+	} else {
+		t.waterfall()
+		t.orphans()
+	}
 	t.services()
 	_, err := io.WriteString(w, t.b.String())
 	return err
+}
+
+// requests writes the waterfall and the lines outside any span of each
+// request, under a heading that names it, each on its own timeline.
+func (t *textWriter) requests() {
+	n := len(t.s.Requests)
+	for i, r := range t.s.Requests {
+		corr := "no correlation ID"
+		if len(r.CorrelationIDs) > 0 {
+			corr = "correlation " + clean(r.CorrelationIDs[0])
+		}
+		head := fmt.Sprintf("REQUEST %d OF %d", i+1, n)
+		for j, ln := range wrap(head+"  "+corr, t.o.Width) {
+			if j == 0 {
+				ln = t.paint(ansiBold, head) + strings.TrimPrefix(ln, head)
+			}
+			t.line(ln)
+		}
+		t.field("started", r.Start.UTC().Format("2006-01-02 15:04:05.000000 MST")+", lasted "+FormatDuration(r.Duration()))
+		t.field("found", foundText(r))
+		sub := &textWriter{s: r, o: t.o, svc: t.svc, l: newLayout(r, t.o.Width)}
+		sub.firstErrorField()
+		sub.line()
+		sub.waterfall()
+		sub.orphans()
+		t.b.WriteString(sub.b.String())
+	}
+}
+
+// foundText counts what a story holds: "2 traces · 5 spans, 3 failed · 8
+// log lines, 5 errors".
+func foundText(s *Story) string {
+	return fmt.Sprintf("%d %s · %d %s, %d failed · %d log %s, %d %s",
+		len(s.Traces), plural(len(s.Traces), "trace"), len(s.Spans), plural(len(s.Spans), "span"), s.FailedSpans(),
+		len(s.Logs), plural(len(s.Logs), "line"), s.ErrorLogs(), plural(s.ErrorLogs(), "error"))
 }
 
 func (t *textWriter) paint(style, s string) string {
@@ -116,7 +155,15 @@ func wrap(s string, w int) []string {
 
 func (t *textWriter) header() {
 	s := t.s
-	t.line(t.paint(ansiBold, "Story of "+clean(s.ID)), " ", t.paint(ansiDim, "("+s.Kind.Label()+")"))
+	// The ID is never cut; its kind goes to a line of its own when both
+	// do not fit.
+	title, kind := "Story of "+clean(s.ID), "("+s.Kind.Label()+")"
+	if width(title)+1+width(kind) <= t.o.Width {
+		t.line(t.paint(ansiBold, title), " ", t.paint(ansiDim, kind))
+	} else {
+		t.line(t.paint(ansiBold, title))
+		t.line("  ", t.paint(ansiDim, kind))
+	}
 	t.field("source", clean(s.Source))
 	if !s.Since.IsZero() || !s.Until.IsZero() {
 		t.field("searched", window(s.Since, s.Until))
@@ -131,15 +178,14 @@ func (t *textWriter) header() {
 	} else {
 		t.field("services", strings.Join(names, ", "))
 	}
-	t.field("found", fmt.Sprintf("%d %s · %d %s, %d failed · %d log %s, %d %s",
-		len(s.Traces), plural(len(s.Traces), "trace"), len(s.Spans), plural(len(s.Spans), "span"), s.FailedSpans(),
-		len(s.Logs), plural(len(s.Logs), "line"), s.ErrorLogs(), plural(s.ErrorLogs(), "error")))
+	t.field("found", foundText(s))
 	if len(s.CorrelationIDs) > 0 && (s.Kind != KindCorrelation || len(s.CorrelationIDs) > 1) {
 		t.field("correlation", clean(strings.Join(s.CorrelationIDs, ", ")))
 	}
-	if e := t.firstError(); e != "" {
-		t.fieldStyled("first error", e, ansiRed)
+	if note := s.RequestsNote(); note != "" {
+		t.fieldStyled("requests", note, ansiYel)
 	}
+	t.firstErrorField()
 	if t.o.KibanaURL != "" {
 		for _, id := range s.CorrelationIDs {
 			if u := discoverURL(t.o.KibanaURL, id, s.Start, s.End); u != "" {
@@ -153,6 +199,21 @@ func (t *textWriter) header() {
 	t.line()
 }
 
+// firstErrorField writes the "first error" line of a header, with the
+// error's crash site under it.
+func (t *textWriter) firstErrorField() {
+	e := t.firstError()
+	if e == "" {
+		return
+	}
+	t.fieldStyled("first error", e, ansiRed)
+	if l := t.s.FirstError; l != nil && l.Site != nil {
+		for _, ln := range siteLines(l.Site, max(t.o.Width-14, 20)) {
+			t.indented(14, ln, "")
+		}
+	}
+}
+
 // firstError describes where to start reading: the earliest error log
 // line (with its Sentry event), else the earliest failed span.
 func (t *textWriter) firstError() string {
@@ -163,6 +224,10 @@ func (t *textWriter) firstError() string {
 			msg += ": " + clean(l.ErrorMessage)
 		}
 		e := offset(s, l.Time) + " " + clean(l.Service) + ": " + msg
+		if i := s.RequestOf(l); i >= 0 {
+			// Offsets count from the start of the request's own story.
+			e = fmt.Sprintf("request %d, %s %s: %s", i+1, offset(s.Requests[i], l.Time), clean(l.Service), msg)
+		}
 		if l.ErrorID != "" {
 			e += " (sentry " + clean(l.ErrorID) + ")"
 		}
@@ -170,6 +235,9 @@ func (t *textWriter) firstError() string {
 	}
 	if sp := s.FirstFail; sp != nil {
 		e := offset(s, sp.Start) + " " + clean(sp.Service) + ": " + clean(sp.Name) + " failed"
+		if i := s.requestOfSpan(sp); i >= 0 {
+			e = fmt.Sprintf("request %d, %s %s: %s failed", i+1, offset(s.Requests[i], sp.Start), clean(sp.Service), clean(sp.Name))
+		}
 		if sp.ErrorMessage != "" {
 			e += ": " + clean(sp.ErrorMessage)
 		}
@@ -374,6 +442,11 @@ func (t *textWriter) logLine(lg *Log, indent int, svc string) {
 			t.line(cont, t.paint(ansiRed, cut(ln, max(room, 10))))
 		}
 	}
+	if lg.Site != nil {
+		for _, ln := range siteLines(lg.Site, max(room, 10)) {
+			t.indented(width(cont), ln, "")
+		}
+	}
 	if lg.ErrorID != "" {
 		// The Sentry event ID is what one copies: never cut, moved left
 		// when the line is too narrow for it.
@@ -382,9 +455,16 @@ func (t *textWriter) logLine(lg *Log, indent int, svc string) {
 			t.line(cont, t.paint(ansiRed+ansiBold, "sentry event"))
 			id = clean(lg.ErrorID)
 		}
-		pad := min(width(cont), max(t.o.Width-width(id), 0))
-		t.line(strings.Repeat(" ", pad), t.paint(ansiRed+ansiBold, id))
+		t.indented(width(cont), id, ansiRed+ansiBold)
 	}
+}
+
+// indented writes s indented by indent columns, or by fewer when the
+// line would be wider than the terminal: text that must not be cut (a
+// Sentry event ID, a crash site's file:line) moves left instead.
+func (t *textWriter) indented(indent int, s, style string) {
+	pad := min(indent, max(t.o.Width-width(s), 0))
+	t.line(strings.Repeat(" ", pad), t.paint(style, s))
 }
 
 func (t *textWriter) orphans() {

@@ -56,6 +56,10 @@ func (e *Exporter) NewMetricReader(ctx context.Context, s *metricsdk.Settings) (
 	if s.ErrorHandler != nil {
 		opts = append([]otlp.Option{otlp.WithErrorHandler(s.ErrorHandler)}, opts...)
 	}
+	if s.Getenv != nil {
+		// The exporter's own variables come from Start's environment too.
+		opts = append([]otlp.Option{otlp.WithGetenv(s.Getenv)}, opts...)
+	}
 	exp, err := NewExporter(ctx, opts...)
 	if err != nil {
 		return nil, err

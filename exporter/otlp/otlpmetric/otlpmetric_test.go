@@ -14,6 +14,7 @@ import (
 	"github.com/glassbox-obs/glassbox"
 	"github.com/glassbox-obs/glassbox/exporter/otlp"
 	"github.com/glassbox-obs/glassbox/exporter/otlp/otlpmetric"
+	"github.com/glassbox-obs/glassbox/internal/metricsdk"
 	"github.com/glassbox-obs/glassbox/internal/otlptest"
 	"github.com/glassbox-obs/glassbox/middleware"
 )
@@ -222,5 +223,22 @@ func TestBadProtocolFailsStart(t *testing.T) {
 		glassbox.WithMetricsExporter(otlpmetric.New()))
 	if err == nil || !strings.Contains(err.Error(), "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL") {
 		t.Fatalf("got %v, want an error naming OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", err)
+	}
+}
+
+// The reader Start builds reads the exporter's variables from Start's
+// environment (metricsdk.Settings.Getenv), not the process's: here a
+// protocol the exporters cannot speak, given only through it, is refused
+// naming the variable.
+func TestReaderReadsStartsEnvironment(t *testing.T) {
+	env := map[string]string{"OTEL_EXPORTER_OTLP_METRICS_PROTOCOL": "http/json"}
+	s := &metricsdk.Settings{Getenv: func(k string) string { return env[k] }}
+	r, err := otlpmetric.New(otlp.WithEndpointURL("http://127.0.0.1:1")).NewMetricReader(context.Background(), s)
+	if err == nil {
+		_ = r.Shutdown(context.Background())
+		t.Fatal("NewMetricReader accepted a protocol of Start's environment the exporters cannot speak")
+	}
+	if !strings.Contains(err.Error(), "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL") {
+		t.Errorf("got %v, want the variable named", err)
 	}
 }

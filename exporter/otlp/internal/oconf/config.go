@@ -3,6 +3,7 @@ package oconf
 import (
 	"crypto/tls"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -79,6 +80,9 @@ type Config struct {
 	ErrorHandler otel.ErrorHandler
 	// MeterProvider receives the exporter's self-metrics (nil: none).
 	MeterProvider metric.MeterProvider
+	// Getenv reads the variables of env.go (otlp.WithGetenv); os.Getenv
+	// by default.
+	Getenv func(string) string
 	// Err is a bad option or variable: constructors fail with it.
 	Err error
 	// Warnings are ignored variables, for the error handler.
@@ -99,7 +103,7 @@ type BSP struct {
 // New applies opts, then fills what they leave unset from the environment
 // and the defaults. signal is "TRACES", "LOGS" or "METRICS".
 func New(signal string, opts []Option) Config {
-	c := Config{}
+	c := Config{Getenv: os.Getenv}
 	for _, o := range opts {
 		if o != nil {
 			o.Apply(&c)
@@ -114,6 +118,15 @@ func New(signal string, opts []Option) Config {
 		c.ErrorHandler = otel.GetErrorHandler()
 	}
 	return c
+}
+
+// Error is the error the constructors of package prefix ("otlp",
+// "otlpmetric") return for c, or nil.
+func (c *Config) Error(prefix string) error {
+	if c.Err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", prefix, c.Err)
 }
 
 // Fail records the first configuration error.

@@ -2,7 +2,6 @@ package oconf
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -11,12 +10,13 @@ import (
 )
 
 // loadEnv fills what the options left unset from the variables this
-// package resolves itself (the SDK's exporters read the others: endpoint,
-// headers, compression, TLS). signal is "TRACES", "LOGS" or "METRICS";
+// package resolves itself, through c.Getenv (the SDK's exporters read the
+// others from the process environment: endpoint, headers, compression,
+// TLS). signal is "TRACES", "LOGS" or "METRICS";
 // the per-signal variable wins over the general one.
 func (c *Config) loadEnv(signal string) {
 	if c.Protocol == "" {
-		name, v := lookupEnv("OTEL_EXPORTER_OTLP_"+signal+"_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
+		name, v := c.lookupEnv("OTEL_EXPORTER_OTLP_"+signal+"_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
 		p, err := ParseProtocol(v)
 		if err != nil {
 			c.Fail(fmt.Errorf("%s: %w", name, err))
@@ -25,7 +25,7 @@ func (c *Config) loadEnv(signal string) {
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
-		if name, v := lookupEnv("OTEL_EXPORTER_OTLP_"+signal+"_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"); v != "" {
+		if name, v := c.lookupEnv("OTEL_EXPORTER_OTLP_"+signal+"_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"); v != "" {
 			ms, err := strconv.Atoi(v)
 			if err != nil || ms <= 0 {
 				c.Fail(fmt.Errorf("%s: %q is not a positive number of milliseconds", name, v))
@@ -54,7 +54,7 @@ func (c *Config) loadEnv(signal string) {
 // PositiveEnv reads a variable that must be a positive integer: def when
 // it is unset, def and a warning when it is anything else.
 func (c *Config) PositiveEnv(name string, def int) int {
-	_, v := lookupEnv(name)
+	_, v := c.lookupEnv(name)
 	if v == "" {
 		return def
 	}
@@ -68,9 +68,9 @@ func (c *Config) PositiveEnv(name string, def int) int {
 
 // lookupEnv returns the first of the variables that is set (not blank),
 // with its trimmed value; the last name and "" when none is.
-func lookupEnv(names ...string) (name, value string) {
+func (c *Config) lookupEnv(names ...string) (name, value string) {
 	for _, name = range names {
-		if value = strings.TrimSpace(os.Getenv(name)); value != "" {
+		if value = strings.TrimSpace(c.Getenv(name)); value != "" {
 			return name, value
 		}
 	}
