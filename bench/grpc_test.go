@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net"
 	"testing"
@@ -55,7 +54,7 @@ func BenchmarkGRPCUnary(b *testing.B) {
 	b.Run("bare", func(b *testing.B) { run(b, benchHealth(b)) })
 	b.Run("glassbox", func(b *testing.B) {
 		tp := newBenchTP(b)
-		logger := slog.New(log.NewHandler(log.WithWriter(io.Discard)))
+		logger := slog.New(log.NewHandler(log.WithWriter(benchOut)))
 		run(b, benchHealth(b, grpcmw.ServerOptions(
 			middleware.WithTracerProvider(tp),
 			middleware.WithLogger(logger),
@@ -64,7 +63,7 @@ func BenchmarkGRPCUnary(b *testing.B) {
 	})
 	b.Run("peers", func(b *testing.B) {
 		tp := newBenchTP(b)
-		logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+		logger := slog.New(slog.NewJSONHandler(benchOut, nil))
 		logf := logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
 			logger.Log(ctx, slog.Level(lvl), msg, fields...)
 		})

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -75,7 +74,7 @@ func BenchmarkHTTPStack(b *testing.B) {
 	b.Run("bare", func(b *testing.B) { run(b, twoBytes) })
 	b.Run("glassbox", func(b *testing.B) {
 		tp := newBenchTP(b)
-		logger := slog.New(log.NewHandler(log.WithWriter(io.Discard)))
+		logger := slog.New(log.NewHandler(log.WithWriter(benchOut)))
 		run(b, middleware.HTTP(middleware.WithTracerProvider(tp), middleware.WithLogger(logger))(twoBytes))
 	})
 	b.Run("peers", func(b *testing.B) {
@@ -83,7 +82,7 @@ func BenchmarkHTTPStack(b *testing.B) {
 		if err := sentry.Init(sentry.ClientOptions{}); err != nil {
 			b.Fatal(err)
 		}
-		logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+		logger := slog.New(slog.NewJSONHandler(benchOut, nil))
 		h := sentryhttp.New(sentryhttp.Options{Repanic: false}).Handle(twoBytes)
 		h = slogAccessLog(logger)(h)
 		h = chimw.RequestID(h)
