@@ -3,7 +3,6 @@ package jsonenc
 import (
 	"encoding/base64"
 	"math"
-	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -287,17 +286,22 @@ func civil(days int64) (year, month, day int) {
 
 // AppendHex appends the lowercase hex encoding of b, quoted.
 func AppendHex(dst []byte, b []byte) []byte {
-	n := len(dst)
-	dst = slices.Grow(dst, 2*len(b)+2)[:n+2*len(b)+2]
-	out := dst[n+1 : len(dst)-1]
-	for i, c := range b {
-		if 2*i+1 < len(out) {
-			out[2*i], out[2*i+1] = hex[c>>4], hex[c&0xf]
-		}
+	dst = append(dst, '"')
+	for _, c := range b {
+		dst = append(dst, hexPairs[2*int(c):2*int(c)+2]...)
 	}
-	dst[n], dst[len(dst)-1] = '"', '"'
-	return dst
+	return append(dst, '"')
 }
+
+// hexPairs holds "00" to "ff".
+const hexPairs = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f" +
+	"202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f" +
+	"404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f" +
+	"606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f" +
+	"808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f" +
+	"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf" +
+	"c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf" +
+	"e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff"
 
 // AppendInt appends i in decimal.
 func AppendInt(dst []byte, i int64) []byte { return strconv.AppendInt(dst, i, 10) }
