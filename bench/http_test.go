@@ -21,12 +21,12 @@ import (
 
 // newBenchTP is the TracerProvider both sides use: SDK, always sample,
 // batch processor, no-op exporter.
-func newBenchTP(b *testing.B) *sdktrace.TracerProvider {
+func newBenchTP(tb testing.TB) *sdktrace.TracerProvider {
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithSampler(sdktrace.AlwaysSample()),
 		sdktrace.WithBatcher(tracetest.NewNoopExporter()),
 	)
-	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	tb.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	return tp
 }
 
