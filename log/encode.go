@@ -33,8 +33,10 @@ type state struct {
 	ecs  bool       // the error.* fields have been written
 	tmp  []byte
 	// ts writes @timestamp, reusing the text of the last second it wrote
-	// (records come in the same second, and a state serves one P).
-	ts jsonenc.TimeCache
+	// (records come in the same second, and a state serves one P); tv
+	// does the same for the time values of attributes, apart, so that
+	// neither evicts the other.
+	ts, tv jsonenc.TimeCache
 }
 
 // maxPooledBuf is the largest buffer returned to the pool; bigger ones are
@@ -267,7 +269,7 @@ func (st *state) appendKindValue(b []byte, c *core, v slog.Value, kind slog.Kind
 		// Nanoseconds as an integer, like ECS event.duration.
 		return jsonenc.AppendInt(b, int64(v.Duration()))
 	case slog.KindTime:
-		return jsonenc.AppendTime(b, v.Time())
+		return st.appendTime(b, v.Time())
 	case slog.KindGroup:
 		// Only reached for a LogValuer resolving to a group; write it nested.
 		return append(st.appendObject(b, c, v.Group()), '}')
@@ -286,7 +288,7 @@ func (st *state) appendAny(b []byte, c *core, x any) []byte {
 	case error:
 		return jsonenc.AppendString(b, safeError(x))
 	case time.Time:
-		return jsonenc.AppendTime(b, x)
+		return st.appendTime(b, x)
 	case json.Marshaler, encoding.TextMarshaler:
 		// fall through to encoding/json below
 	case fmt.Stringer:
@@ -296,6 +298,12 @@ func (st *state) appendAny(b []byte, c *core, x any) []byte {
 		return jsonenc.AppendString(b, safeString(x))
 	}
 	return st.appendJSON(b, x, c.redactor)
+}
+
+// appendTime writes a time value as jsonenc.AppendTime does.
+func (st *state) appendTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	return append(st.tv.AppendTimeContent(b, t), '"')
 }
 
 func safeString(s fmt.Stringer) (out string) {

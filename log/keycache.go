@@ -53,7 +53,17 @@ type keySet struct {
 // verdict returns the verdict for key under redactor r (which must be the
 // same on every call): from the table, or worked out into scratch.
 func (c *keyCache) verdict(key string, r *Redactor, scratch *keyVerdict) *keyVerdict {
-	w := wordsOf(key)
+	// The key's words (see keyWords), read here rather than in a function
+	// of their own: the call would cost as much as the reading.
+	var w keyWords
+	switch n := len(key); {
+	case n >= 8:
+		w = keyWords{n, load64(key, 0), load64(key, n-8)}
+	case n >= 4:
+		w = keyWords{n, uint64(load32(key, 0)) | uint64(load32(key, n-4))<<32, 0}
+	case n > 0:
+		w = keyWords{n, uint64(key[0]) | uint64(key[n/2])<<8 | uint64(key[n-1])<<16, 0}
+	}
 	h := w.hash()
 	set := &c.sets[h>>(64-7)]
 	for i := range set.ways {
@@ -85,25 +95,13 @@ func (c *keyCache) verdict(key string, r *Redactor, scratch *keyVerdict) *keyVer
 	return scratch // filled meanwhile
 }
 
-// keyWords are a key's length and its first and last eight bytes (all of
-// its bytes when shorter), read as integers. Keys of up to 16 bytes with
-// equal keyWords are equal.
+// keyWords are a key's length and its first and last eight bytes (for
+// keys of 4 to 7 bytes the first and last four, for shorter ones the
+// first, middle and last byte: all of their bytes), read as integers.
+// Keys of up to 16 bytes with equal keyWords are equal.
 type keyWords struct {
 	n      int
 	w0, w1 uint64
-}
-
-func wordsOf(key string) keyWords {
-	n := len(key)
-	switch {
-	case n >= 8:
-		return keyWords{n, load64(key, 0), load64(key, n-8)}
-	case n >= 4:
-		return keyWords{n, uint64(load32(key, 0)) | uint64(load32(key, n-4))<<32, 0}
-	case n > 0:
-		return keyWords{n, uint64(key[0]) | uint64(key[n/2])<<8 | uint64(key[n-1])<<16, 0}
-	}
-	return keyWords{}
 }
 
 // hash mixes w into 64 bits; the cache uses the top bits for the set. It
