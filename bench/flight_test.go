@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -45,12 +44,12 @@ func BenchmarkFlightRecorder(b *testing.B) {
 	}
 	b.Run("floor", func(b *testing.B) {
 		tp := newBenchTP(b)
-		logger := slog.New(dropBelowInfo{log.NewHandler(log.WithWriter(io.Discard))})
+		logger := slog.New(dropBelowInfo{log.NewHandler(log.WithWriter(nopWriter{}))})
 		run(b, middleware.HTTP(middleware.WithTracerProvider(tp), middleware.WithLogger(logger))(handler(logger, 200)), 200)
 	})
 	b.Run("off", func(b *testing.B) {
 		tp := newBenchTP(b)
-		logger := slog.New(log.NewHandler(log.WithWriter(io.Discard)))
+		logger := slog.New(log.NewHandler(log.WithWriter(nopWriter{})))
 		run(b, middleware.HTTP(middleware.WithTracerProvider(tp), middleware.WithLogger(logger))(handler(logger, 200)), 200)
 	})
 	for _, c := range []struct {
@@ -60,7 +59,7 @@ func BenchmarkFlightRecorder(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			tp := newBenchTP(b)
 			fr := log.NewFlightRecorder()
-			logger := slog.New(log.NewHandler(log.WithWriter(io.Discard), log.WithFlightRecorder(fr)))
+			logger := slog.New(log.NewHandler(log.WithWriter(nopWriter{}), log.WithFlightRecorder(fr)))
 			h := middleware.HTTP(middleware.WithTracerProvider(tp), middleware.WithLogger(logger), middleware.WithFlightRecorder(fr))
 			run(b, h(handler(logger, c.status)), c.status)
 			if st := fr.Stats(); st.ReservedBytes != 0 || st.DroppedMemoryCap+st.DroppedRequestLimit != 0 {

@@ -26,3 +26,16 @@ func BenchmarkLogFloor(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkLogFloorFiveAttrs is BenchmarkLogFloor for BenchmarkLogFiveAttrs'
+// fixture.
+func BenchmarkLogFloorFiveAttrs(b *testing.B) {
+	ctx := benchCtx()
+	l := slog.New(nopHandler{})
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			slogFiveAttrs(l, ctx, slog.LevelInfo)
+		}
+	})
+}

@@ -7,13 +7,16 @@ import (
 	"net"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	oteltrace "go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/glassbox-obs/glassbox/log"
@@ -23,7 +26,7 @@ import (
 
 // benchHealth serves the health service over bufconn with the given server
 // options and returns a client for it (no client-side instrumentation).
-func benchHealth(b *testing.B, opts ...grpc.ServerOption) healthpb.HealthClient {
+func benchHealth(tb testing.TB, opts ...grpc.ServerOption) healthpb.HealthClient {
 	lis := bufconn.Listen(1 << 20)
 	srv := grpc.NewServer(opts...)
 	healthpb.RegisterHealthServer(srv, health.NewServer())
@@ -33,47 +36,79 @@ func benchHealth(b *testing.B, opts ...grpc.ServerOption) healthpb.HealthClient 
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { _ = conn.Close(); srv.Stop(); <-done })
+	tb.Cleanup(func() { _ = conn.Close(); srv.Stop(); <-done })
 	return healthpb.NewHealthClient(conn)
 }
 
-func BenchmarkGRPCUnary(b *testing.B) {
-	run := func(b *testing.B, client healthpb.HealthClient) {
-		ctx := context.Background()
-		req := &healthpb.HealthCheckRequest{}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for b.Loop() {
-			resp, err := client.Check(ctx, req)
-			if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-				b.Fatalf("Check: %v %v", resp, err)
-			}
-		}
-	}
-	b.Run("bare", func(b *testing.B) { run(b, benchHealth(b)) })
-	b.Run("glassbox", func(b *testing.B) {
-		tp := newBenchTP(b)
-		logger := slog.New(log.NewHandler(log.WithWriter(io.Discard)))
-		run(b, benchHealth(b, grpcmw.ServerOptions(
-			middleware.WithTracerProvider(tp),
-			middleware.WithLogger(logger),
+// grpcStack returns the server options of the stack called name, writing
+// its access records to w: "bare" (none), "glassbox", or "peers"
+// (otelgrpc's stats handler, a request-ID interceptor, go-grpc-middleware's
+// logging and recovery interceptors). Both instrumented stacks trace
+// through the same kind of TracerProvider (newBenchTP).
+func grpcStack(tb testing.TB, name string, w io.Writer) []grpc.ServerOption {
+	switch name {
+	case "glassbox":
+		return grpcmw.ServerOptions(
+			middleware.WithTracerProvider(newBenchTP(tb)),
+			middleware.WithLogger(slog.New(log.NewHandler(log.WithWriter(w)))),
 			middleware.WithSkipGRPCMethods(), // the health service is skipped by default
-		)...))
+		)
+	case "peers":
+		return peerStack(newBenchTP(tb), w)
+	}
+	return nil
+}
+
+func peerStack(tp oteltrace.TracerProvider, w io.Writer) []grpc.ServerOption {
+	// The access record carries the trace and span IDs, as glassbox's
+	// does, the idiomatic way (see ctxIDHandler).
+	logger := slog.New(ctxIDHandler{slog.NewJSONHandler(w, nil)})
+	logf := logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
+		logger.Log(ctx, slog.Level(lvl), msg, fields...)
 	})
-	b.Run("peers", func(b *testing.B) {
-		tp := newBenchTP(b)
-		logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
-		logf := logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
-			logger.Log(ctx, slog.Level(lvl), msg, fields...)
+	return []grpc.ServerOption{
+		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(tp))),
+		grpc.ChainUnaryInterceptor(
+			requestID,
+			logging.UnaryServerInterceptor(logf, logging.WithLogOnEvents(logging.FinishCall)), // one record per call, like glassbox
+			recovery.UnaryServerInterceptor(),
+		),
+	}
+}
+
+func BenchmarkGRPCUnary(b *testing.B) {
+	for _, name := range []string{"bare", "glassbox", "peers"} {
+		b.Run(name, func(b *testing.B) {
+			client := benchHealth(b, grpcStack(b, name, benchOut)...)
+			ctx := context.Background()
+			req := &healthpb.HealthCheckRequest{}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				resp, err := client.Check(ctx, req)
+				if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+					b.Fatalf("Check: %v %v", resp, err)
+				}
+			}
 		})
-		run(b, benchHealth(b,
-			grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(tp))),
-			grpc.ChainUnaryInterceptor(
-				logging.UnaryServerInterceptor(logf, logging.WithLogOnEvents(logging.FinishCall)), // one record per call, like glassbox
-				recovery.UnaryServerInterceptor(),
-			),
-		))
-	})
+	}
+}
+
+// requestID is the request-ID interceptor a team writes by hand next to
+// otelgrpc and the logging interceptor, to do what glassbox's correlation
+// ID does: the caller's x-request-id when it sent a usable one, else a
+// new UUID sent back in the header metadata (the server chose it; the
+// benchmark's client sends none, so every call gets one, as from
+// glassbox), and the ID in the logging interceptor's fields.
+func requestID(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	var id string
+	if vals := metadata.ValueFromIncomingContext(ctx, "x-request-id"); len(vals) > 0 && len(vals[0]) > 0 && len(vals[0]) <= 128 {
+		id = vals[0]
+	} else {
+		id = uuid.NewString()
+		_ = grpc.SetHeader(ctx, metadata.Pairs("x-request-id", id))
+	}
+	return handler(logging.InjectFields(ctx, logging.Fields{"request.id", id}), req)
 }

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -25,12 +24,12 @@ import (
 
 // newBenchTP is the TracerProvider both sides use: SDK, always sample,
 // batch processor, no-op exporter.
-func newBenchTP(b *testing.B) *sdktrace.TracerProvider {
+func newBenchTP(tb testing.TB) *sdktrace.TracerProvider {
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithSampler(sdktrace.AlwaysSample()),
 		sdktrace.WithBatcher(tracetest.NewNoopExporter()),
 	)
-	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	tb.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	return tp
 }
 
@@ -97,7 +96,7 @@ func BenchmarkHTTPStack(b *testing.B) {
 	b.Run("bare", func(b *testing.B) { run(b, twoBytes) })
 	b.Run("glassbox", func(b *testing.B) {
 		tp := newBenchTP(b)
-		logger := slog.New(log.NewHandler(log.WithWriter(io.Discard)))
+		logger := slog.New(log.NewHandler(log.WithWriter(benchOut)))
 		run(b, middleware.HTTP(middleware.WithTracerProvider(tp), middleware.WithLogger(logger))(twoBytes))
 	})
 	peers := func(b *testing.B, opts ...otelhttp.Option) {
@@ -105,7 +104,7 @@ func BenchmarkHTTPStack(b *testing.B) {
 		if err := sentry.Init(sentry.ClientOptions{}); err != nil {
 			b.Fatal(err)
 		}
-		logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+		logger := slog.New(slog.NewJSONHandler(benchOut, nil))
 		h := sentryhttp.New(sentryhttp.Options{Repanic: false}).Handle(twoBytes)
 		h = slogAccessLog(logger)(h)
 		h = chimw.RequestID(h)
@@ -119,7 +118,7 @@ func BenchmarkHTTPStack(b *testing.B) {
 	// MeterProvider, exemplars included.
 	b.Run("glassbox_metrics", func(b *testing.B) {
 		tp := newBenchTP(b)
-		logger := slog.New(log.NewHandler(log.WithWriter(io.Discard)))
+		logger := slog.New(log.NewHandler(log.WithWriter(nopWriter{})))
 		run(b, middleware.HTTP(middleware.WithTracerProvider(tp), middleware.WithLogger(logger),
 			middleware.WithMeterProvider(newBenchMP(b, true)))(twoBytes))
 	})

@@ -8,9 +8,11 @@ import (
 	"testing"
 	"time"
 
+	phuslu "github.com/phuslu/log"
 	"github.com/rs/zerolog"
 	oteltrace "go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
+	"go.uber.org/zap/exp/zapslog"
 	"go.uber.org/zap/zapcore"
 
 	gblog "github.com/glassbox-obs/glassbox/log"
@@ -30,6 +32,14 @@ var (
 	benchSpan  = oteltrace.SpanID{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7}
 	benchCorr  = "4bf92f3577b34da6a3ce929d0e0e4736"
 )
+
+// nopWriter drops every write. Every library writes to it rather than to
+// io.Discard, which some recognise and skip work for.
+type nopWriter struct{}
+
+func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+var benchOut io.Writer = nopWriter{}
 
 func benchCtx() context.Context {
 	sc := oteltrace.NewSpanContext(oteltrace.SpanContextConfig{
@@ -74,7 +84,7 @@ type zapKey struct{}
 
 func newZap(level zapcore.Level) *zap.Logger {
 	enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
-	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(io.Discard), level))
+	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(benchOut), level))
 }
 
 // zapCtx is the idiomatic zap pattern (as in go-grpc-middleware's ctxzap):
@@ -114,7 +124,7 @@ func zapLog(ctx context.Context, debug bool) {
 func zerologCtx(ctx context.Context, level zerolog.Level) context.Context {
 	sc := oteltrace.SpanContextFromContext(ctx)
 	id, _ := trace.CorrelationID(ctx)
-	l := zerolog.New(io.Discard).Level(level).With().Timestamp().
+	l := zerolog.New(benchOut).Level(level).With().Timestamp().
 		Str("correlation.id", id).Str("trace.id", sc.TraceID().String()).Str("span.id", sc.SpanID().String()).
 		Logger()
 	return l.WithContext(ctx)
@@ -135,33 +145,80 @@ func zerologLog(ctx context.Context, e func(*zerolog.Logger) *zerolog.Event) {
 		Msg(benchMsg)
 }
 
-func BenchmarkLogTenFieldsCtx(b *testing.B) {
+// slogFiveAttrs logs slog's common case: at most five attributes (which a
+// Record keeps inline), no group.
+func slogFiveAttrs(l *slog.Logger, ctx context.Context, level slog.Level) {
+	l.LogAttrs(ctx, level, benchMsg,
+		slog.String("user", "u-1842"),
+		slog.String("path", "/api/v1/orders/7781"),
+		slog.Int("status", 200),
+		slog.Duration("elapsed", benchDur),
+		slog.Bool("retried", true),
+	)
+}
+
+func zapFiveAttrs(ctx context.Context) {
+	ctx.Value(zapKey{}).(*zap.Logger).Info(benchMsg,
+		zap.String("user", "u-1842"),
+		zap.String("path", "/api/v1/orders/7781"),
+		zap.Int("status", 200),
+		zap.Duration("elapsed", benchDur),
+		zap.Bool("retried", true),
+	)
+}
+
+func zerologFiveAttrs(ctx context.Context) {
+	zerolog.Ctx(ctx).Info().
+		Str("user", "u-1842").
+		Str("path", "/api/v1/orders/7781").
+		Int("status", 200).
+		Dur("elapsed", benchDur).
+		Bool("retried", true).
+		Msg(benchMsg)
+}
+
+var benchService = gblog.Service{Name: "checkout", Version: "1.4.2", Environment: "prod", HostName: "web-1", Dataset: "checkout", Namespace: "default"}
+
+// slogHandlers are the slog.Handlers compared, glassbox first, each at
+// level Info writing JSON to w. The peers get the context IDs the
+// idiomatic way, through ctxIDHandler; glassbox reads them itself.
+func slogHandlers(w io.Writer) []struct {
+	name string
+	h    slog.Handler
+} {
+	return []struct {
+		name string
+		h    slog.Handler
+	}{
+		{"glassbox", gblog.NewHandler(gblog.WithWriter(w), gblog.WithService(benchService))},
+		{"slog", ctxIDHandler{slog.NewJSONHandler(w, nil)}},
+		{"phuslu", ctxIDHandler{phuslu.SlogNewJSONHandler(w, nil)}},
+		{"zapslog", ctxIDHandler{zapslog.NewHandler(zapcore.NewCore(
+			zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(w), zapcore.InfoLevel))}},
+	}
+}
+
+// benchSlog runs one sub-benchmark per slog handler, then the references
+// (zap and zerolog through their own APIs), all logging in parallel.
+func benchSlog(b *testing.B, slogf func(*slog.Logger, context.Context), zapf, zerologf func(context.Context)) {
 	ctx := benchCtx()
-	b.Run("glassbox", func(b *testing.B) {
-		l := slog.New(gblog.NewHandler(gblog.WithWriter(io.Discard),
-			gblog.WithService(gblog.Service{Name: "checkout", Version: "1.4.2", Environment: "prod", HostName: "web-1", Dataset: "checkout", Namespace: "default"})))
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				slogAttrs(l, ctx, slog.LevelInfo)
-			}
+	for _, sh := range slogHandlers(benchOut) {
+		b.Run(sh.name, func(b *testing.B) {
+			l := slog.New(sh.h)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					slogf(l, ctx)
+				}
+			})
 		})
-	})
-	b.Run("slog", func(b *testing.B) {
-		l := slog.New(ctxIDHandler{slog.NewJSONHandler(io.Discard, nil)})
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				slogAttrs(l, ctx, slog.LevelInfo)
-			}
-		})
-	})
+	}
 	b.Run("zap", func(b *testing.B) {
 		zctx := zapCtx(ctx, newZap(zapcore.InfoLevel))
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				zapLog(zctx, false)
+				zapf(zctx)
 			}
 		})
 	})
@@ -170,48 +227,30 @@ func BenchmarkLogTenFieldsCtx(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				zerologLog(zctx, (*zerolog.Logger).Info)
+				zerologf(zctx)
 			}
 		})
 	})
 }
 
+func BenchmarkLogTenFieldsCtx(b *testing.B) {
+	benchSlog(b,
+		func(l *slog.Logger, ctx context.Context) { slogAttrs(l, ctx, slog.LevelInfo) },
+		func(ctx context.Context) { zapLog(ctx, false) },
+		func(ctx context.Context) { zerologLog(ctx, (*zerolog.Logger).Info) })
+}
+
+func BenchmarkLogFiveAttrs(b *testing.B) {
+	benchSlog(b,
+		func(l *slog.Logger, ctx context.Context) { slogFiveAttrs(l, ctx, slog.LevelInfo) },
+		zapFiveAttrs, zerologFiveAttrs)
+}
+
+// BenchmarkLogDisabled logs the ten-field fixture at Debug to loggers at
+// Info.
 func BenchmarkLogDisabled(b *testing.B) {
-	ctx := benchCtx()
-	b.Run("glassbox", func(b *testing.B) {
-		l := slog.New(gblog.NewHandler(gblog.WithWriter(io.Discard)))
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				slogAttrs(l, ctx, slog.LevelDebug)
-			}
-		})
-	})
-	b.Run("slog", func(b *testing.B) {
-		l := slog.New(ctxIDHandler{slog.NewJSONHandler(io.Discard, nil)})
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				slogAttrs(l, ctx, slog.LevelDebug)
-			}
-		})
-	})
-	b.Run("zap", func(b *testing.B) {
-		zctx := zapCtx(ctx, newZap(zapcore.InfoLevel))
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				zapLog(zctx, true)
-			}
-		})
-	})
-	b.Run("zerolog", func(b *testing.B) {
-		zctx := zerologCtx(ctx, zerolog.InfoLevel)
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				zerologLog(zctx, (*zerolog.Logger).Debug)
-			}
-		})
-	})
+	benchSlog(b,
+		func(l *slog.Logger, ctx context.Context) { slogAttrs(l, ctx, slog.LevelDebug) },
+		func(ctx context.Context) { zapLog(ctx, true) },
+		func(ctx context.Context) { zerologLog(ctx, (*zerolog.Logger).Debug) })
 }

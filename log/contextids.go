@@ -36,6 +36,13 @@ func ownID(a slog.Attr, ids *trace.IDs) bool {
 	return false
 }
 
+// idKeyLen reports whether key is as long as one of the ID fields: a
+// check cheap enough to make on every attribute before ownID.
+func idKeyLen(key string) bool {
+	n := len(key)
+	return n == len(keyCorrelationID) || n == len(keyTraceID) || n == len(keySpanID)
+}
+
 // sameID reports whether v is id, as lowercase hex or as an OTel ID.
 func sameID(v slog.Value, id []byte) bool {
 	switch v.Kind() {

@@ -20,16 +20,23 @@ import (
 // state is the per-call scratch space, pooled so that encoding a record
 // allocates nothing.
 type state struct {
+	c     *core // the handler's core, while a record is encoded
 	buf   []byte
 	entry Entry
 	marks []int
 	// keys makes every key written unique in its object and safe for
 	// Elasticsearch (see ecs.Keys).
 	keys ecs.Keys
-	top  bool  // writing the document's top level
-	err  error // first error value seen anywhere in the record
-	ecs  bool  // the error.* fields have been written
+	kv   keyVerdict // a verdict worked out for a key the cache lacks
+	top  bool       // writing the document's top level
+	err  error      // first error value seen anywhere in the record
+	ecs  bool       // the error.* fields have been written
 	tmp  []byte
+	// ts writes @timestamp, reusing the text of the last second it wrote
+	// (records come in the same second, and a state serves one P); tv
+	// does the same for the time values of attributes, apart, so that
+	// neither evicts the other.
+	ts, tv jsonenc.TimeCache
 }
 
 // maxPooledBuf is the largest buffer returned to the pool; bigger ones are
@@ -40,13 +47,17 @@ var statePool = sync.Pool{New: func() any {
 	return &state{buf: make([]byte, 0, 1024), marks: make([]int, 0, 4)}
 }}
 
-func getState() *state { return statePool.Get().(*state) }
+func getState(c *core) *state {
+	st := statePool.Get().(*state)
+	st.c = c
+	return st
+}
 
 func putState(st *state) {
 	if cap(st.buf) > maxPooledBuf || cap(st.tmp) > maxPooledBuf {
 		return
 	}
-	st.err, st.ecs = nil, false
+	st.c, st.err, st.ecs, st.kv = nil, nil, false, keyVerdict{}
 	st.keys.Reset()
 	statePool.Put(st)
 }
@@ -54,21 +65,26 @@ func putState(st *state) {
 // appendAttr appends `,"key":value` (no comma directly after '{').
 func (st *state) appendAttr(b []byte, c *core, a slog.Attr) []byte {
 	v := a.Value
-	if a.Key == "" && v.Kind() == slog.KindAny && v.Any() == nil {
+	kind := v.Kind()
+	switch {
+	case kind == slog.KindAny && a.Key == "" && v.Any() == nil:
 		return b // the zero Attr, which slog says to ignore
-	}
-	if v.Kind() == slog.KindLogValuer {
+	case kind == slog.KindLogValuer:
 		// Errors that are also LogValuers keep their error-ness; see below.
 		if err, ok := v.Any().(error); ok {
 			return st.appendError(b, c, a.Key, err)
 		}
 		v = v.Resolve()
+		kind = v.Kind()
 	}
-	if c.redactor != nil && a.Key != "" && c.redactor.Match(a.Key) {
-		b = st.appendKey(b, a.Key)
+	// kv may be st.kv, which the next key overwrites: it is used before
+	// any nested attribute is written.
+	kv := c.keys.verdict(a.Key, c.redactor, &st.kv)
+	if kv.redact {
+		b = st.appendKeyVerdict(b, kv)
 		return append(b, `"`+Redacted+`"`...)
 	}
-	switch v.Kind() {
+	switch kind {
 	case slog.KindGroup:
 		attrs := v.Group()
 		if len(attrs) == 0 {
@@ -81,7 +97,7 @@ func (st *state) appendAttr(b []byte, c *core, a slog.Attr) []byte {
 			return b
 		}
 		mark, nkeys := len(b), st.keys.Len()
-		b = st.appendKey(b, a.Key)
+		b = st.appendKeyVerdict(b, kv)
 		b = st.appendObject(b, c, attrs)
 		if b[len(b)-1] == '{' {
 			st.keys.Truncate(nkeys)
@@ -93,8 +109,8 @@ func (st *state) appendAttr(b []byte, c *core, a slog.Attr) []byte {
 			return st.appendError(b, c, a.Key, err)
 		}
 	}
-	b = st.appendKey(b, a.Key)
-	return st.appendValue(b, c, v)
+	b = st.appendKeyVerdict(b, kv)
+	return st.appendKindValue(b, c, v, kind)
 }
 
 // appendError writes the first top-level error as the ECS fields
@@ -118,12 +134,15 @@ func (st *state) appendError(b []byte, c *core, key string, err error) []byte {
 	b = jsonenc.AppendString(b, safeError(err))
 	b = st.appendKey(b, ecs.ErrorType)
 	b = jsonenc.AppendString(b, errtype.Name(err))
-	if stack := stackOf(err); len(stack) > 0 {
-		b = st.appendKey(b, ecs.ErrorStackTrace)
-		st.tmp = appendStack(st.tmp[:0], stack)
-		b = jsonenc.AppendString(b, unsafeString(st.tmp))
+	stacker, lv := errorParts(err)
+	if stacker != nil {
+		if stack := stacker.StackTrace(); len(stack) > 0 {
+			b = st.appendKey(b, ecs.ErrorStackTrace)
+			st.tmp = appendStack(st.tmp[:0], stack)
+			b = jsonenc.AppendString(b, unsafeString(st.tmp))
+		}
 	}
-	if lv := findInChain[slog.LogValuer](err); lv != nil {
+	if lv != nil {
 		v := safeLogValue(lv)
 		if v.Kind() == slog.KindGroup {
 			for _, ga := range v.Group() {
@@ -141,40 +160,41 @@ type StackTracer interface {
 	StackTrace() []uintptr
 }
 
-// stackOf returns the stack of the outermost error in err's chain that
-// carries one.
-func stackOf(err error) []uintptr {
-	if st := findInChain[StackTracer](err); st != nil {
-		return st.StackTrace()
-	}
-	return nil
+// errorParts returns the outermost error in err's chain (depth-first
+// through Unwrap() error and Unwrap() []error, like errors.As) that carries
+// a stack, and the outermost that is a slog.LogValuer; nil when there is
+// none. It walks the chain itself, once, because errors.As with an
+// interface target allocates on every call.
+func errorParts(err error) (st StackTracer, lv slog.LogValuer) {
+	findParts(err, &st, &lv)
+	return st, lv
 }
 
-// findInChain returns the outermost error in err's chain (depth-first
-// through Unwrap() error and Unwrap() []error, like errors.As) that
-// implements T, or the zero T. It walks the chain itself because errors.As
-// with an interface target allocates on every call.
-func findInChain[T any](err error) T {
-	var zero T
+func findParts(err error, st *StackTracer, lv *slog.LogValuer) {
 	for depth := 0; err != nil && depth < 32; depth++ {
-		if x, ok := err.(T); ok {
-			return x
+		if *st == nil {
+			*st, _ = err.(StackTracer)
+		}
+		if *lv == nil {
+			*lv, _ = err.(slog.LogValuer)
+		}
+		if *st != nil && *lv != nil {
+			return
 		}
 		switch x := err.(type) {
 		case interface{ Unwrap() error }:
 			err = x.Unwrap()
 		case interface{ Unwrap() []error }:
 			for _, e := range x.Unwrap() {
-				if found, ok := any(findInChain[T](e)).(T); ok && any(found) != nil {
-					return found
+				if findParts(e, st, lv); *st != nil && *lv != nil {
+					return
 				}
 			}
-			return zero
+			return
 		default:
-			return zero
+			return
 		}
 	}
-	return zero
 }
 
 // appendStack formats pcs like a Go panic: "function\n\tfile:line\n".
@@ -229,7 +249,12 @@ func safeLogValue(lv slog.LogValuer) (v slog.Value) {
 
 // appendValue writes a resolved, non-group value.
 func (st *state) appendValue(b []byte, c *core, v slog.Value) []byte {
-	switch v.Kind() {
+	return st.appendKindValue(b, c, v, v.Kind())
+}
+
+// appendKindValue is appendValue for a value of the given kind.
+func (st *state) appendKindValue(b []byte, c *core, v slog.Value, kind slog.Kind) []byte {
+	switch kind {
 	case slog.KindString:
 		return jsonenc.AppendString(b, v.String())
 	case slog.KindInt64:
@@ -244,7 +269,7 @@ func (st *state) appendValue(b []byte, c *core, v slog.Value) []byte {
 		// Nanoseconds as an integer, like ECS event.duration.
 		return jsonenc.AppendInt(b, int64(v.Duration()))
 	case slog.KindTime:
-		return jsonenc.AppendTime(b, v.Time())
+		return st.appendTime(b, v.Time())
 	case slog.KindGroup:
 		// Only reached for a LogValuer resolving to a group; write it nested.
 		return append(st.appendObject(b, c, v.Group()), '}')
@@ -263,7 +288,7 @@ func (st *state) appendAny(b []byte, c *core, x any) []byte {
 	case error:
 		return jsonenc.AppendString(b, safeError(x))
 	case time.Time:
-		return jsonenc.AppendTime(b, x)
+		return st.appendTime(b, x)
 	case json.Marshaler, encoding.TextMarshaler:
 		// fall through to encoding/json below
 	case fmt.Stringer:
@@ -273,6 +298,12 @@ func (st *state) appendAny(b []byte, c *core, x any) []byte {
 		return jsonenc.AppendString(b, safeString(x))
 	}
 	return st.appendJSON(b, x, c.redactor)
+}
+
+// appendTime writes a time value as jsonenc.AppendTime does.
+func (st *state) appendTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	return append(st.tv.AppendTimeContent(b, t), '"')
 }
 
 func safeString(s fmt.Stringer) (out string) {
@@ -343,5 +374,10 @@ func (st *state) appendObject(b []byte, c *core, attrs []slog.Attr) []byte {
 // level, gets a numeric suffix ("message" becomes "message_2" when user
 // supplied).
 func (st *state) appendKey(b []byte, key string) []byte {
-	return st.keys.AppendKey(b, key, st.top)
+	return st.appendKeyVerdict(b, st.c.keys.verdict(key, st.c.redactor, &st.kv))
+}
+
+// appendKeyVerdict is appendKey for a key whose verdict is known.
+func (st *state) appendKeyVerdict(b []byte, kv *keyVerdict) []byte {
+	return st.keys.AppendKeyInfo(b, kv.key, &kv.info, st.top)
 }

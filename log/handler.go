@@ -48,6 +48,7 @@ type core struct {
 	sinks        []Sink
 	static       []byte // `,"ecs.version":...` service fields
 	redactor     *Redactor
+	keys         keyCache // verdicts on attribute keys, under redactor
 	addSource    bool
 	errorHandler otel.ErrorHandler
 	flight       *FlightRecorder // nil unless WithFlightRecorder
@@ -129,7 +130,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	}
 	h2 := h.clone()
 	lv := &h2.levels[len(h2.levels)-1]
-	st := getState()
+	st := getState(h.core)
 	defer putState(st)
 	st.top = len(h2.levels) == 1
 	b := append([]byte(nil), lv.pre...)
@@ -177,7 +178,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 // the flight recorder kept (see FlightRecorder).
 func (h *Handler) handle(ctx context.Context, r slog.Record, replayed bool) error {
 	c := h.core
-	st := getState()
+	st := getState(c)
 	defer putState(st)
 
 	ids := trace.FromContext(ctx)
@@ -190,7 +191,7 @@ func (h *Handler) handle(ctx context.Context, r slog.Record, replayed bool) erro
 		orig, t = t, ecs.ClampTimestamp(time.Now())
 	}
 	b := append(st.buf[:0], `{"`+ecs.Timestamp+`":"`...)
-	b = jsonenc.AppendTimeContent(b, t)
+	b = st.ts.AppendTimeContent(b, t)
 	b = append(b, `","`+ecs.LogLevel+`":"`...)
 	b = append(b, levelString(r.Level)...)
 	b = append(b, `","`+ecs.Message+`":`...)
@@ -239,7 +240,7 @@ func (h *Handler) handle(ctx context.Context, r slog.Record, replayed bool) erro
 	if r.NumAttrs() > 0 {
 		top := len(h.levels) == 1
 		r.Attrs(func(a slog.Attr) bool {
-			if top && ownID(a, &ids) {
+			if top && idKeyLen(a.Key) && ownID(a, &ids) {
 				return true // see contextids.go
 			}
 			b = st.appendAttr(b, c, a)
@@ -290,7 +291,8 @@ func (st *state) appendPre(b []byte, lv *groupLevel) []byte {
 	base := int32(len(b))
 	b = append(b, lv.pre...)
 	for _, k := range lv.keys {
-		st.keys.Add(b, ecs.KeyRef{Off: k.Off + base, N: k.N})
+		k.Off += base
+		st.keys.Add(b, k)
 	}
 	return b
 }

@@ -25,7 +25,7 @@ func FuzzAppendJSON(f *testing.F) {
 		if json.Unmarshal(in, &v) != nil {
 			return
 		}
-		st := getState()
+		st := getState(nil)
 		defer putState(st)
 		out := st.appendJSON([]byte(`{"v":`), v, r)
 		out = append(out, '}')

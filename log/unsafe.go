@@ -2,6 +2,7 @@ package log
 
 import (
 	"context"
+	"encoding/binary"
 	"unsafe"
 )
 
@@ -17,4 +18,14 @@ func sameContext(a, b context.Context) bool {
 	type iface struct{ typ, data unsafe.Pointer }
 	x, y := (*iface)(unsafe.Pointer(&a)), (*iface)(unsafe.Pointer(&b))
 	return x.typ == y.typ && x.data == y.data
+}
+
+// load64 reads s[i:i+8] as a little-endian uint64; i+8 <= len(s).
+func load64(s string, i int) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+}
+
+// load32 reads s[i:i+4] as a little-endian uint32; i+4 <= len(s).
+func load32(s string, i int) uint32 {
+	return binary.LittleEndian.Uint32(unsafe.Slice(unsafe.StringData(s[i:]), 4))
 }

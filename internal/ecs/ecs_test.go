@@ -273,3 +273,48 @@ func TestFieldsAreListedOnce(t *testing.T) {
 		}
 	}
 }
+
+// AppendKeyInfo with InspectKey's KeyInfo writes exactly what AppendKey
+// writes, for hostile keys, repeats and reserved names, at the top level
+// and nested, in logs and spans: one table through both.
+func TestAppendKeyInfoMatchesAppendKey(t *testing.T) {
+	keys := []string{
+		"user", "user", "a_2", "a", "a", "message", "@timestamp", "_id", "span.name", "trace.id",
+		"", " ", "\t", "\x1c", "a..b", "a._.b", "a.", ".a", "quote\"", "x\xff", "x\uFFFD",
+		"http.request.method", "日本", "a b", "k", "k_2", "k", "order_id", "authorised_at",
+	}
+	for _, doc := range []DocKind{LogDoc, SpanDoc} {
+		for _, top := range []bool{true, false} {
+			var k1, k2 Keys
+			k1.Doc, k2.Doc = doc, doc
+			b1, b2 := []byte{'{'}, []byte{'{'}
+			for i, key := range keys {
+				ki := InspectKey(key)
+				b1 = jsonenc.AppendInt(k1.AppendKey(b1, key, top), int64(i))
+				b2 = jsonenc.AppendInt(k2.AppendKeyInfo(b2, key, &ki, top), int64(i))
+			}
+			if string(b1) != string(b2) {
+				t.Errorf("doc %d, top %v:\nAppendKey     %s\nAppendKeyInfo %s", doc, top, b1, b2)
+			}
+			objectKeys(t, append(b2, '}')) // valid JSON
+		}
+	}
+}
+
+func FuzzAppendKeyInfoMatchesAppendKey(f *testing.F) {
+	f.Add("a", "a", "message", true)
+	f.Add("a..b", "a._.b", "_id", true)
+	f.Add(" ", "_", "__2", false)
+	f.Fuzz(func(t *testing.T, x, y, z string, top bool) {
+		var k1, k2 Keys
+		b1, b2 := []byte{'{'}, []byte{'{'}
+		for _, key := range []string{x, y, z, x, y} {
+			ki := InspectKey(key)
+			b1 = append(k1.AppendKey(b1, key, top), '0')
+			b2 = append(k2.AppendKeyInfo(b2, key, &ki, top), '0')
+		}
+		if string(b1) != string(b2) {
+			t.Fatalf("AppendKey %s, AppendKeyInfo %s", b1, b2)
+		}
+	})
+}

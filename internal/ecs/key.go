@@ -31,25 +31,31 @@ var keyClass = func() (t [256]uint8) {
 // unicode.IsSpace (the no-break spaces included): the union, so that no
 // blank name reaches Elasticsearch whichever definition it uses.
 func AppendSafeKey(b []byte, key string) []byte {
-	// Fast path: printable ASCII, every segment with a byte other than ' '.
+	if plainKey(key) {
+		return append(b, key...)
+	}
+	return appendSafeKeySlow(b, key)
+}
+
+// plainKey reports whether AppendSafeKey can copy key as it is: printable
+// ASCII, every segment with a byte other than ' '. (Other keys may come
+// out unchanged too; they take the slow path to find out.)
+func plainKey(key string) bool {
 	seg := false // the current segment has a byte other than ' '
 	for i := 0; i < len(key); i++ {
 		switch keyClass[key[i]] {
 		case 0:
-			return appendSafeKeySlow(b, key)
+			return false
 		case 1:
 			seg = true
 		case 3:
 			if !seg {
-				return appendSafeKeySlow(b, key)
+				return false
 			}
 			seg = false
 		}
 	}
-	if !seg {
-		return appendSafeKeySlow(b, key)
-	}
-	return append(b, key...)
+	return seg
 }
 
 func appendSafeKeySlow(b []byte, key string) []byte {

@@ -28,8 +28,13 @@ func AppendString(dst []byte, s string) []byte {
 // AppendStringContent appends s escaped for use inside a JSON string,
 // without the quotes.
 func AppendStringContent(dst []byte, s string) []byte {
-	// Fast path: scan for the first byte that needs work.
+	// Fast path: scan for the first byte that needs work, eight at a time.
 	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if needsWork(load64(s, i)) {
+			break
+		}
+	}
 	for i < len(s) && s[i] < utf8.RuneSelf && safe[s[i]] {
 		i++
 	}
@@ -37,6 +42,24 @@ func AppendStringContent(dst []byte, s string) []byte {
 		return append(dst, s...)
 	}
 	return appendEscaped(dst, s, i)
+}
+
+const (
+	lsb = 0x0101010101010101 // the lowest bit of every byte
+	msb = 0x8080808080808080 // the highest bit of every byte
+)
+
+// needsWork reports whether one of the eight bytes in x is not safe (see
+// safe): below 0x20, '"', '\\', 0x7f, or not ASCII. Each term sets a
+// byte's top bit where the byte is of one kind (exactly so for the first
+// such byte; borrows and carries can only flag bytes after it, so "any" is
+// exact).
+func needsWork(x uint64) bool {
+	lt20 := (x - 0x20*lsb) &^ x // below 0x20
+	ge7f := x | (x + lsb)       // 0x7f and up
+	quote := ((x ^ '"'*lsb) - lsb) &^ (x ^ '"'*lsb)
+	bslash := ((x ^ '\\'*lsb) - lsb) &^ (x ^ '\\'*lsb)
+	return (lt20|ge7f|quote|bslash)&msb != 0
 }
 
 func appendEscaped(dst []byte, s string, i int) []byte {
@@ -143,11 +166,24 @@ func AppendTime(dst []byte, t time.Time) []byte {
 // AppendTimeContent is AppendTime without the quotes.
 func AppendTimeContent(dst []byte, t time.Time) []byte {
 	secs := t.Unix()
-	ns := t.Nanosecond()
-	const minSecs, maxSecs = -62135596800, 253402300799 // years 0001 to 9999
 	if secs < minSecs || secs > maxSecs {
 		return t.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000000000Z07:00")
 	}
+	var b [timeLen]byte
+	formatSecond(&b, secs)
+	formatNanos(&b, t.Nanosecond())
+	return append(dst, b[:]...)
+}
+
+// The seconds AppendTimeContent formats itself: years 0001 to 9999.
+const minSecs, maxSecs = -62135596800, 253402300799
+
+// timeLen is the length of "2006-01-02T15:04:05.000000000Z".
+const timeLen = 30
+
+// formatSecond writes the second secs (in minSecs..maxSecs) as
+// "2006-01-02T15:04:05." into b[:20].
+func formatSecond(b *[timeLen]byte, secs int64) {
 	days := secs / 86400
 	rem := secs % 86400
 	if rem < 0 {
@@ -156,7 +192,6 @@ func AppendTimeContent(dst []byte, t time.Time) []byte {
 	}
 	year, month, day := civil(days)
 	hour, min, sec := int(rem/3600), int(rem%3600/60), int(rem%60)
-	var b [30]byte
 	b[0] = byte('0' + year/1000)
 	b[1] = byte('0' + year/100%10)
 	b[2] = byte('0' + year/10%10)
@@ -177,12 +212,52 @@ func AppendTimeContent(dst []byte, t time.Time) []byte {
 	b[17] = byte('0' + sec/10)
 	b[18] = byte('0' + sec%10)
 	b[19] = '.'
-	for i := 28; i >= 20; i-- {
-		b[i] = byte('0' + ns%10)
-		ns /= 10
-	}
+}
+
+// formatNanos writes ns (0..999999999) as nine digits and 'Z' into
+// b[20:], two digits at a time.
+func formatNanos(b *[timeLen]byte, ns int) {
+	u := uint32(ns)
 	b[29] = 'Z'
-	return append(dst, b[:]...)
+	b[28] = byte('0' + u%10)
+	u /= 10
+	for i := 26; i >= 20; i -= 2 {
+		d := u % 100
+		u /= 100
+		b[i], b[i+1] = digits2[2*d], digits2[2*d+1]
+	}
+}
+
+// digits2 holds "00" to "99".
+const digits2 = "0001020304050607080910111213141516171819" +
+	"2021222324252627282930313233343536373839" +
+	"4041424344454647484950515253545556575859" +
+	"6061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
+
+// TimeCache is AppendTimeContent for a caller that formats times mostly
+// within the same second (the time records are logged at): it keeps the
+// text of the last second it wrote and formats only the fraction while
+// the second is the same. The output is AppendTimeContent's. The zero
+// TimeCache is ready; it is not safe for concurrent use.
+type TimeCache struct {
+	sec  int64
+	ok   bool
+	text [timeLen]byte
+}
+
+// AppendTimeContent appends t as the package function does.
+func (c *TimeCache) AppendTimeContent(dst []byte, t time.Time) []byte {
+	secs := t.Unix()
+	if !c.ok || secs != c.sec {
+		if secs < minSecs || secs > maxSecs {
+			return AppendTimeContent(dst, t)
+		}
+		formatSecond(&c.text, secs)
+		c.sec, c.ok = secs, true
+	}
+	formatNanos(&c.text, t.Nanosecond())
+	return append(dst, c.text[:]...)
 }
 
 // civil converts days since 1970-01-01 to a proleptic Gregorian date
@@ -213,10 +288,20 @@ func civil(days int64) (year, month, day int) {
 func AppendHex(dst []byte, b []byte) []byte {
 	dst = append(dst, '"')
 	for _, c := range b {
-		dst = append(dst, hex[c>>4], hex[c&0xf])
+		dst = append(dst, hexPairs[2*int(c):2*int(c)+2]...)
 	}
 	return append(dst, '"')
 }
+
+// hexPairs holds "00" to "ff".
+const hexPairs = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f" +
+	"202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f" +
+	"404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f" +
+	"606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f" +
+	"808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f" +
+	"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf" +
+	"c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf" +
+	"e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff"
 
 // AppendInt appends i in decimal.
 func AppendInt(dst []byte, i int64) []byte { return strconv.AppendInt(dst, i, 10) }

@@ -1,6 +1,7 @@
 package jsonenc
 
 import (
+	hexpkg "encoding/hex"
 	"encoding/json"
 	"math"
 	"strings"
@@ -123,4 +124,57 @@ func FuzzAppendStringIsCanonical(f *testing.F) {
 			t.Fatalf("%q and %q decode alike but encode as %s and %s", x, y, a, b)
 		}
 	})
+}
+
+// needsWork, which checks eight bytes at once, agrees with the byte
+// table for every byte value at every position, among neighbours next to
+// the edges of the classes (so that a borrow or carry would show).
+func TestNeedsWorkMatchesSafe(t *testing.T) {
+	isSafe := func(c byte) bool { return c < utf8.RuneSelf && safe[c] }
+	for _, fill := range []byte{'a', ' ', '!', '#', '[', ']', '~', 0x1f, 0x7f, 0x80, 0xff, '"', '\\'} {
+		for pos := 0; pos < 8; pos++ {
+			for c := 0; c < 256; c++ {
+				var w [8]byte
+				for i := range w {
+					w[i] = fill
+				}
+				w[pos] = byte(c)
+				want := false
+				for _, x := range w {
+					want = want || !isSafe(x)
+				}
+				if got := needsWork(load64(string(w[:]), 0)); got != want {
+					t.Fatalf("needsWork(%q) = %v, want %v", w, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TimeCache writes what AppendTimeContent writes, whether the second is
+// the one it holds or not, for times in and out of its fast range.
+func TestTimeCacheMatchesAppendTimeContent(t *testing.T) {
+	var c TimeCache
+	base := time.Date(2026, 11, 22, 23, 59, 58, 999999999, time.UTC)
+	times := []time.Time{
+		time.Unix(0, 0), base, base.Add(1), base.Add(time.Nanosecond * 5), base.Add(time.Second),
+		base.Add(-time.Second), time.Date(2026, 1, 1, 0, 0, 0, 7, time.FixedZone("x", -3600)),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(0, 12, 31, 23, 59, 59, 1, time.UTC),
+		time.Date(1969, 12, 31, 23, 59, 59, 123456789, time.UTC), base, base.Add(12345),
+	}
+	for i, tm := range times {
+		got, want := string(c.AppendTimeContent([]byte("x"), tm)), string(AppendTimeContent([]byte("x"), tm))
+		if got != want {
+			t.Errorf("%d: TimeCache wrote %s for %v, want %s", i, got, tm, want)
+		}
+	}
+}
+
+func TestAppendHex(t *testing.T) {
+	for _, b := range [][]byte{nil, {0}, {0x0f, 0xf0}, {0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36}} {
+		got := string(AppendHex([]byte("x"), b))
+		if want := `x"` + hexpkg.EncodeToString(b) + `"`; got != want {
+			t.Errorf("AppendHex(%x) = %s, want %s", b, got, want)
+		}
+	}
 }

@@ -48,6 +48,7 @@ type callState struct {
 	attrs         [20]attribute.KeyValue
 	nattrs        int // attrs[:nattrs] are set when the call starts
 	logAttrs      [14]slog.Attr
+	sopts         [4]oteltrace.SpanStartOption // the server span's start options
 }
 
 var (
@@ -112,8 +113,7 @@ func (s *server) ServerReporter(ctx context.Context, meta interceptors.CallMeta)
 	}
 	ctx, in := c.Inbound(ctx, carrier, cs.peer.raw)
 	cs.rejected = in.Rejected
-	var optBuf [4]oteltrace.SpanStartOption
-	sopts := in.AppendSpanOptions(append(optBuf[:0], serverKind))
+	sopts := in.AppendSpanOptions(append(cs.sopts[:0], serverKind))
 	cs.svc, cs.method = textsafe.Sanitize(meta.Service, 256), textsafe.Sanitize(meta.Method, 256)
 	ctx, grant := c.InboundDebug(ctx, carrier, in.Trusted, cs)
 	attrs := append(cs.attrs[:0],

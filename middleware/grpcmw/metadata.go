@@ -3,6 +3,7 @@ package grpcmw
 import (
 	"context"
 	"strings"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/propagation"
 	"google.golang.org/grpc/metadata"
@@ -79,7 +80,7 @@ func (c *incomingCarrier) Get(key string) string {
 
 func (c *incomingCarrier) Values(key string) []string {
 	for _, h := range c.hide {
-		if strings.EqualFold(h, key) {
+		if foldEqual(h, key) {
 			return nil
 		}
 	}
@@ -98,4 +99,15 @@ func (c *incomingCarrier) Set(string, string) {}
 func (c *incomingCarrier) Keys() []string {
 	md, _ := metadata.FromIncomingContext(c.ctx)
 	return mdCarrier(md).Keys()
+}
+
+// foldEqual is strings.EqualFold(a, b), deciding the common case, keys
+// whose first bytes are ASCII and differ, without the call: two ASCII
+// bytes that differ in more than the case bit are not equal under folding
+// (a letter and its other case differ only in 0x20).
+func foldEqual(a, b string) bool {
+	if a != "" && b != "" && a[0]|b[0] < utf8.RuneSelf && a[0]|0x20 != b[0]|0x20 {
+		return false
+	}
+	return strings.EqualFold(a, b)
 }
