@@ -5,6 +5,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+
+	"github.com/glassbox-obs/glassbox/internal/gostack"
 )
 
 // maxFrames caps the frames of one stack trace (errors keep 32).
@@ -50,7 +52,7 @@ func newFrame(qualified, file string, line int) frame {
 	default:
 		fr.Filename = file // -trimpath builds: "example.com/shop@v1.2.0/x.go"
 	}
-	fr.InApp = inApp(&fr)
+	fr.InApp = gostack.InApp(gostack.Frame{Function: qualified, File: file, Line: line}, thisBuild())
 	return fr
 }
 
@@ -70,64 +72,6 @@ func splitFunc(name string) (pkg, fn string) {
 func isAbsPath(p string) bool {
 	return strings.HasPrefix(p, "/") || strings.HasPrefix(p, `\`) ||
 		len(p) >= 3 && p[1] == ':' && (p[2] == '/' || p[2] == '\\')
-}
-
-// glassboxPkgs are the packages whose frames are never the user's code.
-var glassboxPkgs = [...]string{
-	modulePath + "/errors",
-	modulePath + "/log",
-	modulePath + "/trace",
-	modulePath + "/middleware",
-	modulePath + "/exporter/sentry",
-}
-
-// inApp reports whether a frame is the application's own code: not the
-// standard library, not a dependency (module cache, vendor directory,
-// "@v1.2.3" paths of -trimpath builds), not glassbox itself.
-func inApp(fr *frame) bool {
-	if fr.Module == "" && fr.Function == "" {
-		return false
-	}
-	for _, p := range glassboxPkgs {
-		if fr.Module == p || strings.HasPrefix(fr.Module, p+"/") {
-			return false
-		}
-	}
-	path := fr.AbsPath
-	if path == "" {
-		path = fr.Filename
-	}
-	path = strings.ReplaceAll(path, `\`, "/")
-	if root := goRoot(); root != "" && strings.HasPrefix(path, root+"/") {
-		return false
-	}
-	if strings.Contains(path, "/pkg/mod/") || strings.Contains(path, "/vendor/") || moduleVersionPath(path) {
-		return false
-	}
-	mod := mainModule()
-	if fr.Module == "main" || mod != "" && (fr.Module == mod || strings.HasPrefix(fr.Module, mod+"/")) {
-		return true
-	}
-	if first, _, _ := strings.Cut(fr.Module, "/"); fr.AbsPath == "" && !strings.Contains(first, ".") {
-		return false // the standard library in -trimpath builds ("net/http/server.go")
-	}
-	return true
-}
-
-// moduleVersionPath reports whether path contains "@v<digit>", the mark
-// of a dependency's path in -trimpath builds ("example.com/lib@v1.2.0/x.go").
-func moduleVersionPath(path string) bool {
-	for i := strings.Index(path, "@v"); i >= 0; {
-		if i+2 < len(path) && '0' <= path[i+2] && path[i+2] <= '9' {
-			return true
-		}
-		j := strings.Index(path[i+2:], "@v")
-		if j < 0 {
-			return false
-		}
-		i += 2 + j
-	}
-	return false
 }
 
 // buildPaths are read once, on first use.
@@ -155,6 +99,8 @@ func loadBuildPaths() {
 	})
 }
 
-func goRoot() string { loadBuildPaths(); return buildPaths.goRoot }
-
-func mainModule() string { loadBuildPaths(); return buildPaths.main }
+// thisBuild is what gostack.InApp needs to know of this program.
+func thisBuild() gostack.Build {
+	loadBuildPaths()
+	return gostack.Build{GOROOT: buildPaths.goRoot, MainModule: buildPaths.main}
+}

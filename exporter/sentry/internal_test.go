@@ -23,7 +23,7 @@ func TestParsePanicStack(t *testing.T) {
 	frames := parsePanicStack([]byte(stack))
 	var got []string
 	for _, f := range frames {
-		got = append(got, f.Module+"."+f.Function+":"+itoa(f.Lineno)+":"+boolStr(inApp(&f)))
+		got = append(got, f.Module+"."+f.Function+":"+itoa(f.Lineno)+":"+boolStr(f.InApp))
 	}
 	want := []string{
 		"net/http.HandlerFunc.ServeHTTP:2294:false",
@@ -49,7 +49,7 @@ func TestInApp(t *testing.T) {
 		{"github.com/lib/pq", "/root/go/pkg/mod/github.com/lib/pq@v1.10.9/conn.go", false},
 		{"github.com/lib/pq", "github.com/lib/pq@v1.10.9/conn.go", false},
 		{"net/http", "net/http/server.go", false},
-		{"net/http", goRoot() + "/src/net/http/server.go", false},
+		{"net/http", thisBuild().GOROOT + "/src/net/http/server.go", false},
 		{"github.com/glassbox-obs/glassbox/middleware", "/x/middleware/http.go", false},
 		{"github.com/glassbox-obs/glassbox/exporter/sentry_test", "/x/exporter/sentry/a_test.go", true},
 		{"example.com/dep", "/home/u/go/pkg/mod/example.com/dep@v1.0.0/x.go", false},

@@ -105,16 +105,47 @@ func stripArgs(fn string) string {
 }
 
 // CrashSite returns the first frame of trace (see Parse) that is the
-// application's own code (see InApp): where the error was created or the
-// panic happened, as its author would look for it. ok is false when no
-// frame is.
+// application's own code (see InApp, with the GOROOT the trace's own
+// runtime frames show): where the error was created or the panic
+// happened, as its author would look for it. ok is false when no frame
+// is.
 func CrashSite(trace string) (f Frame, ok bool) {
-	for _, f := range Parse(trace) {
-		if InApp(f) {
+	frames := Parse(trace)
+	b := Build{GOROOT: GOROOT(trace)}
+	for _, f := range frames {
+		if InApp(f, b) {
 			return f, true
 		}
 	}
 	return Frame{}, false
+}
+
+// Build is what is known of the program a stack trace comes from. Its
+// zero value knows nothing.
+type Build struct {
+	// GOROOT is the Go root the program was built with, as its frames'
+	// files show it ("/usr/local/go"); "" when unknown or built with
+	// -trimpath.
+	GOROOT string
+	// MainModule is the path of the program's main module, or "".
+	MainModule string
+}
+
+// GOROOT returns the Go root a stack trace shows: the directory above
+// "src/runtime/" in the location of a runtime frame (runtime.goexit,
+// runtime/debug.Stack, a panic; Parse leaves the latter two out), or ""
+// when no frame tells.
+func GOROOT(trace string) string {
+	for line := range strings.Lines(trace) {
+		if !strings.HasPrefix(line, "\t") {
+			continue
+		}
+		loc := strings.ReplaceAll(strings.TrimSpace(line), `\`, "/")
+		if i := strings.LastIndex(loc, "/src/runtime/"); i > 0 && isAbs(loc) {
+			return loc[:i]
+		}
+	}
+	return ""
 }
 
 // libraries are the import paths whose frames are never the
@@ -137,36 +168,50 @@ const glassbox = "github.com/glassbox-obs/glassbox"
 
 // InApp reports whether a frame is the application's own code. It is
 // not when its function's package is
+//   - glassbox's SDK (the root package, errors, exporter, internal, log,
+//     middleware and trace, with the packages below them), gRPC
+//     (google.golang.org/grpc/...), go-grpc-middleware or OpenTelemetry
+//     (go.opentelemetry.io/...), but not their external test packages
+//     ("…/sentry_test"), which are their authors' code;
 //   - the Go standard library: an import path whose first element has no
-//     dot ("runtime", "runtime/debug", "net/http", "encoding/json"), the
-//     program's package "main" excepted;
-//   - gRPC (google.golang.org/grpc/...), go-grpc-middleware,
-//     OpenTelemetry (go.opentelemetry.io/...), or glassbox's SDK: the root
-//     package, errors, exporter, internal, log, middleware and trace, with
-//     the packages below them;
+//     dot ("runtime", "net/http"), except package main, the packages of
+//     b.MainModule, and, when b.GOROOT is known, a package whose file
+//     lies outside it (a module named without a dot, "myapp/orders");
 //
 // or when its file is a dependency's: in a module cache ("/pkg/mod/"), a
 // vendor directory, or a -trimpath path with a module version
 // ("example.com/lib@v1.2.0/x.go"). Everything else is: package main and
 // the packages of the program's own modules.
-func InApp(f Frame) bool {
+func InApp(f Frame, b Build) bool {
 	pkg := f.Package()
 	if pkg == "" || pkg == glassbox {
 		return false
 	}
-	if pkg != "main" {
-		first, _, _ := strings.Cut(pkg, "/")
-		if !strings.Contains(first, ".") {
-			return false
-		}
-	}
+	// An external test package ("…/orders_test") is its author's code,
+	// whoever's package it tests.
 	for _, m := range libraries {
-		if pkg == m || strings.HasPrefix(pkg, m+"/") {
+		if (pkg == m || strings.HasPrefix(pkg, m+"/")) && !strings.HasSuffix(pkg, "_test") {
 			return false
 		}
 	}
 	file := strings.ReplaceAll(f.File, `\`, "/")
-	return !strings.Contains(file, "/pkg/mod/") && !strings.Contains(file, "/vendor/") && !versionedPath(file)
+	if strings.Contains(file, "/pkg/mod/") || strings.Contains(file, "/vendor/") || versionedPath(file) {
+		return false
+	}
+	if pkg == "main" || b.MainModule != "" && (pkg == b.MainModule || strings.HasPrefix(pkg, b.MainModule+"/")) {
+		return true
+	}
+	if first, _, _ := strings.Cut(pkg, "/"); strings.Contains(first, ".") {
+		return true
+	}
+	// No dot: the standard library, unless its file shows otherwise.
+	return b.GOROOT != "" && isAbs(file) && !strings.HasPrefix(file, b.GOROOT+"/")
+}
+
+// isAbs reports whether path is absolute (Unix or Windows); -trimpath
+// builds record relative ones.
+func isAbs(path string) bool {
+	return strings.HasPrefix(path, "/") || len(path) >= 3 && path[1] == ':' && path[2] == '/'
 }
 
 // versionedPath reports whether path holds "@v<digit>", the mark of a

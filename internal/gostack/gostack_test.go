@@ -112,12 +112,56 @@ func TestInApp(t *testing.T) {
 		"google.golang.org/grpcx.Do":     true, // another module
 		"github.com/glassbox-obs/glassbox/middleware.(*handler).ServeHTTP": false,
 		"github.com/glassbox-obs/glassbox/errors.New":                      false,
+		"github.com/glassbox-obs/glassbox/exporter/sentry_test.charge":     true,
 		"github.com/glassbox-obs/glassbox/examples/tour/shop.(*Cart).Add":  true,
 		"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors.X":   false,
 		"go:buildid": false,
 	} {
-		if got := gostack.InApp(gostack.Frame{Function: fn, File: "/src/x.go", Line: 1}); got != want {
+		if got := gostack.InApp(gostack.Frame{Function: fn, File: "/src/x.go", Line: 1}, gostack.Build{}); got != want {
 			t.Errorf("InApp(%s): got %v, want %v", fn, got, want)
 		}
+	}
+}
+
+func TestGOROOT(t *testing.T) {
+	if got := gostack.GOROOT(panicStack); got != "/usr/local/go" {
+		t.Errorf("GOROOT of a panic stack: got %q, want /usr/local/go", got)
+	}
+	if got := gostack.GOROOT(errorStack); got != "/usr/local/go" {
+		t.Errorf("GOROOT of an error stack (runtime.goexit): got %q, want /usr/local/go", got)
+	}
+	if got := gostack.GOROOT("main.f\n\tmain.go:3\n"); got != "" {
+		t.Errorf("GOROOT of a trace without runtime frames: got %q, want none", got)
+	}
+}
+
+// A module named without a dot ("myapp") is the application's when what
+// is known of the build tells it from the standard library.
+func TestInAppModuleWithoutDot(t *testing.T) {
+	f := gostack.Frame{Function: "myapp/orders.(*H).load", File: "/srv/myapp/orders/load.go", Line: 9}
+	tests := []struct {
+		name string
+		f    gostack.Frame
+		b    gostack.Build
+		want bool
+	}{
+		{"nothing known", f, gostack.Build{}, false},
+		{"outside GOROOT", f, gostack.Build{GOROOT: "/usr/local/go"}, true},
+		{"the main module", gostack.Frame{Function: f.Function, File: "myapp/orders/load.go"}, gostack.Build{MainModule: "myapp"}, true},
+		{"stdlib under GOROOT", gostack.Frame{Function: "net/http.(*conn).serve", File: "/usr/local/go/src/net/http/server.go"}, gostack.Build{GOROOT: "/usr/local/go"}, false},
+		{"stdlib, -trimpath", gostack.Frame{Function: "net/http.(*conn).serve", File: "net/http/server.go"}, gostack.Build{GOROOT: "/usr/local/go"}, false},
+		{"glassbox as main module", gostack.Frame{Function: "github.com/glassbox-obs/glassbox/log.(*Handler).Handle", File: "/w/log/handler.go"}, gostack.Build{MainModule: "github.com/glassbox-obs/glassbox"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := gostack.InApp(tt.f, tt.b); got != tt.want {
+				t.Errorf("InApp(%s, %+v): got %v, want %v", tt.f.Function, tt.b, got, tt.want)
+			}
+		})
+	}
+	// CrashSite learns GOROOT from the trace itself.
+	trace := "myapp/orders.(*H).load()\n\t/srv/myapp/orders/load.go:9 +0x1\nruntime.goexit()\n\t/usr/local/go/src/runtime/asm_amd64.s:1771 +0x1\n"
+	if site, ok := gostack.CrashSite(trace); !ok || site.Function != "myapp/orders.(*H).load" {
+		t.Errorf("CrashSite: got %+v %v, want myapp/orders.(*H).load", site, ok)
 	}
 }
