@@ -293,8 +293,9 @@ type SpoolMode string
 
 const (
 	// SpoolOnFailure writes a batch to the spool when it cannot be
-	// delivered. A killed process loses the records not yet sent (the open
-	// batch and the requests in flight); a clean Shutdown loses nothing.
+	// delivered. A killed process loses the records in memory (the open
+	// batch, the queued batches and the requests in flight: up to
+	// WithQueueBytes); a clean Shutdown loses nothing.
 	SpoolOnFailure SpoolMode = "on-failure"
 	// SpoolAlways writes every record ahead to the spool (one write system
 	// call, into the page cache) before Write returns: a killed process
