@@ -3,11 +3,16 @@ package elasticsearch_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/glassbox-obs/glassbox/exporter/elasticsearch"
 	"github.com/glassbox-obs/glassbox/internal/estest"
+	"github.com/glassbox-obs/glassbox/internal/spool"
 )
 
 // Crash tests: what each spool mode keeps across a restart, checked on
@@ -112,5 +117,128 @@ func TestShutdownDuringOutageThenRestart(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// spoolSegment writes one segment file into a spool directory, as a
+// previous run leaves one: a record of size items per entry of froms
+// (seq from..from+size-1). It returns the file's path.
+func spoolSegment(t *testing.T, dir string, size int, froms ...int) string {
+	t.Helper()
+	old, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
+	sp, err := spool.Open(dir, spool.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, from := range froms {
+		var b strings.Builder
+		for i := from; i < from+size; i++ {
+			fmt.Fprintf(&b, `{"create":{"_index":"logs-svc-default","_id":"crash-%d"}}`+"\n", i)
+			fmt.Fprintf(&b, `{"@timestamp":%s,"message":"m","seq":%d}`+"\n", ts(i), i)
+		}
+		if err := sp.Append(size, []byte(b.String())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	now, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
+	if len(now) != len(old)+1 {
+		t.Fatalf("got %d segment files, want %d", len(now), len(old)+1)
+	}
+	return now[len(now)-1] // names sort by sequence number
+}
+
+// errorsSaying counts the errors h got whose text contains s.
+func errorsSaying(h *errorSink, s string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, err := range h.errs {
+		if strings.Contains(err.Error(), s) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestCorruptSpoolAtStart starts an exporter on a spool whose middle
+// segment is damaged: every record before the damage and every other
+// segment is stored once, the damage is counted and reported, a new
+// exporter replays nothing again, and nothing stalls.
+func TestCorruptSpoolAtStart(t *testing.T) {
+	const size = 5 // items per record; 3 records per segment
+	cases := []struct {
+		name    string
+		damage  func(b []byte) []byte
+		kept    []int // seqs of the damaged segment that survive
+		corrupt bool  // counted and reported as damage
+	}{
+		{"torn mid-record", func(b []byte) []byte { return b[:len(b)/2] }, rangeInts(100, size), true},
+		{"flipped bytes", func(b []byte) []byte {
+			mid := len(b) / 2
+			b[mid] ^= 0xff
+			b[mid+1] ^= 0x5a
+			return b
+		}, rangeInts(100, size), true},
+		{"garbage header", func(b []byte) []byte {
+			copy(b, []byte{0xde, 0xad, 0xbe, 0xef, 0xff, 0xff, 0xff, 0x7f, 1, 2, 3, 4})
+			return b
+		}, nil, true},
+		{"huge length", func(b []byte) []byte {
+			copy(b, []byte{0xff, 0xff, 0xff, 0xff})
+			return b
+		}, nil, true},
+		{"zero-length file", func(b []byte) []byte { return nil }, nil, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			srv := estest.New(t)
+			dir := t.TempDir()
+			spoolSegment(t, dir, size, 0, 5, 10)
+			damaged := spoolSegment(t, dir, size, 100, 105, 110)
+			spoolSegment(t, dir, size, 200, 205, 210)
+			b, err := os.ReadFile(damaged)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(damaged, c.damage(b), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			want := append(append(rangeInts(0, 3*size), c.kept...), rangeInts(200, 3*size)...)
+
+			eh := &errorSink{}
+			opts := []elasticsearch.Option{elasticsearch.WithSpoolDir(dir), elasticsearch.WithErrorHandler(eh)}
+			exp := faultExporter(t, srv, opts...)
+			waitFor(t, 20*time.Second, "the spool to be replayed", func() bool {
+				s := exp.Stats()
+				return s.Replayed == s.Recovered && s.InSpool == 0
+			})
+			s := exp.Stats()
+			assertExactlyOnce(t, storedSeqs(t, srv, "logs-*"), want)
+			if s.Recovered != int64(len(want)) || s.Delivered != int64(len(want)) || s.Dropped.Total() != 0 {
+				t.Errorf("got %+v, want %d recovered and delivered, nothing dropped", s, len(want))
+			}
+			wantCorrupt := int64(0)
+			if c.corrupt {
+				wantCorrupt = 1
+			}
+			if s.SpoolCorrupt != wantCorrupt {
+				t.Errorf("got %d damaged records counted, want %d", s.SpoolCorrupt, wantCorrupt)
+			}
+			if got := errorsSaying(eh, "damaged"); (got > 0) != c.corrupt {
+				t.Errorf("got %d errors reporting the damage (%v), want them exactly when there is damage (%v)", got, eh.errs, c.corrupt)
+			}
+			if err := shutdownBounded(t, exp, 10*time.Second); err != nil {
+				t.Fatal(err)
+			}
+			again := faultExporter(t, srv, opts...)
+			flush(t, again)
+			if s := again.Stats(); s.Recovered != 0 || s.Replayed != 0 || s.SpoolCorrupt != 0 || len(srv.Docs("logs-*")) != len(want) {
+				t.Errorf("a restart recovered %d, replayed %d, counted %d damaged; %d documents stored; want nothing again",
+					s.Recovered, s.Replayed, s.SpoolCorrupt, len(srv.Docs("logs-*")))
+			}
+		})
 	}
 }

@@ -58,7 +58,11 @@ type Stats struct {
 	// InFlight is how many documents of this run are held in memory: queued,
 	// being sent or waiting for a retry.
 	InFlight int64
-	// SpoolCorrupt counts spool records lost to a torn or corrupt tail.
+	// SpoolCorrupt counts the damaged places found in spool segment files
+	// (a torn write, flipped bytes, a garbage header): each drops the bad
+	// record and the rest of its file, which can no longer be framed, and
+	// is reported to the error handler; the records before it and the
+	// other files are replayed.
 	SpoolCorrupt int64
 	// QueuedBytes is the memory held by documents not yet delivered.
 	QueuedBytes int64
