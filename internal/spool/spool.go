@@ -22,6 +22,20 @@ type Options struct {
 	// SegmentBytes is the size after which Append starts a new segment
 	// file. Default 8 MiB.
 	SegmentBytes int64
+	// WrapFile, when not nil, wraps each segment file the spool opens for
+	// writing; tests make writes fail with it as on a full disk where they
+	// cannot mount a small file system.
+	WrapFile func(*os.File) File
+}
+
+// File is a segment file open for writing: an *os.File, or what
+// Options.WrapFile made of one.
+type File interface {
+	Write(b []byte) (int, error)
+	Sync() error
+	Close() error
+	Stat() (os.FileInfo, error)
+	Truncate(size int64) error
 }
 
 // Stats are the spool's counters.
@@ -59,7 +73,7 @@ type segment struct {
 	size    int64
 	records int64
 	items   int64
-	f       *os.File // while open or a journal
+	f       File // while open or a journal
 }
 
 // replayable reports whether the segment's records count in Stats.Records.
@@ -162,20 +176,28 @@ func (s *Spool) create(st segState) (*segment, error) {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
 	seg.f = f
+	if s.opts.WrapFile != nil {
+		seg.f = s.opts.WrapFile(f)
+	}
 	s.nextSeq++
 	s.segs = append(s.segs, seg)
 	return seg, nil
 }
 
 // write appends a framed record to seg's file and accounts for it (s.mu
-// held). After a failed write the segment may end in a torn record; its
-// size is what is on disk.
+// held). A failed write (a full disk) is cut off again, so that the
+// record the caller counts as not written is neither replayed nor taken
+// for damage later, and its bytes are given back; only when that fails
+// too does the segment end in a torn record, its size what is on disk.
 func (s *Spool) write(seg *segment, items int, payload []byte) error {
 	b := appendRecord(s.buf[:0], items, payload)
 	if cap(b) <= 1<<20 {
 		s.buf = b[:0]
 	}
-	if _, err := seg.f.Write(b); err != nil {
+	if n, err := seg.f.Write(b); err != nil {
+		if n == 0 || seg.f.Truncate(seg.size) == nil {
+			return fmt.Errorf("spool: %w", err)
+		}
 		if fi, serr := seg.f.Stat(); serr == nil {
 			grown := fi.Size() - seg.size
 			seg.size += grown
@@ -306,7 +328,8 @@ func (s *Spool) Append(items int, payload []byte) error {
 		s.cur = seg
 	}
 	if err := s.write(s.cur, items, payload); err != nil {
-		// A torn record would hide every later one: start afresh.
+		// Should a torn record be left, it would hide every later one:
+		// start afresh.
 		_ = s.sealOpen()
 		return err
 	}
