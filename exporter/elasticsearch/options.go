@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/glassbox-obs/glassbox/internal/spool"
 	"github.com/glassbox-obs/glassbox/log"
 )
 
@@ -45,6 +46,7 @@ type config struct {
 	spoolMode    SpoolMode
 	spoolFsync   bool
 	spoolBytes   int64
+	spoolWrap    func(*os.File) spool.File // tests: a full disk
 	deadLetter   string
 	dlMaxBytes   int64
 	templates    bool
