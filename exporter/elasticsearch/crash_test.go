@@ -242,3 +242,73 @@ func TestCorruptSpoolAtStart(t *testing.T) {
 		})
 	}
 }
+
+// TestSpoolDamagedWhileRunning: a segment file removed, or damaged,
+// after the exporter opened the spool and before it replayed it (an
+// operator's clean-up, a failing disk) costs only its own records,
+// counted and reported: the segments after it are replayed, new records
+// are delivered, and the counters add up.
+func TestSpoolDamagedWhileRunning(t *testing.T) {
+	const size = 5
+	cases := []struct {
+		name   string
+		damage func(t *testing.T, path string)
+		kept   []int
+	}{
+		{"removed", func(t *testing.T, path string) {
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+		}, nil},
+		{"torn", func(t *testing.T, path string) {
+			fi, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(path, fi.Size()/2); err != nil {
+				t.Fatal(err)
+			}
+		}, rangeInts(0, size)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			srv := estest.New(t)
+			dir := t.TempDir()
+			damaged := spoolSegment(t, dir, size, 0, 5, 10)
+			spoolSegment(t, dir, size, 100, 105, 110)
+			// Templates to install hold the replay back while the
+			// server refuses connections: the spool is open, not read.
+			setRefused(t, srv, true)
+			eh := &errorSink{}
+			exp := faultExporter(t, srv, elasticsearch.WithSpoolDir(dir), elasticsearch.WithTemplates(), elasticsearch.WithErrorHandler(eh))
+			if s := exp.Stats(); s.Recovered != 6*size {
+				t.Fatalf("got %d recovered, want %d", s.Recovered, 6*size)
+			}
+			c.damage(t, damaged)
+			setRefused(t, srv, false)
+			seqDocs(t, exp.LogSink(), 1000, 20)
+			want := append(append(c.kept, rangeInts(100, 3*size)...), rangeInts(1000, 20)...)
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Logf("stats %+v", exp.Stats())
+				}
+			})
+			waitFor(t, 20*time.Second, "the rest of the spool and the new records delivered", func() bool {
+				s := exp.Stats()
+				return s.InSpool == 0 && s.InFlight == 0 && s.Delivered == int64(len(want))
+			})
+			assertExactlyOnce(t, storedSeqs(t, srv, "logs-*"), want)
+			s := exp.Stats()
+			lost := int64(3*size - len(c.kept))
+			if s.Dropped.SpoolFull != lost || s.SpoolCorrupt != 1 || s.Replayed != s.Recovered-lost {
+				t.Errorf("got %+v, want the %d records of the damage dropped (spool_full), 1 damaged place, the rest replayed", s, lost)
+			}
+			if s.Produced+s.Recovered != s.Delivered+s.Duplicates+s.DeadLettered+s.Dropped.Total()+s.InSpool+s.InFlight {
+				t.Errorf("stats do not add up: %+v", s)
+			}
+			if !strings.Contains(s.LastError, "spool") && errorsSaying(eh, "spool") == 0 {
+				t.Errorf("got errors %v, last %q; want the damage reported", eh.errs, s.LastError)
+			}
+		})
+	}
+}

@@ -51,9 +51,15 @@ type Stats struct {
 	// DroppedRecords counts records deleted with the oldest segments to
 	// keep within MaxBytes; DroppedItems is the sum of their item counts.
 	DroppedRecords, DroppedItems int64
-	// CorruptRecords counts records lost to a torn or corrupt tail;
-	// CorruptBytes the bytes truncated.
+	// CorruptRecords counts the damaged places found: a torn or corrupt
+	// record (with the rest of its file, which can no longer be framed),
+	// or a segment file that could not be read back; CorruptBytes the
+	// bytes of the torn or corrupt tails.
 	CorruptRecords, CorruptBytes int64
+	// LostRecords counts records Records had counted that could not be
+	// replayed after all: their segment file was removed, unreadable, or
+	// damaged after Open. LostItems is the sum of their item counts.
+	LostRecords, LostItems int64
 }
 
 type segState uint8
