@@ -2,6 +2,8 @@ package elasticsearch_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,6 +127,12 @@ func (f *fullFile) Write(b []byte) (int, error) {
 // space returns records are spooled again, and once Elasticsearch is
 // back every record not counted as dropped is stored, once.
 func TestSpoolOnAFullDisk(t *testing.T) {
+	onFullDisks(t, testFullDisk)
+}
+
+// onFullDisks runs test in both spool modes on a tmpfs (on the injected
+// disk when none can be mounted) and on the injected disk.
+func onFullDisks(t *testing.T, test func(t *testing.T, mode elasticsearch.SpoolMode, d *fullDisk)) {
 	for _, mode := range []elasticsearch.SpoolMode{elasticsearch.SpoolAlways, elasticsearch.SpoolOnFailure} {
 		t.Run(string(mode)+"/tmpfs", func(t *testing.T) {
 			d, ok := tmpfsDisk(t)
@@ -132,10 +140,63 @@ func TestSpoolOnAFullDisk(t *testing.T) {
 				t.Log("running on the injected disk instead")
 				d = injectedDisk(t)
 			}
-			testFullDisk(t, mode, d)
+			test(t, mode, d)
 		})
-		t.Run(string(mode)+"/injected", func(t *testing.T) { testFullDisk(t, mode, injectedDisk(t)) })
+		t.Run(string(mode)+"/injected", func(t *testing.T) { test(t, mode, injectedDisk(t)) })
 	}
+}
+
+// TestShutdownOnAFullDisk: Shutdown while Elasticsearch is away and the
+// spool's disk is full returns by its deadline with every record in the
+// spool or counted as dropped; after a restart with space and
+// Elasticsearch back, what was in the spool is stored, once.
+func TestShutdownOnAFullDisk(t *testing.T) {
+	onFullDisks(t, func(t *testing.T, mode elasticsearch.SpoolMode, d *fullDisk) {
+		srv := estest.New(t)
+		opts := append([]elasticsearch.Option{elasticsearch.WithSpoolDir(d.dir), elasticsearch.WithSpoolMode(mode),
+			elasticsearch.WithFlushBytes(4 << 10),
+			elasticsearch.WithDeadLetterFile(filepath.Join(t.TempDir(), "dead-letter.ndjson"))}, d.opts...)
+		exp := faultExporter(t, srv, opts...)
+		setRefused(t, srv, true)
+		d.fill(t)
+		const n = 500
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			seqDocs(t, exp.LogSink(), 0, n)
+		}()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("writing %d records has not returned after 30 s (stats %+v)", n, exp.Stats())
+		}
+		if err := shutdownBounded(t, exp, 300*time.Millisecond); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("got Shutdown error %v, want nil or the deadline's", err)
+		}
+		s := exp.Stats()
+		if s.InFlight != 0 || s.Produced != n || s.Produced != s.Dropped.Total()+s.InSpool || s.Dropped.SpoolFull == 0 || s.SpoolCorrupt != 0 {
+			t.Errorf("got %+v, want %d produced = dropped (spool_full) + in the spool, nothing in flight or damaged", s, n)
+		}
+		d.free(t)
+		setRefused(t, srv, false)
+		exp2 := faultExporter(t, srv, opts...)
+		waitFor(t, 20*time.Second, "the spool to be replayed", func() bool {
+			s := exp2.Stats()
+			return s.Replayed == s.Recovered && s.InSpool == 0
+		})
+		s2 := exp2.Stats()
+		stored := storedSeqs(t, srv, "logs-*")
+		for seq, c := range stored {
+			if c != 1 {
+				t.Errorf("seq %d stored %d times, want once", seq, c)
+			}
+		}
+		if s2.Recovered != s.InSpool || s2.Delivered != s.InSpool || int64(len(stored)) != s.InSpool || s2.SpoolCorrupt != 0 {
+			t.Errorf("got %+v after the restart and %d stored, want the %d records the spool held recovered, delivered and stored", s2, len(stored), s.InSpool)
+		}
+		t.Logf("%s (%s): %d accepted, %d in the spool at Shutdown, %d dropped as spool_full, %d unique stored after the restart",
+			t.Name(), d.kind, s.Produced, s.InSpool, s.Dropped.SpoolFull, len(stored))
+	})
 }
 
 func testFullDisk(t *testing.T, mode elasticsearch.SpoolMode, d *fullDisk) {
