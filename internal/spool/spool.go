@@ -131,6 +131,9 @@ func Open(dir string, opts Options) (*Spool, error) {
 			continue
 		}
 		s.nextSeq = max(s.nextSeq, seq+1)
+		if !e.Type().IsRegular() {
+			continue // a FIFO or a link to a device could block or never end
+		}
 		seg := &segment{seq: seq, path: filepath.Join(dir, n), state: sealed}
 		if err := s.check(seg); err != nil {
 			return nil, err
