@@ -231,10 +231,12 @@ func testFullDisk(t *testing.T, mode elasticsearch.SpoolMode, d *fullDisk) {
 	}
 
 	setRefused(t, srv, false)
+	back := time.Now()
 	waitFor(t, 20*time.Second, "the spool to be replayed", func() bool {
 		s := exp.Stats()
 		return s.InSpool == 0 && s.InFlight == 0
 	})
+	took := time.Since(back)
 	s = exp.Stats()
 	stored := storedSeqs(t, srv, "logs-*")
 	for seq, n := range stored {
@@ -258,8 +260,8 @@ func testFullDisk(t *testing.T, mode elasticsearch.SpoolMode, d *fullDisk) {
 	if err := shutdownBounded(t, exp, 10*time.Second); err != nil {
 		t.Error(err)
 	}
-	t.Logf("%s (%s): %d accepted, %d unique stored, %d dropped as spool_full, %d damaged spool tails, last error %q",
-		t.Name(), d.kind, s.Produced, len(stored), s.Dropped.SpoolFull, s.SpoolCorrupt, s.LastError)
+	t.Logf("%s (%s): %d accepted, %d unique stored, %d dropped as spool_full, %d damaged spool tails, spool replayed %v after Elasticsearch came back, last error %q",
+		t.Name(), d.kind, s.Produced, len(stored), s.Dropped.SpoolFull, s.SpoolCorrupt, took.Round(time.Millisecond), s.LastError)
 }
 
 // writeSettled writes n records and waits until none is in memory: each
