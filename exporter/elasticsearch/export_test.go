@@ -1,10 +1,13 @@
 package elasticsearch
 
 import (
+	"os"
 	"sort"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/glassbox-obs/glassbox/internal/spool"
 )
 
 // Hooks for the tests of package elasticsearch_test.
@@ -21,6 +24,11 @@ func Finished(e *Exporter) <-chan struct{} { return e.finished }
 
 // WithClock makes every retry and probe wait of the exporter come from c.
 func WithClock(c *FakeClock) Option { return optionFunc(func(cfg *config) { cfg.clock = c }) }
+
+// WithSpoolFile wraps each spool segment file the exporter writes.
+func WithSpoolFile(wrap func(*os.File) spool.File) Option {
+	return optionFunc(func(cfg *config) { cfg.spoolWrap = wrap })
+}
 
 // FakeClock is a clock whose time moves only when Advance is called.
 type FakeClock struct {

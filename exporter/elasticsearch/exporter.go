@@ -105,12 +105,17 @@ func (e *Exporter) openFiles() error {
 	cfg := &e.cfg
 	dlPath := cfg.deadLetter
 	if cfg.spoolDir != "" {
-		sp, err := spool.Open(cfg.spoolDir, spool.Options{MaxBytes: cfg.spoolBytes})
+		sp, err := spool.Open(cfg.spoolDir, spool.Options{MaxBytes: cfg.spoolBytes, WrapFile: cfg.spoolWrap})
 		if err != nil {
 			return fmt.Errorf("elasticsearch: %w", err)
 		}
 		e.spool = sp
-		if st := sp.Stats(); st.Records > 0 {
+		st := sp.Stats()
+		if st.CorruptRecords > 0 {
+			e.report(fmt.Errorf("elasticsearch: spool %s: %d damaged segment tails (%d bytes) dropped at start; the records before the damage are kept",
+				cfg.spoolDir, st.CorruptRecords, st.CorruptBytes))
+		}
+		if st.Records > 0 {
 			e.st.recovered.Store(st.Items)
 			e.spooling.Store(true) // replay what the last run left before sending anew
 		}

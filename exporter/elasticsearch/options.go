@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/glassbox-obs/glassbox/internal/spool"
 	"github.com/glassbox-obs/glassbox/log"
 )
 
@@ -45,6 +46,7 @@ type config struct {
 	spoolMode    SpoolMode
 	spoolFsync   bool
 	spoolBytes   int64
+	spoolWrap    func(*os.File) spool.File // tests: a full disk
 	deadLetter   string
 	dlMaxBytes   int64
 	templates    bool
@@ -293,8 +295,9 @@ type SpoolMode string
 
 const (
 	// SpoolOnFailure writes a batch to the spool when it cannot be
-	// delivered. A killed process loses the records not yet sent (the open
-	// batch and the requests in flight); a clean Shutdown loses nothing.
+	// delivered. A killed process loses the records in memory (the open
+	// batch, the queued batches and the requests in flight: up to
+	// WithQueueBytes); a clean Shutdown loses nothing.
 	SpoolOnFailure SpoolMode = "on-failure"
 	// SpoolAlways writes every record ahead to the spool (one write system
 	// call, into the page cache) before Write returns: a killed process

@@ -1,6 +1,8 @@
 package elasticsearch
 
 import (
+	"fmt"
+
 	"github.com/glassbox-obs/glassbox/internal/spool"
 )
 
@@ -27,13 +29,12 @@ func (e *Exporter) replayer(s *sender) {
 		}
 		seg, err := e.spool.Next()
 		if err != nil {
-			e.report(err)
-			if !s.pause(e.backoff(3), false) {
-				return
-			}
-			continue
+			e.report(fmt.Errorf("elasticsearch: %w", err)) // records lost on disk: counted by the spool
 		}
 		if seg == nil {
+			if err != nil && !s.pause(e.backoff(3), false) {
+				return
+			}
 			continue
 		}
 		if !s.replaySegment(seg) {

@@ -2,6 +2,7 @@ package elasticsearch_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -203,17 +204,21 @@ func testSIGKILL(t *testing.T, mode elasticsearch.SpoolMode, outage bool) {
 	if err := srv.SetRefused(false); err != nil {
 		t.Fatal(err)
 	}
-	before := srv.BulkDocs()
+	before := len(storedSeqs(t, srv, "logs-*"))
+	restart := time.Now()
 	exp := faultExporter(t, srv, elasticsearch.WithSpoolDir(dir), elasticsearch.WithSpoolMode(mode))
 	waitFor(t, 60*time.Second, "the spool to be replayed", func() bool {
 		s := exp.Stats()
 		return s.InSpool == 0 && s.Replayed == s.Recovered
 	})
+	recovered := time.Since(restart)
 	stored := storedSeqs(t, srv, "logs-*")
 	for seq, n := range stored {
 		if n != 1 {
 			t.Errorf("seq %d stored %d times, want once", seq, n)
 		}
+		// Record `accepted` may have been accepted, its number not yet
+		// printed when the kill came.
 		if seq < 0 || seq > accepted {
 			t.Errorf("seq %d stored, but the child accepted 0..%d", seq, accepted)
 		}
@@ -229,11 +234,33 @@ func testSIGKILL(t *testing.T, mode elasticsearch.SpoolMode, outage bool) {
 			lost++
 		}
 	}
+	// The restarted exporter counts each replayed record once: what the
+	// spool held is Recovered, all of it Replayed, and Replayed splits
+	// into what it stored (Delivered) and what the killed process had
+	// stored already but not yet removed from the spool (Duplicates).
 	s := exp.Stats()
-	t.Logf("%d records accepted before SIGKILL, %d stored before it, %d replayed from the spool (%d already stored, %d torn records), %d lost",
-		accepted, before, s.Replayed, s.Duplicates, s.SpoolCorrupt, lost)
+	if s.Recovered != int64(len(spooled)) || s.Replayed != s.Recovered || s.Produced != 0 ||
+		s.Delivered+s.Duplicates+s.DeadLettered != s.Replayed || s.Delivered != int64(len(stored)-before) ||
+		s.Dropped.Total() != 0 || s.InFlight != 0 {
+		t.Errorf("got %+v after the restart, want recovered = replayed = %d records in the spool = delivered + duplicates, delivered = %d newly stored, nothing dropped",
+			s, len(spooled), len(stored)-before)
+	}
+	t.Logf("%s: %d records accepted before SIGKILL, %d stored before it, %d replayed from the spool (%d already stored, %d torn records), %d unique stored, %d lost, %v to replay the spool",
+		t.Name(), accepted, before, s.Replayed, s.Duplicates, s.SpoolCorrupt, len(stored), lost, recovered.Round(time.Millisecond))
 	if mode == elasticsearch.SpoolAlways && lost != 0 {
 		t.Errorf("%d of %d accepted records lost in SpoolAlways mode, want none", lost, accepted)
+	}
+
+	// A second restart replays nothing again.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := exp.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	again := faultExporter(t, srv, elasticsearch.WithSpoolDir(dir), elasticsearch.WithSpoolMode(mode))
+	flush(t, again)
+	if s := again.Stats(); s.Recovered != 0 || s.Replayed != 0 || len(storedSeqs(t, srv, "logs-*")) != len(stored) || len(srv.Docs("logs-*")) != len(stored) {
+		t.Errorf("a second restart recovered %d, replayed %d records; want none", s.Recovered, s.Replayed)
 	}
 }
 

@@ -25,7 +25,7 @@ func (s *sender) toSpool(b *batch) {
 	default:
 		if err := e.spool.Append(n, b.buf); err != nil {
 			s.settle(b, &e.st.droppedSpoolFull, n)
-			e.report(fmt.Errorf("elasticsearch: spool: %w (%d records dropped)", err, n))
+			e.report(fmt.Errorf("elasticsearch: %w (%d records dropped)", err, n))
 			break
 		}
 		s.settle(b, &e.st.spooled, n)

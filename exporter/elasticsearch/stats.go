@@ -53,12 +53,19 @@ type Stats struct {
 	// previous run (a crash, or an outage at its Shutdown).
 	Recovered int64
 	// InSpool is how many documents wait in the spool for replay:
-	// Recovered + Spooled - Replayed - what the spool dropped to make room.
+	// Recovered + Spooled - Replayed - what the spool dropped to make room
+	// or lost on disk.
 	InSpool int64
 	// InFlight is how many documents of this run are held in memory: queued,
 	// being sent or waiting for a retry.
 	InFlight int64
-	// SpoolCorrupt counts spool records lost to a torn or corrupt tail.
+	// SpoolCorrupt counts the damaged places found in spool segment files
+	// (a torn write, flipped bytes, a garbage header, a file removed or
+	// unreadable): each drops the bad record and the rest of its file,
+	// which can no longer be framed, and is reported to the error handler;
+	// the records before it and the other files are replayed. Damage found
+	// at New was left by an earlier run (not in Recovered); records lost
+	// to damage later are counted in Dropped.SpoolFull too.
 	SpoolCorrupt int64
 	// QueuedBytes is the memory held by documents not yet delivered.
 	QueuedBytes int64
@@ -77,8 +84,10 @@ type Stats struct {
 type Dropped struct {
 	// QueueFull: the memory queue was full when the document was written.
 	QueueFull int64
-	// SpoolFull: the spool dropped its oldest segment to make room, or could
-	// not be written.
+	// SpoolFull: the spool dropped its oldest segment to make room, could
+	// not be written (a full or failing disk), or lost records it held (a
+	// segment file removed or damaged while the exporter ran; see
+	// SpoolCorrupt).
 	SpoolFull int64
 	// RetryExhausted: retries went on longer than the maximum elapsed time
 	// and there is no spool.
@@ -138,9 +147,9 @@ func (e *Exporter) Stats() Stats {
 	if e.spool != nil {
 		ss := e.spool.Stats()
 		s.SpooledBytes = ss.Bytes
-		s.Dropped.SpoolFull += ss.DroppedItems
+		s.Dropped.SpoolFull += ss.DroppedItems + ss.LostItems
 		s.SpoolCorrupt = ss.CorruptRecords
-		s.InSpool = s.Recovered + s.Spooled - s.Replayed - ss.DroppedItems
+		s.InSpool = s.Recovered + s.Spooled - s.Replayed - ss.DroppedItems - ss.LostItems
 	}
 	e.st.mu.Lock()
 	s.LastError, s.LastErrorTime = e.st.lastErr, e.st.lastAt

@@ -37,7 +37,7 @@ func Inspect(dir string) (Usage, error) {
 		return u, fmt.Errorf("spool: %w", err)
 	}
 	for _, e := range ents {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), suffix) {
+		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), suffix) {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())

@@ -22,6 +22,20 @@ type Options struct {
 	// SegmentBytes is the size after which Append starts a new segment
 	// file. Default 8 MiB.
 	SegmentBytes int64
+	// WrapFile, when not nil, wraps each segment file the spool opens for
+	// writing; tests make writes fail with it as on a full disk where they
+	// cannot mount a small file system.
+	WrapFile func(*os.File) File
+}
+
+// File is a segment file open for writing: an *os.File, or what
+// Options.WrapFile made of one.
+type File interface {
+	Write(b []byte) (int, error)
+	Sync() error
+	Close() error
+	Stat() (os.FileInfo, error)
+	Truncate(size int64) error
 }
 
 // Stats are the spool's counters.
@@ -37,9 +51,15 @@ type Stats struct {
 	// DroppedRecords counts records deleted with the oldest segments to
 	// keep within MaxBytes; DroppedItems is the sum of their item counts.
 	DroppedRecords, DroppedItems int64
-	// CorruptRecords counts records lost to a torn or corrupt tail;
-	// CorruptBytes the bytes truncated.
+	// CorruptRecords counts the damaged places found: a torn or corrupt
+	// record (with the rest of its file, which can no longer be framed),
+	// or a segment file that could not be read back; CorruptBytes the
+	// bytes of the torn or corrupt tails.
 	CorruptRecords, CorruptBytes int64
+	// LostRecords counts records Records had counted that could not be
+	// replayed after all: their segment file was removed, unreadable, or
+	// damaged after Open. LostItems is the sum of their item counts.
+	LostRecords, LostItems int64
 }
 
 type segState uint8
@@ -59,7 +79,7 @@ type segment struct {
 	size    int64
 	records int64
 	items   int64
-	f       *os.File // while open or a journal
+	f       File // while open or a journal
 }
 
 // replayable reports whether the segment's records count in Stats.Records.
@@ -111,6 +131,9 @@ func Open(dir string, opts Options) (*Spool, error) {
 			continue
 		}
 		s.nextSeq = max(s.nextSeq, seq+1)
+		if !e.Type().IsRegular() {
+			continue // a FIFO or a link to a device could block or never end
+		}
 		seg := &segment{seq: seq, path: filepath.Join(dir, n), state: sealed}
 		if err := s.check(seg); err != nil {
 			return nil, err
@@ -162,20 +185,28 @@ func (s *Spool) create(st segState) (*segment, error) {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
 	seg.f = f
+	if s.opts.WrapFile != nil {
+		seg.f = s.opts.WrapFile(f)
+	}
 	s.nextSeq++
 	s.segs = append(s.segs, seg)
 	return seg, nil
 }
 
 // write appends a framed record to seg's file and accounts for it (s.mu
-// held). After a failed write the segment may end in a torn record; its
-// size is what is on disk.
+// held). A failed write (a full disk) is cut off again, so that the
+// record the caller counts as not written is neither replayed nor taken
+// for damage later, and its bytes are given back; only when that fails
+// too does the segment end in a torn record, its size what is on disk.
 func (s *Spool) write(seg *segment, items int, payload []byte) error {
 	b := appendRecord(s.buf[:0], items, payload)
 	if cap(b) <= 1<<20 {
 		s.buf = b[:0]
 	}
-	if _, err := seg.f.Write(b); err != nil {
+	if n, err := seg.f.Write(b); err != nil {
+		if n == 0 || seg.f.Truncate(seg.size) == nil {
+			return fmt.Errorf("spool: %w", err)
+		}
 		if fi, serr := seg.f.Stat(); serr == nil {
 			grown := fi.Size() - seg.size
 			seg.size += grown
@@ -306,7 +337,8 @@ func (s *Spool) Append(items int, payload []byte) error {
 		s.cur = seg
 	}
 	if err := s.write(s.cur, items, payload); err != nil {
-		// A torn record would hide every later one: start afresh.
+		// Should a torn record be left, it would hide every later one:
+		// start afresh.
 		_ = s.sealOpen()
 		return err
 	}
