@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -32,6 +33,13 @@ import (
 	"github.com/glassbox-obs/glassbox/internal/testutil"
 	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/middleware"
+	"github.com/glassbox-obs/glassbox/middleware/grpcmw"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 )
 
 // The secrets of one request, one per place a client puts a credential.
@@ -44,6 +52,8 @@ const (
 	secretAPIKey = "ApiKeyQUERYn4Jd6Hs"     // ?api_key=<it>
 	secretAmzSig = "AmzSigPRESIGNEDc5Xe2Wq" // &X-Amz-Signature=<it>
 	secretBody   = "PassW0rdBODYt9Gf1Yb"    // {"password":"<it>"}, logged by the handler
+	secretGRPC   = "GrpcBearerMETADATAk3Nv" // gRPC metadata authorization: Bearer <it>
+	secretGRPCKy = "GrpcApiKeyMETADATAp7Qz" // gRPC metadata x-api-key: <it>
 )
 
 var requestSecrets = map[string]string{
@@ -52,6 +62,8 @@ var requestSecrets = map[string]string{
 	"api_key query":        secretAPIKey,
 	"X-Amz-Signature":      secretAmzSig,
 	"JSON body password":   secretBody,
+	"gRPC authorization":   secretGRPC,
+	"gRPC x-api-key":       secretGRPCKy,
 }
 
 // loginRequest is what the handler decodes the body into and logs, as a
@@ -164,25 +176,28 @@ func redactionEndToEnd(t *testing.T, protocol otlp.Protocol) {
 		t.Fatalf("got status %d, X-Correlation-ID %q; want 500 and an ID", resp.StatusCode, corrID)
 	}
 
+	grpcCorr, grpcErr := callGRPCLogin(t, tel)
+
 	// The spool holds every accepted record before Elasticsearch has it:
 	// read it while Elasticsearch refuses, once it holds the panic record.
 	var spool map[string][]byte
 	testutil.WaitFor(t, 15*time.Second, "the spool to hold the request's panic record", func() bool {
 		spool = readTree(t, spoolDir)
-		return containsAll(spool, corrID, "panic recovered")
+		return containsAll(spool, corrID, grpcCorr, "panic recovered", "grpc login failed")
 	})
 	esTap.failBulk.Store(false)
-	testutil.WaitFor(t, 15*time.Second, "3 log documents in Elasticsearch", func() bool {
-		return len(es.Docs("logs-login-default")) >= 3
+	testutil.WaitFor(t, 15*time.Second, "6 log documents in Elasticsearch", func() bool {
+		return len(es.Docs("logs-login-default")) >= 6
 	})
 	once.Do(shutdown)
 
 	outputs := map[string][]byte{
-		"stdout":                  stdout.Bytes(),
-		"response to the client":  respDump,
-		"error handler":           errs.Bytes(),
-		"Elasticsearch (HTTP)":    esTap.Bytes(),
-		"Sentry (HTTP envelopes)": sentryTap.Bytes(),
+		"stdout":                    stdout.Bytes(),
+		"response to the client":    respDump,
+		"gRPC status to the client": []byte(grpcErr),
+		"error handler":             errs.Bytes(),
+		"Elasticsearch (HTTP)":      esTap.Bytes(),
+		"Sentry (HTTP envelopes)":   sentryTap.Bytes(),
 	}
 	if otlpTap != nil {
 		outputs["OTLP/HTTP (logs and traces)"] = otlpTap.Bytes()
@@ -196,15 +211,18 @@ func redactionEndToEnd(t *testing.T, protocol otlp.Protocol) {
 		outputs["exporter file "+name] = b
 	}
 
-	// Positive: each output got the request.
+	// Positive: each output got both requests.
+	logs := []string{corrID, grpcCorr, "login attempt", "panic recovered", "request completed", "grpc login failed: token"}
+	spans := []string{corrID, grpcCorr, "POST /login", "grpc.health.v1.Health/Check",
+		"http.request.header.authorization", "rpc.grpc.request.metadata.x-api-key"}
 	for name, want := range map[string][]string{
-		"stdout":                  {corrID, "login attempt", "panic recovered", "request completed"},
-		"Elasticsearch (HTTP)":    {corrID, "login attempt", "panic recovered", "request completed", "POST /login"},
-		"Sentry (HTTP envelopes)": {corrID, "login failed: token"},
-		"exporter file logs-login-default.ndjson":   {corrID, "login attempt", "panic recovered", "request completed"},
-		"exporter file traces-login-default.ndjson": {corrID, "POST /login"},
-		"OTLP/HTTP (logs and traces)":               {corrID, "login attempt", "panic recovered", "POST /login"},
-		"OTLP/gRPC (logs and traces)":               {corrID, "login attempt", "panic recovered", "POST /login"},
+		"stdout":                  logs,
+		"Elasticsearch (HTTP)":    append(logs, spans...),
+		"Sentry (HTTP envelopes)": {corrID, grpcCorr, "login failed: token", "grpc login failed: token"},
+		"exporter file logs-login-default.ndjson":   logs,
+		"exporter file traces-login-default.ndjson": spans,
+		"OTLP/HTTP (logs and traces)":               append(logs, spans...),
+		"OTLP/gRPC (logs and traces)":               append(logs, spans...),
 	} {
 		b, ok := outputs[name]
 		if !ok && strings.HasPrefix(name, "OTLP") {
@@ -220,11 +238,19 @@ func redactionEndToEnd(t *testing.T, protocol otlp.Protocol) {
 			}
 		}
 	}
+	for _, field := range []string{`"http.request.header.authorization":"[REDACTED]"`, `"http.request.header.cookie":"[REDACTED]"`,
+		`"rpc.grpc.request.metadata.authorization":"[REDACTED]"`, `"rpc.grpc.request.metadata.x-api-key":"[REDACTED]"`} {
+		if !bytes.Contains(outputs["exporter file traces-login-default.ndjson"], []byte(field)) {
+			t.Errorf("the span documents hold no %s", field)
+		}
+	}
 	// The placeholder is where each secret was: the body three times
 	// (struct, map, raw JSON), the two captured headers and the two query
-	// values in the access record, and five times in the panic record.
-	if n := bytes.Count(outputs["stdout"], []byte(log.Redacted)); n < 12 {
-		t.Errorf("stdout: got %d %s, want at least 12", n, log.Redacted)
+	// values in the access record, and five times in the panic record;
+	// for gRPC the two logged metadata values and two in the panic record
+	// (captured metadata go on the span: rpc.request.metadata.*).
+	if n := bytes.Count(outputs["stdout"], []byte(log.Redacted)); n != 16 {
+		t.Errorf("stdout: got %d %s, want 16", n, log.Redacted)
 	}
 
 	// Negative: no secret, in any form, anywhere.
@@ -238,6 +264,50 @@ func redactionEndToEnd(t *testing.T, protocol otlp.Protocol) {
 			}
 		}
 	}
+}
+
+// callGRPCLogin makes one gRPC call, through the interceptors of tel,
+// with credentials in its metadata; the handler logs them (under
+// credential keys) and panics with a message quoting them. It returns
+// the call's correlation ID and the status the client got.
+func callGRPCLogin(t *testing.T, tel *Telemetry) (corrID, clientStatus string) {
+	t.Helper()
+	opts := append(tel.MiddlewareOptions(), middleware.WithSkipGRPCMethods(), // instrument Health too
+		middleware.WithRequestHeaders("authorization", "x-api-key"))
+	gs := grpc.NewServer(grpcmw.ServerOptions(opts...)...)
+	healthpb.RegisterHealthServer(gs, loginHealth{tel: tel})
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan struct{})
+	go func() { defer close(served); _ = gs.Serve(lis) }()
+	defer func() { gs.Stop(); <-served }()
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+secretGRPC, "x-api-key", secretGRPCKy)
+	var hdr metadata.MD
+	_, err = healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}, grpc.Header(&hdr))
+	if status.Code(err) != codes.Internal || len(hdr.Get("x-correlation-id")) != 1 {
+		t.Fatalf("got %v and header %v, want Internal and a correlation ID", err, hdr)
+	}
+	return hdr.Get("x-correlation-id")[0], err.Error()
+}
+
+// loginHealth is a gRPC handler that fails as the HTTP login one does.
+type loginHealth struct {
+	healthpb.UnimplementedHealthServer
+	tel *Telemetry
+}
+
+func (h loginHealth) Check(ctx context.Context, _ *healthpb.HealthCheckRequest) (*healthpb.HealthCheckResponse, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	auth, key := md.Get("authorization")[0], md.Get("x-api-key")[0]
+	slog.New(h.tel.Handler()).InfoContext(ctx, "grpc login attempt", "credentials", map[string]string{"authorization": auth, "api_key": key})
+	panic(fmt.Sprintf("grpc login failed: token %s, key %s", strings.TrimPrefix(auth, "Bearer "), key))
 }
 
 // secretForms is a secret as it may appear in an output: raw (also its
