@@ -34,6 +34,8 @@ import (
 	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/middleware"
 	"github.com/glassbox-obs/glassbox/middleware/grpcmw"
+	"go.opentelemetry.io/otel/attribute"
+	oteltrace "go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -145,6 +147,9 @@ func redactionEndToEnd(t *testing.T, protocol otlp.Protocol) {
 			return
 		}
 		slog.New(tel.Handler()).InfoContext(r.Context(), "login attempt", "request", in, "body", asMap, "raw", json.RawMessage(body))
+		// And on the span, as a handler that annotates its span does.
+		oteltrace.SpanFromContext(r.Context()).SetAttributes(attribute.String("login.password", in.Password))
+		oteltrace.SpanFromContext(r.Context()).AddEvent("login attempt", oteltrace.WithAttributes(attribute.String("password", in.Password)))
 		// The credentials glassbox saw: the body is the handler's own,
 		// and glassbox cannot know its password is one (SECURITY.md).
 		session, _ := r.Cookie("session")
