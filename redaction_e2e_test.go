@@ -77,19 +77,23 @@ type loginRequest struct {
 
 // TestRedactionEndToEnd starts glassbox with every output on at once
 // (stdout, the file exporter, Elasticsearch with a write-ahead spool,
-// OTLP logs and traces, Sentry, the error handler) and sends one request
-// that carries a credential in every usual place: an Authorization
-// header, a session cookie, an API key and a presigned-URL signature in
-// the query, a password in a JSON body that the handler logs (decoded,
-// as a struct and as a map), and then all of them in a panic message.
-// Every byte that left the process is kept: the stdout stream, every
-// file written (exporter files and spool segments, the spool read while
-// Elasticsearch is down so that it holds the request), every HTTP request
-// sent to Elasticsearch, the OTLP collector and Sentry (method, URL,
-// headers and the body, gunzipped), the response to the client and what
-// the error handler was told. None holds any secret, in raw, URL-escaped,
-// JSON-escaped or base64 form; and every output holds the request's
-// correlation ID and its panic record, so the scan cannot pass on
+// OTLP logs and traces, Sentry, the error handler) and sends one HTTP
+// request that carries a credential in every usual place: an
+// Authorization header, a session cookie, an API key and a presigned-URL
+// signature in the query, a password in a JSON body that the handler
+// logs (decoded: as a struct, a map and json.RawMessage) and sets on its
+// span, and then the request's credentials in a panic message (not the
+// body's password: glassbox never sees the body, see SECURITY.md); and
+// one gRPC call with credentials in its metadata, logged and quoted in a
+// panic the same way. Every byte that left the process is kept: the
+// stdout stream, every file written (exporter files and spool segments,
+// the spool read while Elasticsearch is down so that it holds the
+// requests), every HTTP request sent to Elasticsearch, the OTLP collector
+// and Sentry (method, URL, headers and the body, gunzipped; over gRPC the
+// collector's metadata and payloads), the responses to the clients and
+// what the error handler was told. None holds any secret, in raw,
+// URL-escaped, JSON-escaped or base64 form; and every output holds both
+// requests' correlation IDs and records, so the scan cannot pass on
 // outputs that got nothing.
 func TestRedactionEndToEnd(t *testing.T) {
 	for _, p := range []otlp.Protocol{otlp.ProtocolHTTPProtobuf, otlp.ProtocolGRPC} {
