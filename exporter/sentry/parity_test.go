@@ -376,6 +376,26 @@ func TestPanicMessageScrubParity(t *testing.T) {
 		})
 	})
 
+	// An error logged at ERROR becomes the event's exception: its message
+	// is scrubbed too (the record itself is written as logged: SECURITY.md).
+	t.Run("http error record", func(t *testing.T) {
+		o := newOutputs(t)
+		ts := httptest.NewServer(middleware.HTTP(o.mwOpts...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			o.logger.ErrorContext(r.Context(), "auth failed", "err", fmt.Errorf("upstream refused key %s", r.URL.Query().Get("api_key")))
+			w.WriteHeader(http.StatusBadGateway)
+		})))
+		defer ts.Close()
+		resp, err := http.Get(ts.URL + "/p?api_key=" + apiKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		ev := events(t, o.rep, o.srv, 1)[0]
+		if got, want := lastException(ev), "upstream refused key [REDACTED]"; got != want {
+			t.Errorf("got exception %q, want %q", got, want)
+		}
+	})
+
 	for _, tt := range []struct {
 		name, value string
 		want        string // "ann:<password>" decoded from Basic goes whole
