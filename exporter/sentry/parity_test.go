@@ -304,7 +304,9 @@ func TestErrorTypeParity(t *testing.T) {
 // cookie, query, metadata) is recorded with each of them replaced by
 // [REDACTED], byte for byte the same in the server span's exception event
 // and status, the "panic recovered" record (or the access record's
-// error.message of a gRPC error) and the Sentry event's exception.
+// error.message of a gRPC error) and the Sentry event's exception; an
+// error logged at ERROR that becomes the event's exception is scrubbed
+// there too.
 func TestPanicMessageScrubParity(t *testing.T) {
 	const (
 		bearer = "tok-BEARER-9f8e7d"
