@@ -85,7 +85,8 @@ func setupOTLP(ctx context.Context, b *builder) error {
 	}
 	disabled := b.cfg.tracing.disabled
 	if c.on(disabled, c.tracesExporter, c.tracesEndpoint) {
-		opts := append([]otlp.Option{otlp.WithGetenv(b.cfg.getenv), otlp.WithErrorHandler(b.errorHandler), otlp.WithMeterProvider(b.meter())}, c.opts...)
+		opts := append([]otlp.Option{otlp.WithGetenv(b.cfg.getenv), otlp.WithErrorHandler(b.errorHandler), otlp.WithMeterProvider(b.meter()),
+			otlp.WithRedactor(b.redactor)}, c.opts...)
 		exp, err := otlp.NewSpanExporter(ctx, opts...)
 		if err != nil {
 			return fmt.Errorf("glassbox: %w", err)

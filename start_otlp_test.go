@@ -11,12 +11,14 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	oteltrace "go.opentelemetry.io/otel/trace"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 
 	"github.com/glassbox-obs/glassbox/exporter/otlp"
 	"github.com/glassbox-obs/glassbox/internal/otlptest"
+	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/trace"
 )
 
@@ -197,6 +199,44 @@ func TestOTLPSpansAndLogsArrive(t *testing.T) {
 			// The log documents carry the same identity as the resource.
 			if tel.Service().Name != "checkout" || tel.Service().Version != "1.2.3" || tel.Service().Environment != "prod" {
 				t.Errorf("service: got %+v, want checkout 1.2.3 prod", tel.Service())
+			}
+		})
+	}
+}
+
+// TestOTLPSpansRedacted: span and span-event attributes under keys on the
+// redaction list (the defaults, GLASSBOX_REDACT_KEYS, WithRedactKeys) go
+// over OTLP as [REDACTED], as they are stored in span documents
+// (TestElasticsearchSpanDocumentsRedacted).
+func TestOTLPSpansRedacted(t *testing.T) {
+	t.Parallel()
+	for _, p := range []otlp.Protocol{otlp.ProtocolGRPC, otlp.ProtocolHTTPProtobuf} {
+		t.Run(string(p), func(t *testing.T) {
+			t.Parallel()
+			srv := otlpServer(t, p)
+			tel := otlpStart(t, otlpGetenv(map[string]string{"GLASSBOX_REDACT_KEYS": "customer.email"}),
+				WithRedactKeys("order.note"), WithOTLP(otlp.WithProtocol(p), otlp.WithEndpointURL(srv.Endpoint())))
+			_, span := tel.TracerProvider().Tracer("t").Start(context.Background(), "checkout")
+			span.SetAttributes(attribute.String("password", "hunter2"), attribute.String("customer.email", "ann@example.com"),
+				attribute.String("order.note", "leave at door"), attribute.String("order.id", "o-7"))
+			span.AddEvent("login", oteltrace.WithAttributes(attribute.String("api_key", "k-123"), attribute.String("user", "ann")))
+			span.End()
+			otlpFlush(t, tel)
+			got := srv.WaitSpans(t, 1)[0].Span
+			for k, want := range map[string]string{"password": log.Redacted, "customer.email": log.Redacted, "order.note": log.Redacted, "order.id": "o-7"} {
+				if v, _ := otlpAttr(got.GetAttributes(), k); v != want {
+					t.Errorf("got %s = %q, want %q", k, v, want)
+				}
+			}
+			ev := got.GetEvents()
+			if len(ev) != 1 {
+				t.Fatalf("got %d events, want 1", len(ev))
+			}
+			if v, _ := otlpAttr(ev[0].GetAttributes(), "api_key"); v != log.Redacted {
+				t.Errorf("got event api_key = %q, want %q", v, log.Redacted)
+			}
+			if v, _ := otlpAttr(ev[0].GetAttributes(), "user"); v != "ann" {
+				t.Errorf("got event user = %q, want ann", v)
 			}
 		})
 	}

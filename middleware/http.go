@@ -169,6 +169,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// report made during the request knows its route.
 	r2 := r.WithContext(ctx)
 	st.req = Request{Protocol: "http", HTTP: r2, Method: method, CorrelationID: id}
+	c.Bind(ctx, &st.req, nil)
 	if len(c.Observers) > 0 {
 		ctx = c.BeginObservers(ctx, &st.req)
 		*r2 = *r2.WithContext(ctx)

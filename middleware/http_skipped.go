@@ -62,6 +62,7 @@ func (h *handler) recoverSkipped(w *responseWriter, r *http.Request, id string, 
 
 	method, _ := normMethod(r.Method)
 	req := Request{Protocol: "http", HTTP: r, Method: method, CorrelationID: id}
+	c.Bind(r.Context(), &req, nil)
 	var rt string
 	if r.Pattern != "" {
 		rt = sanitize(route.FromPattern(r.Pattern), maxPathLen)

@@ -16,6 +16,20 @@ import (
 //
 // For HTTP, Route is known only once the handler has run (ServeMux sets
 // r.Pattern while routing): it is empty in Begin and set for End.
+//
+// Its method Scrub(s string) string returns s with every credential the
+// request carries replaced by "[REDACTED]": the values of its headers or
+// gRPC metadata on the redaction list (Authorization and the credentials
+// after "Bearer", "ApiKey" or "Basic", including Basic's decoded
+// "user:password" and password; Cookie and each cookie's value; API-key
+// headers; the break-glass debug token), and of its query parameters on
+// the list (api_key, user[password], a presigned URL's signature, ...),
+// raw and unescaped; values shorter than 8 bytes are left alone. The
+// middleware records a panic message and a gRPC error message through it
+// (span event and status, "panic recovered" and access records), and the
+// Sentry exporter every exception message; an Observer that records a
+// message of the request's failure should too. A Request the middleware
+// did not make is returned as is.
 type Request = instrument.Request
 
 // Outcome is how a request ended, with the fields

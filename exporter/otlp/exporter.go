@@ -45,7 +45,7 @@ func NewSpanExporter(ctx context.Context, opts ...Option) (sdktrace.SpanExporter
 	if err != nil {
 		return nil, fmt.Errorf("otlp: span exporter: %w", err)
 	}
-	return &spanExporter{next: exp, policy: oconf.NewPolicy(c)}, nil
+	return &spanExporter{next: exp, policy: oconf.NewPolicy(c), redactor: c.Redactor}, nil
 }
 
 // NewLogExporter returns the OTel SDK's OTLP log exporter for the

@@ -11,6 +11,7 @@ import (
 	sdkresource "go.opentelemetry.io/otel/sdk/resource"
 
 	"github.com/glassbox-obs/glassbox/exporter/otlp/internal/oconf"
+	"github.com/glassbox-obs/glassbox/log"
 )
 
 // Protocol is an OTLP transport, as named by OTEL_EXPORTER_OTLP_PROTOCOL.
@@ -187,6 +188,14 @@ func WithResource(r *sdkresource.Resource) Option {
 func WithErrorHandler(h otel.ErrorHandler) Option {
 	return optionFunc(func(c *config) { c.ErrorHandler = h })
 }
+
+// WithRedactor sets the redaction list applied to spans: the value of a
+// span, span event or link attribute whose key it matches is sent as
+// log.Redacted, as the Elasticsearch and file exporters store it in span
+// documents. Log records arrive redacted by the log handler. Default:
+// log.NewRedactor() (the default key list), also when r is nil;
+// glassbox.Start passes its own (WithRedactKeys and GLASSBOX_REDACT_KEYS).
+func WithRedactor(r *log.Redactor) Option { return optionFunc(func(c *config) { c.Redactor = r }) }
 
 // WithMeterProvider publishes the Stats of a SpanProcessor or Sink as
 // OpenTelemetry metrics on mp, the glassbox.exporter.* instruments with

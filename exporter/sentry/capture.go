@@ -125,7 +125,7 @@ func settle(st *reqState, f *failure, id string) string {
 // and mechanism for a panic, and for a report made by hand or through a
 // record, where it was made when no error of the chain carries a stack.
 func (r *Reporter) exceptions(err error, f *failure) []exception {
-	exc := exceptionsOf(err)
+	exc := exceptionsOf(err, f.req.Scrub)
 	if len(exc) == 0 {
 		return exc
 	}

@@ -37,9 +37,11 @@ type stackTracer interface{ StackTrace() []uintptr }
 // the outermost error last, as Sentry lists it. Every error keeps the
 // stack it carries. Attribute carriers (errors.With) are not a link of
 // their own: the error they wrap takes their place. Mechanisms link the
-// chain when it has more than one error.
-func exceptionsOf(err error) []exception {
-	c := chain{seen: map[uintptr]bool{}}
+// chain when it has more than one error. Each message goes through scrub
+// (the request's Scrub: a message may quote the request's token) before
+// it is sanitised and cut.
+func exceptionsOf(err error, scrub func(string) string) []exception {
+	c := chain{seen: map[uintptr]bool{}, scrub: scrub}
 	c.visit(err, nil, "")
 	out := c.out
 	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
@@ -52,8 +54,9 @@ func exceptionsOf(err error) []exception {
 }
 
 type chain struct {
-	out  []exception
-	seen map[uintptr]bool // pointer errors already in the chain
+	out   []exception
+	seen  map[uintptr]bool // pointer errors already in the chain
+	scrub func(string) string
 }
 
 func (c *chain) visit(err error, parent *int, source string) {
@@ -73,7 +76,7 @@ func (c *chain) visit(err error, parent *int, source string) {
 	if parent == nil {
 		m.Type, m.Source = mechanismGeneric, ""
 	}
-	e := exception{Type: exceptionType(err), Value: textsafe.Sanitize(safeError(err), maxMessageLen), Mechanism: m}
+	e := exception{Type: exceptionType(err), Value: textsafe.Sanitize(c.scrub(safeError(err)), maxMessageLen), Mechanism: m}
 	if st, ok := err.(stackTracer); ok {
 		if frames := framesOf(st.StackTrace()); len(frames) > 0 {
 			e.Stacktrace = &stacktrace{Frames: frames}

@@ -3,10 +3,12 @@ package sentry_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,12 +18,19 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/glassbox-obs/glassbox/errors"
 	gbsentry "github.com/glassbox-obs/glassbox/exporter/sentry"
 	"github.com/glassbox-obs/glassbox/internal/sentrytest"
 	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/middleware"
+	"github.com/glassbox-obs/glassbox/middleware/grpcmw"
 )
 
 // outputs is one service whose every output is kept: log records in a
@@ -286,6 +295,161 @@ func TestErrorTypeParity(t *testing.T) {
 			if bytes.Contains(o.srv.Envelopes()[0].Raw, []byte("attrError")) {
 				t.Error("the event names errors.With's wrapper")
 			}
+		})
+	}
+}
+
+// TestPanicMessageScrubParity: a handler that panics, or fails a gRPC
+// call, with a message quoting the credentials of its request (header,
+// cookie, query, metadata) is recorded with each of them replaced by
+// [REDACTED], byte for byte the same in the server span's exception event
+// and status, the "panic recovered" record (or the access record's
+// error.message of a gRPC error) and the Sentry event's exception; an
+// error logged at ERROR that becomes the event's exception is scrubbed
+// there too.
+func TestPanicMessageScrubParity(t *testing.T) {
+	const (
+		bearer = "tok-BEARER-9f8e7d"
+		cookie = "sess-COOKIE-6c5b4a"
+		apiKey = "key-QUERY-3928fa"
+		sig    = "sig-AZURE-771ab0"
+		basic  = "pw-BASIC-55aa66"
+		mdKey  = "key-METADATA-0c1d2e"
+	)
+	secrets := []string{bearer, cookie, apiKey, sig, basic, mdKey}
+	check := func(t *testing.T, o *outputs, want string, got map[string]string) {
+		t.Helper()
+		sameAll(t, "message", want, got)
+		everything := o.logs.String() + fmt.Sprint(o.spans.GetSpans())
+		for _, env := range o.srv.Envelopes() {
+			everything += string(env.Raw)
+		}
+		for _, s := range secrets {
+			if i := strings.Index(everything, s); i >= 0 {
+				t.Errorf("an output contains %q: ...%s...", s, everything[max(0, i-80):min(len(everything), i+20)])
+			}
+		}
+	}
+	exceptionEvent := func(s tracetest.SpanStub) string {
+		for _, e := range s.Events {
+			for _, kv := range e.Attributes {
+				if kv.Key == "exception.message" {
+					return kv.Value.AsString()
+				}
+			}
+		}
+		return ""
+	}
+	lastException := func(ev map[string]any) string {
+		exc := exceptions(t, ev)
+		if len(exc) == 0 {
+			return ""
+		}
+		return str(exc[len(exc)-1], "value")
+	}
+
+	t.Run("http panic", func(t *testing.T) {
+		o := newOutputs(t)
+		ts := httptest.NewServer(middleware.HTTP(o.mwOpts...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, _ := r.Cookie("session")
+			panic(fmt.Sprintf("refused %s (cookie %s, key %s, sig %s)", r.Header.Get("Authorization"), c.Value,
+				r.URL.Query().Get("api_key"), r.URL.Query().Get("sig")))
+		})))
+		defer ts.Close()
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+"/p?api_key="+apiKey+"&sig="+sig+"&page=2", nil)
+		req.Header.Set("Authorization", "Bearer "+bearer)
+		req.Header.Set("Cookie", "session="+cookie)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		ev := events(t, o.rep, o.srv, 1)[0]
+		rec := recordsOf(t, o.logs, "panic recovered")
+		if len(rec) != 1 {
+			t.Fatalf("got %d panic records, want 1", len(rec))
+		}
+		server := o.span(t, "server")
+		check(t, o, "refused [REDACTED] (cookie [REDACTED], key [REDACTED], sig [REDACTED])", map[string]string{
+			"span exception event":       exceptionEvent(server),
+			"span status":                strings.TrimPrefix(server.Status.Description, "panic: "),
+			"panic record error.message": str(rec[0], "error.message"),
+			"sentry exception":           lastException(ev),
+		})
+	})
+
+	// An error logged at ERROR becomes the event's exception: its message
+	// is scrubbed too (the record itself is written as logged: SECURITY.md).
+	t.Run("http error record", func(t *testing.T) {
+		o := newOutputs(t)
+		ts := httptest.NewServer(middleware.HTTP(o.mwOpts...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			o.logger.ErrorContext(r.Context(), "auth failed", "err", fmt.Errorf("upstream refused key %s", r.URL.Query().Get("api_key")))
+			w.WriteHeader(http.StatusBadGateway)
+		})))
+		defer ts.Close()
+		resp, err := http.Get(ts.URL + "/p?api_key=" + apiKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		ev := events(t, o.rep, o.srv, 1)[0]
+		if got, want := lastException(ev), "upstream refused key [REDACTED]"; got != want {
+			t.Errorf("got exception %q, want %q", got, want)
+		}
+	})
+
+	for _, tt := range []struct {
+		name, value string
+		want        string // "ann:<password>" decoded from Basic goes whole
+		record      string // the record that carries the message
+	}{
+		{"grpc panic", "panic", "bad credentials [REDACTED] and [REDACTED]", "panic recovered"},
+		{"grpc error", "error", "bad credentials [REDACTED] and [REDACTED]", "request completed"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := newOutputs(t)
+			impl := echoFunc(func(ctx context.Context, in *wrapperspb.StringValue) (*wrapperspb.StringValue, error) {
+				md, _ := metadata.FromIncomingContext(ctx)
+				dec, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(md.Get("authorization")[0], "Basic "))
+				msg := fmt.Sprintf("bad credentials %s and %s", dec, md.Get("x-api-key")[0])
+				if in.Value == "panic" {
+					panic(msg)
+				}
+				return nil, status.Error(codes.Internal, msg)
+			})
+			lis, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			gs := grpc.NewServer(grpcmw.ServerOptions(o.mwOpts...)...)
+			gs.RegisterService(&echoDesc, impl)
+			go gs.Serve(lis)
+			defer gs.Stop()
+			conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			ctx := metadata.AppendToOutgoingContext(context.Background(),
+				"authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("ann:"+basic)), "x-api-key", mdKey)
+			if err := conn.Invoke(ctx, "/test.Echo/Unary", wrapperspb.String(tt.value), new(wrapperspb.StringValue)); status.Code(err) != codes.Internal {
+				t.Fatalf("got %v, want Internal", err)
+			}
+			ev := events(t, o.rep, o.srv, 1)[0]
+			rec := recordsOf(t, o.logs, tt.record)
+			if len(rec) != 1 {
+				t.Fatalf("got %d %q records, want 1", len(rec), tt.record)
+			}
+			server := o.span(t, "server")
+			got := map[string]string{
+				"record error.message": str(rec[0], "error.message"),
+				"span status":          strings.TrimPrefix(server.Status.Description, "panic: "),
+				"sentry exception":     strings.TrimPrefix(lastException(ev), "rpc error: code = Internal desc = "),
+			}
+			if tt.value == "panic" {
+				got["span exception event"] = exceptionEvent(server)
+			}
+			check(t, o, tt.want, got)
 		})
 	}
 }

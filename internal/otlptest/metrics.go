@@ -58,7 +58,7 @@ type metricsService struct {
 }
 
 func (ms metricsService) Export(ctx context.Context, req *colmetricspb.ExportMetricsServiceRequest) (*colmetricspb.ExportMetricsServiceResponse, error) {
-	if err := ms.s.grpcAdmit(ctx, Metrics, "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export", countDataPoints(req)); err != nil {
+	if err := ms.s.grpcAdmit(ctx, Metrics, "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export", req, countDataPoints(req)); err != nil {
 		return nil, err
 	}
 	ms.s.acceptMetrics(req)

@@ -79,6 +79,10 @@ type Request struct {
 	Items int
 	// Fault is the fault answered, or nil when the request was accepted.
 	Fault *Fault
+	// Body is the request's protobuf payload: for HTTP the body as sent,
+	// gunzipped; for gRPC the received message encoded again (the same
+	// fields and string bytes, as gRPC hands the server a decoded message).
+	Body []byte
 }
 
 // Span is one received span with the resource and scope it came with.
@@ -516,7 +520,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request, sig Signal) {
 		writeHTTPStatus(w, http.StatusBadRequest, codes.InvalidArgument, "bad protobuf: "+err.Error(), 0)
 		return
 	}
-	f, release := s.admit(Request{Signal: sig, Time: time.Now(), Header: r.Header.Clone(), Path: r.URL.Path, Gzip: gz, Items: items})
+	f, release := s.admit(Request{Signal: sig, Time: time.Now(), Header: r.Header.Clone(), Path: r.URL.Path, Gzip: gz, Items: items, Body: raw})
 	if f != nil {
 		if f.Hang {
 			if !s.hang(r.Context(), release) {
@@ -581,7 +585,7 @@ type traceService struct {
 }
 
 func (ts traceService) Export(ctx context.Context, req *coltracepb.ExportTraceServiceRequest) (*coltracepb.ExportTraceServiceResponse, error) {
-	if err := ts.s.grpcAdmit(ctx, Traces, "/opentelemetry.proto.collector.trace.v1.TraceService/Export", countSpans(req)); err != nil {
+	if err := ts.s.grpcAdmit(ctx, Traces, "/opentelemetry.proto.collector.trace.v1.TraceService/Export", req, countSpans(req)); err != nil {
 		return nil, err
 	}
 	ts.s.acceptTraces(req)
@@ -594,15 +598,16 @@ type logsService struct {
 }
 
 func (ls logsService) Export(ctx context.Context, req *collogspb.ExportLogsServiceRequest) (*collogspb.ExportLogsServiceResponse, error) {
-	if err := ls.s.grpcAdmit(ctx, Logs, "/opentelemetry.proto.collector.logs.v1.LogsService/Export", countLogs(req)); err != nil {
+	if err := ls.s.grpcAdmit(ctx, Logs, "/opentelemetry.proto.collector.logs.v1.LogsService/Export", req, countLogs(req)); err != nil {
 		return nil, err
 	}
 	ls.s.acceptLogs(req)
 	return &collogspb.ExportLogsServiceResponse{}, nil
 }
 
-func (s *Server) grpcAdmit(ctx context.Context, sig Signal, method string, items int) error {
-	req := Request{Signal: sig, Time: time.Now(), Header: http.Header{}, Path: method, Items: items}
+func (s *Server) grpcAdmit(ctx context.Context, sig Signal, method string, msg proto.Message, items int) error {
+	body, _ := proto.Marshal(msg)
+	req := Request{Signal: sig, Time: time.Now(), Header: http.Header{}, Path: method, Items: items, Body: body}
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
 		for k, vs := range md {
 			for _, v := range vs {

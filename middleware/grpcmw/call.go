@@ -148,6 +148,7 @@ func (s *server) ServerReporter(ctx context.Context, meta interceptors.CallMeta)
 	}
 	ctx = c.BeginScope(ctx, grant, cs)
 	cs.req = instrument.Request{Protocol: "grpc", Method: cs.fullMethod, Route: cs.fullMethod, CorrelationID: id}
+	c.Bind(ctx, &cs.req, incomingMetadata)
 	ctx = c.BeginObservers(ctx, &cs.req)
 	cs.ctx, cs.span = ctx, span
 	return cs, ctx

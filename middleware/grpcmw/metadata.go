@@ -111,3 +111,10 @@ func foldEqual(a, b string) bool {
 	}
 	return strings.EqualFold(a, b)
 }
+
+// incomingMetadata is the call's incoming metadata, for
+// instrument.Request.Scrub (see Config.Bind).
+func incomingMetadata(ctx context.Context) map[string][]string {
+	md, _ := metadata.FromIncomingContext(ctx)
+	return md
+}

@@ -70,6 +70,7 @@ func (s *server) skippedPanic(ctx context.Context, ss grpc.ServerStream, fullMet
 	}
 	err := status.Error(codes.Internal, "internal error")
 	req := instrument.Request{Protocol: "grpc", Method: fullMethod, Route: fullMethod, CorrelationID: id}
+	c.Bind(ctx, &req, incomingMetadata)
 	out := instrument.Outcome{GRPCCode: uint32(codes.Internal), Err: err, Panic: p, Stack: stack, Duration: time.Since(start)}
 	svc, method := splitGRPCMethod(fullMethod)
 	c.ReportSkippedPanic(ctx, &req, fullMethod, &out, appendRPCFields(nil, textsafe.Sanitize(svc, 256), textsafe.Sanitize(method, 256))...)

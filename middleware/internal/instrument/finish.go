@@ -65,7 +65,9 @@ type End struct {
 // the records and the metric.
 func (c *Config) Finish(ctx context.Context, e *End) {
 	out := e.Out
-	v := c.judge(e.Req.Protocol, out, e.StatusMessage)
+	// A handler's error message may quote the request's token.
+	statusMessage := e.Req.Scrub(e.StatusMessage)
+	v := c.judge(e.Req, out, statusMessage)
 	c.endScope(ctx, &v)
 	var eventID string
 	if len(c.Observers) > 0 {
@@ -112,7 +114,7 @@ func (c *Config) Finish(ctx context.Context, e *End) {
 		la = append(la, slog.String("error.type", v.errorType))
 	}
 	if e.Req.Protocol == "grpc" && out.Err != nil && !v.panicked {
-		la = append(la, slog.String("error.message", textsafe.Sanitize(e.StatusMessage, 4096)))
+		la = append(la, slog.String("error.message", textsafe.Sanitize(statusMessage, 4096)))
 	}
 	if e.Rejected > 0 {
 		la = append(la, slog.Int(AttrCorrelationIDRejected, e.Rejected))
@@ -152,12 +154,13 @@ type verdict struct {
 //     span status Error "handler aborted";
 //   - HTTP: the level of WithStatusLevel; 5xx give error.type the status
 //     code and the span status Error.
-func (c *Config) judge(protocol string, out *Outcome, statusMessage string) verdict {
+func (c *Config) judge(req *Request, out *Outcome, statusMessage string) verdict {
+	protocol := req.Protocol
 	var v verdict
 	switch {
 	case out.Panic != nil:
 		v.panicked = true
-		v.panic = NewRecoveredPanic(out.Panic, out.Stack)
+		v.panic = NewRecoveredPanic(out.Panic, out.Stack, req)
 		v.level = slog.LevelError
 		v.errorType = v.panic.Type
 	case protocol == "grpc":

@@ -4,6 +4,9 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	"github.com/glassbox-obs/glassbox/internal/credential"
+	"github.com/glassbox-obs/glassbox/log"
 )
 
 // Request describes an inbound request or call to an Observer. Package
@@ -24,6 +27,59 @@ type Request struct {
 	Route string
 	// CorrelationID is the request's correlation ID.
 	CorrelationID string
+
+	// creds is where Scrub finds the request's credentials (see Bind).
+	creds credentialSource
+}
+
+// credentialSource is what Bind ties a Request to.
+type credentialSource struct {
+	bound    bool
+	redactor *log.Redactor
+	// For gRPC, the call's context and how to read its incoming metadata
+	// (grpcmw's function: this package does not import grpc-go).
+	ctx      context.Context
+	metadata func(context.Context) map[string][]string
+}
+
+// Bind ties req to the redaction list of c, so that req.Scrub knows the
+// credentials the request carries: those of req.HTTP for HTTP; for gRPC,
+// the incoming metadata that md reads from ctx. Reading them waits until
+// Scrub is called, which happens only when something is recorded of a
+// failure: a request that succeeds pays nothing.
+func (c *Config) Bind(ctx context.Context, req *Request, md func(context.Context) map[string][]string) {
+	req.creds = credentialSource{bound: true, redactor: c.Redactor, ctx: ctx, metadata: md}
+}
+
+// Scrub returns s with every credential the request carries replaced by
+// "[REDACTED]": the values of its headers or gRPC metadata whose names
+// are on the middleware's redaction list (Authorization, Cookie and each
+// cookie's value, API-key headers, the break-glass debug token, and the
+// credentials of a "Bearer", "ApiKey" or "Basic" value), and of its query
+// parameters whose keys are (api_key, a presigned URL's signature, ...),
+// raw and unescaped; values shorter than 8 bytes are left alone. A panic
+// message that quotes the request's token is recorded without it
+// everywhere: the span's exception event and status, the "panic
+// recovered" record, the Sentry event's exceptions. glassbox cannot know
+// other secrets (one read from the request body, or from a database):
+// those a handler must keep out of its messages. A Request the middleware
+// did not make returns s.
+func (r *Request) Scrub(s string) string {
+	if r == nil || !r.creds.bound || s == "" {
+		return s
+	}
+	var header map[string][]string
+	var query string
+	switch {
+	case r.HTTP != nil:
+		header = r.HTTP.Header
+		if r.HTTP.URL != nil {
+			query = r.HTTP.URL.RawQuery
+		}
+	case r.creds.metadata != nil && r.creds.ctx != nil:
+		header = r.creds.metadata(r.creds.ctx)
+	}
+	return credential.Scrub(s, credential.Values(r.creds.redactor, header, query))
 }
 
 // Outcome is how a request or call ended. Package middleware exports it as

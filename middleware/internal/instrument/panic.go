@@ -20,7 +20,8 @@ const maxPanicMessage = 4096
 // RecoveredPanic is a panic the middleware recovered, as the span event and
 // the error record show it.
 type RecoveredPanic struct {
-	// Message is fmt.Sprint of the panic value, sanitised and cut to 4 KiB.
+	// Message is fmt.Sprint of the panic value without the request's
+	// credentials (Request.Scrub), sanitised and cut to 4 KiB.
 	Message string
 	// Type is error.type of the panic value: its Go type ("string"), or for
 	// an error the type of the first error in its chain that is not an
@@ -30,9 +31,10 @@ type RecoveredPanic struct {
 	Stack []byte
 }
 
-// NewRecoveredPanic describes the panic value v recovered with stack.
-func NewRecoveredPanic(v any, stack []byte) RecoveredPanic {
-	return RecoveredPanic{Message: textsafe.Sanitize(fmt.Sprint(v), maxPanicMessage), Type: errtype.OfValue(v), Stack: stack}
+// NewRecoveredPanic describes the panic value v recovered with stack
+// during req.
+func NewRecoveredPanic(v any, stack []byte, req *Request) RecoveredPanic {
+	return RecoveredPanic{Message: textsafe.Sanitize(req.Scrub(fmt.Sprint(v)), maxPanicMessage), Type: errtype.OfValue(v), Stack: stack}
 }
 
 // recordOnSpan adds the semantic-convention exception event to span and
@@ -81,6 +83,6 @@ func (c *Config) ReportSkippedPanic(ctx context.Context, req *Request, route str
 		req.Route = route
 		eventID = c.EndObservers(ctx, req, out)
 	}
-	rp := NewRecoveredPanic(out.Panic, out.Stack)
+	rp := NewRecoveredPanic(out.Panic, out.Stack, req)
 	c.logPanic(ctx, &rp, eventID, attrs)
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/glassbox-obs/glassbox/log"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 	sdkresource "go.opentelemetry.io/otel/sdk/resource"
@@ -80,6 +81,9 @@ type Config struct {
 	ErrorHandler otel.ErrorHandler
 	// MeterProvider receives the exporter's self-metrics (nil: none).
 	MeterProvider metric.MeterProvider
+	// Redactor is applied to span attributes (otlp.WithRedactor); nil
+	// until New, then log.NewRedactor() when no option set one.
+	Redactor *log.Redactor
 	// Getenv reads the variables of env.go (otlp.WithGetenv); os.Getenv
 	// by default.
 	Getenv func(string) string
@@ -116,6 +120,9 @@ func New(signal string, opts []Option) Config {
 	}
 	if c.ErrorHandler == nil {
 		c.ErrorHandler = otel.GetErrorHandler()
+	}
+	if c.Redactor == nil {
+		c.Redactor = log.NewRedactor()
 	}
 	return c
 }
