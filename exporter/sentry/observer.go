@@ -190,14 +190,14 @@ func (st *reqState) snapshot() []crumb {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	out := slices.Clone(st.crumbs)
-	slices.SortFunc(out, func(a, b crumb) int {
-		switch {
-		case a.before(&b):
-			return -1
-		case b.before(&a):
-			return 1
+	// An insertion sort: the crumbs are few (at most the configured
+	// maximum) and mostly in order already, and slices.SortFunc on this
+	// struct would link about 15 KB of generic sorting code into every
+	// binary.
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].before(&out[j-1]); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
 		}
-		return 0
-	})
+	}
 	return out
 }
