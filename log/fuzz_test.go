@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -133,4 +134,65 @@ func checkTime(t *testing.T, where string, got any, want time.Time) {
 	if err != nil || !back.Equal(want) {
 		t.Fatalf("%s vt: got %#v (%v), want %v", where, got, err, want)
 	}
+}
+
+// sensitiveKeys are query keys whose value a default Redactor must hide,
+// written the ways a client may send them.
+var sensitiveKeys = []string{"token", "password", "api_key", "apiKey", "access_token", "%74oken", "pass%77ord",
+	"user[password]", "a[b][api_key]", "X-Amz-Signature", "x-amz-credential", "sig", "Signature", "X-Goog-Signature",
+	"AWSAccessKeyId", "client_secret", "session", "auth+token"}
+
+// FuzzRedactQuery puts a secret value under a sensitive key (see
+// sensitiveKeys) between arbitrary query pairs, in a URL with user info
+// and a fragment. Whatever the other pairs, RedactQuery and RedactURL
+// write the key with "[REDACTED]" and never the secret, RedactURL keeps
+// neither the password nor the fragment, both results are safe to record
+// (valid UTF-8, no control character, at most max bytes), and pairs that
+// are plain ASCII come out byte for byte.
+func FuzzRedactQuery(f *testing.F) {
+	f.Add("a=1&b", uint8(0), "s3cr3t-value", "c=d", "https", 1024)
+	f.Add("", uint8(5), "%2Fslash%2F", "", "h", 16)
+	f.Add("x=\x00\u2028&y=\xff", uint8(9), "ŝecret\x1bvalue", "&&=&", "", 64)
+	r := gblog.NewRedactor()
+	f.Fuzz(func(t *testing.T, before string, k uint8, secret, after, frag string, max int) {
+		key := sensitiveKeys[int(k)%len(sensitiveKeys)]
+		before = strings.ReplaceAll(before, "#", "")
+		after = strings.ReplaceAll(after, "#", "")
+		secret = strings.NewReplacer("&", "", "#", "").Replace(secret)
+		max = 64 + abs(max)%4096
+		q := before + "&" + key + "=" + secret + "&" + after
+		u := "https://user:pa55w0rd@h.example/p?" + q + "#" + frag
+
+		fullQ := r.RedactQuery(q, 1<<20)
+		fullU := r.RedactURL(u, 1<<20)
+		if !strings.Contains(fullQ, "&"+key+"="+gblog.Redacted+"&") || !strings.Contains(fullU, "&"+key+"="+gblog.Redacted+"&") {
+			t.Fatalf("%q: got %q and %q, want %s=%s", q, fullQ, fullU, key, gblog.Redacted)
+		}
+		distinct := len(secret) >= 6 && !strings.Contains(before+after+key+gblog.Redacted+"https://h.example/p", secret)
+		if distinct && (strings.Contains(fullQ, secret) || strings.Contains(fullU, secret)) {
+			t.Fatalf("secret %q kept: %q, %q", secret, fullQ, fullU)
+		}
+		if strings.Contains(fullU, "pa55w0rd") || strings.Contains(fullU, "#") {
+			t.Fatalf("user info or fragment kept: %q", fullU)
+		}
+		for _, s := range []string{r.RedactQuery(q, max), r.RedactURL(u, max)} {
+			if len(s) > max || !utf8.ValidString(s) || strings.ContainsFunc(s, func(c rune) bool { return c < 0x20 || c == 0x7f || c == 0x2028 || c == 0x2029 }) {
+				t.Fatalf("unsafe or longer than %d: %q", max, s)
+			}
+		}
+		for _, pair := range strings.Split(before+"&"+after, "&") {
+			k, _, _ := strings.Cut(pair, "=")
+			plain := !strings.ContainsFunc(pair, func(c rune) bool { return c < 0x20 || c >= 0x7f })
+			if plain && !r.MatchQueryKey(k) && !strings.Contains(fullQ, pair) {
+				t.Fatalf("plain pair %q lost from %q", pair, fullQ)
+			}
+		}
+	})
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -(n + 1)
+	}
+	return n
 }
