@@ -211,7 +211,10 @@ func (s *sender) readItems(body io.Reader, n int) outcome {
 	return outcome{items: items}
 }
 
-var errorsKey = []byte(`"errors"`)
+var (
+	errorsKey   = []byte(`"errors"`)
+	es8NoErrors = []byte(`{"errors":false,`) // how Elasticsearch 8 starts the answer
+)
 
 // noErrors reports whether head, the start of a bulk answer, says that
 // every item succeeded: its top-level object has "errors": false, read as
@@ -219,6 +222,9 @@ var errorsKey = []byte(`"errors"`)
 // (after "took" before 8.0), so the head holds it; the same words inside
 // an item (in an error's reason, say) do not count.
 func noErrors(head []byte) bool {
+	if bytes.HasPrefix(head, es8NoErrors) {
+		return true
+	}
 	if !bytes.Contains(head, errorsKey) {
 		return false
 	}
