@@ -104,8 +104,6 @@ type bulkResponse struct {
 	Items  []map[string]itemOutcome `json:"items"`
 }
 
-var errorsFalse = []byte(`"errors":false`)
-
 // send posts b once and reads the answer: on the fast path (no item
 // failed) it only checks that the answer is complete.
 func (s *sender) send(b *batch) outcome {
@@ -165,7 +163,7 @@ func (s *sender) send(b *batch) outcome {
 func (s *sender) readItems(body io.Reader, n int) outcome {
 	// Fast path: read the head only; "errors":false means every item is in.
 	head, _ := io.ReadFull(body, s.rbuf)
-	if bytes.Contains(s.rbuf[:head], errorsFalse) {
+	if noErrors(s.rbuf[:head]) {
 		// Skip the items, checking only that the response is complete.
 		last := lastNonSpace(s.rbuf[:head], 0)
 		for {
@@ -197,11 +195,57 @@ func (s *sender) readItems(body io.Reader, n int) outcome {
 	}
 	items := make([]itemOutcome, len(br.Items))
 	for i, it := range br.Items {
+		// One action per item, with an HTTP status: anything else (null, an
+		// empty object, two actions) says nothing certain about the
+		// document, so the answer is not taken item by item.
+		if len(it) != 1 {
+			return outcome{err: fmt.Errorf("elasticsearch: malformed bulk response: item %d has %d actions", i, len(it))}
+		}
 		for _, v := range it {
+			if v.Status < 100 || v.Status > 599 {
+				return outcome{err: fmt.Errorf("elasticsearch: malformed bulk response: item %d has status %d", i, v.Status)}
+			}
 			items[i] = v
 		}
 	}
 	return outcome{items: items}
+}
+
+var (
+	errorsKey   = []byte(`"errors"`)
+	es8NoErrors = []byte(`{"errors":false,`) // how Elasticsearch 8 starts the answer
+)
+
+// noErrors reports whether head, the start of a bulk answer, says that
+// every item succeeded: its top-level object has "errors": false, read as
+// JSON from the start up to that key. Elasticsearch writes "errors" first
+// (after "took" before 8.0), so the head holds it; the same words inside
+// an item (in an error's reason, say) do not count.
+func noErrors(head []byte) bool {
+	if bytes.HasPrefix(head, es8NoErrors) {
+		return true
+	}
+	if !bytes.Contains(head, errorsKey) {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(head))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return false
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		var v json.RawMessage
+		if dec.Decode(&v) != nil {
+			return false
+		}
+		if key == "errors" && string(v) == "false" {
+			return true
+		}
+	}
+	return false
 }
 
 func lastNonSpace(b []byte, prev byte) byte {

@@ -71,6 +71,11 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request, defaultIndex strin
 			return
 		}
 		switch {
+		case f.Body != nil:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(200)
+			_, _ = w.Write(f.Body)
+			return
 		case f.Malformed:
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(200)

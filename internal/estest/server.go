@@ -104,6 +104,9 @@ type Fault struct {
 	Status int
 	// Malformed answers 200 with a body that is not valid JSON.
 	Malformed bool
+	// Body, when not nil, answers 200 with these bytes as they are: a bulk
+	// answer from a server that breaks the protocol, for fuzzing clients.
+	Body []byte
 	// Delay holds the request this long before answering; a Fault with
 	// only a Delay then processes the request normally (use it to let a
 	// request through before the next fault).

@@ -51,11 +51,14 @@ func (c mdCarrier) Keys() []string {
 type incomingCarrier struct {
 	ctx  context.Context
 	hide []string // keys reported absent
-	// The last lookup: the propagator and the baggage limit check both
-	// read "baggage", and a miss walks the whole context chain and then
-	// the whole metadata map.
+	// The last lookup, and the "baggage" one: a miss walks the whole
+	// context chain and then the whole metadata map, and the baggage
+	// limit check reads "baggage" before the propagator does (after
+	// "traceparent" and "tracestate").
 	lastKey  string
 	lastVals []string
+	bagRead  bool
+	bagVals  []string
 }
 
 var (
@@ -87,10 +90,16 @@ func (c *incomingCarrier) Values(key string) []string {
 	if key == c.lastKey && key != "" {
 		return c.lastVals
 	}
+	if key == "baggage" && c.bagRead {
+		return c.bagVals
+	}
 	// An exact match first (gRPC keys are lowercase), then a
 	// case-insensitive one.
 	vals := metadata.ValueFromIncomingContext(c.ctx, key)
 	c.lastKey, c.lastVals = key, vals
+	if key == "baggage" {
+		c.bagRead, c.bagVals = true, vals
+	}
 	return vals
 }
 

@@ -2,6 +2,7 @@ package instrument
 
 import (
 	"context"
+	"strings"
 
 	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/propagation"
@@ -91,6 +92,13 @@ func (c *Config) Inbound(ctx context.Context, carrier propagation.TextMapCarrier
 	if h, ok := carrier.(correlationHider); ok {
 		h.HideCorrelationKeys(c.CorrHeaders)
 	}
+	// Baggage beyond the limits is hidden from the propagator, not only
+	// dropped after it: OpenTelemetry's baggage propagator reports what it
+	// cannot parse to the global error handler, which prints on stderr.
+	bagOK := baggageWithinLimits(carrier)
+	if !bagOK {
+		carrier = withoutBaggage{carrier}
+	}
 	if !in.Trusted {
 		// Public endpoint, untrusted peer: the caller's trace becomes a
 		// link, its baggage and correlation ID are dropped.
@@ -102,7 +110,7 @@ func (c *Config) Inbound(ctx context.Context, carrier propagation.TextMapCarrier
 	}
 	pre := ctx
 	ctx = c.Propagator.Extract(ctx, carrier)
-	if !baggageWithinLimits(carrier) {
+	if !bagOK {
 		ctx = baggage.ContextWithoutBaggage(ctx)
 	}
 	switch {
@@ -145,4 +153,41 @@ func baggageWithinLimits(carrier propagation.TextMapCarrier) bool {
 	}
 	v := carrier.Get("baggage")
 	return v == "" || BaggageWithinLimits([]string{v})
+}
+
+// withoutBaggage is a carrier whose baggage header reads as absent.
+type withoutBaggage struct{ propagation.TextMapCarrier }
+
+func isBaggage(key string) bool { return strings.EqualFold(key, "baggage") }
+
+func (c withoutBaggage) Get(key string) string {
+	if isBaggage(key) {
+		return ""
+	}
+	return c.TextMapCarrier.Get(key)
+}
+
+// Values implements propagation.ValuesGetter.
+func (c withoutBaggage) Values(key string) []string {
+	if isBaggage(key) {
+		return nil
+	}
+	if vg, ok := c.TextMapCarrier.(propagation.ValuesGetter); ok {
+		return vg.Values(key)
+	}
+	if v := c.TextMapCarrier.Get(key); v != "" {
+		return []string{v}
+	}
+	return nil
+}
+
+func (c withoutBaggage) Keys() []string {
+	keys := c.TextMapCarrier.Keys()
+	out := keys[:0:0]
+	for _, k := range keys {
+		if !isBaggage(k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
