@@ -70,3 +70,11 @@ func (s *Server) Shed(visit func(Doc)) {
 		ix.visible = 0
 	}
 }
+
+// ClearFaults drops the faults queued by Inject and FailItems that have
+// not been answered yet, ending a storm injected with a large Count.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	s.faults, s.itemFaults = nil, nil
+	s.mu.Unlock()
+}

@@ -75,3 +75,17 @@ func TestShed(t *testing.T) {
 		t.Errorf("second Shed visited %s, want c", got)
 	}
 }
+
+func TestClearFaults(t *testing.T) {
+	s := New(t)
+	s.Inject(Fault{Status: 503, Count: 1000})
+	s.FailItems(1000, 429)
+	if r := bulk(t, s, `{"create":{"_index":"plain","_id":"a"}}`, `{"n":1}`); r.status != 503 {
+		t.Fatalf("during the storm: got %d, want 503", r.status)
+	}
+	s.ClearFaults()
+	r := bulk(t, s, `{"create":{"_index":"plain","_id":"a"}}`, `{"n":1}`)
+	if r.status != 200 || item(t, r, 0)["status"].(float64) != 201 {
+		t.Errorf("after ClearFaults: got %d %s, want 200 with the item created", r.status, r.raw)
+	}
+}
