@@ -47,8 +47,8 @@ func newLoad(addrs serviceAddrs, rate float64, failEvery int) (*load, error) {
 	return &load{
 		rate: rate, failEvery: failEvery, workers: workers,
 		httpURL: "http://" + addrs.HTTP + "/pay",
-		hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers, MaxConnsPerHost: workers}},
-		conn: conn,
+		hc:      &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers, MaxConnsPerHost: workers}},
+		conn:    conn,
 	}, nil
 }
 
