@@ -269,7 +269,7 @@ func (r *runner) sample(ctx context.Context, pr *PhaseResult) (sample, error) {
 	lat := r.ld.take()
 	sec := Second{
 		At: at, Fault: pr.Fault, Requests: len(lat), HeapLive: s.HeapLive, HeapInUse: s.HeapInUse,
-		RSS: s.RSS, Goroutines: s.Goroutines, Errors: s.Errors,
+		RSS: s.RSS, Goroutines: s.Goroutines, Errors: s.Errors, ESQueued: s.Stats.Elasticsearch.QueuedBytes,
 		P50: quantile(lat, 0.50), P99: quantile(lat, 0.99),
 	}
 	for _, sink := range sinks {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"runtime"
 	"runtime/metrics"
@@ -161,6 +162,9 @@ func serve(cfg serviceConfig, stdin io.Reader, stdout io.Writer) error {
 	ctl.HandleFunc("GET /sample", func(w http.ResponseWriter, _ *http.Request) {
 		writeSample(w, tel, eh)
 	})
+	// Profiles of the service, to find what holds its memory:
+	// go tool pprof http://<control>/debug/pprof/heap
+	ctl.HandleFunc("/debug/pprof/", pprof.Index)
 	ctl.HandleFunc("POST /shutdown", func(w http.ResponseWriter, r *http.Request) {
 		d, _ := time.ParseDuration(r.URL.Query().Get("timeout"))
 		sctx, cancel := context.WithTimeout(ctx, max(d, time.Second))

@@ -18,6 +18,7 @@ var (
 	out        = flag.String("soak.out", "", "append the report's Markdown tables to this file")
 	sequential = flag.Bool("soak.sequential", false, "run the two variants one after the other instead of side by side")
 	verbose    = flag.Bool("soak.v", false, "log every sample")
+	only       = flag.String("soak.only", "", `run only this variant: "spool always" or "no spool"`)
 )
 
 func TestMain(m *testing.M) {
@@ -42,6 +43,9 @@ func TestSoak(t *testing.T) {
 		name  string
 		spool bool
 	}{{"spool always", true}, {"no spool", false}} {
+		if *only != "" && *only != v.name {
+			continue
+		}
 		t.Run(v.name, func(t *testing.T) {
 			if !*sequential {
 				t.Parallel()
