@@ -17,6 +17,9 @@ type Report struct {
 	// (after re-reading); TornReads counts re-reads that were needed.
 	Violations []string
 	TornReads  int
+	// LongestTorn is the longest a sample took to read a consistent
+	// snapshot.
+	LongestTorn time.Duration
 	// Drained tells whether every sink settled what it held (nothing in
 	// flight or spooled) within Config.Drain after the load stopped.
 	Drained   bool
@@ -231,9 +234,9 @@ func resumeString(d time.Duration, ok bool) string {
 func (r *Report) WriteMarkdown(w io.Writer) {
 	c := r.Config
 	fmt.Fprintf(w, "#### %s\n\n", c.Name)
-	fmt.Fprintf(w, "Load %d logs/s and %d spans/s (%d requests/s, half HTTP, half gRPC, 1 in %d failing); caps: Elasticsearch queue %s, OTLP queues %d items, Sentry queue 1 MiB (%s with %d B per OTLP item); %d samples, %d torn reads re-read, %d identity violations.\n\n",
+	fmt.Fprintf(w, "Load %d logs/s and %d spans/s (%d requests/s, half HTTP, half gRPC, 1 in %d failing); caps: Elasticsearch queue %s, OTLP queues %d items, Sentry queue 1 MiB (%s with %d B per OTLP item); %d samples, %d torn reads re-read (a consistent snapshot within %v at worst), %d identity violations.\n\n",
 		c.LogsPerSec, c.SpansPerSec, c.SpansPerSec, c.FailEvery, mib(uint64(c.QueueBytes)), c.OTLPQueue, mib(uint64(c.Caps())), otlpItemBytes,
-		len(r.Seconds), r.TornReads, len(r.Violations))
+		len(r.Seconds), r.TornReads, r.LongestTorn.Round(time.Millisecond), len(r.Violations))
 	h := r.healthy()
 	fmt.Fprintln(w, "| phase | s | load held | p50 | p99 | Δp99 vs healthy | median 1-s p99 | Δ | peak heap (live) | peak heap (in use) | peak RSS | peak goroutines | peak ES queue |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

@@ -240,14 +240,17 @@ func (r *runner) phase(ctx context.Context, p Phase) error {
 
 // sample reads the service's figures, checks every sink's identity and
 // records the second in pr. An identity that does not hold is read again
-// (up to 3 times: a snapshot of counters taken while records move can
-// catch a record between two of them); one that still does not hold is a
-// violation.
+// for up to 200 ms: a snapshot of counters taken while records move can
+// catch a record between two of them (the exporters' counters are
+// separate atomics), and a writer that counted a record and then waits
+// for its queue's lock keeps it there that long. One that still does not
+// hold is a violation: a record counted twice or never settled.
 func (r *runner) sample(ctx context.Context, pr *PhaseResult) (sample, error) {
 	var s sample
 	var err error
 	var bad []string
-	for try := 0; try < 4; try++ {
+	start := time.Now()
+	for {
 		if s, err = r.svc.sample(ctx); err != nil {
 			return s, err
 		}
@@ -257,10 +260,14 @@ func (r *runner) sample(ctx context.Context, pr *PhaseResult) (sample, error) {
 				bad = append(bad, fmt.Sprintf("%s off by %d: %+v", sink, c.imbalance(), c))
 			}
 		}
-		if len(bad) == 0 {
+		if len(bad) == 0 || time.Since(start) > 200*time.Millisecond {
 			break
 		}
 		r.rep.TornReads++
+		time.Sleep(5 * time.Millisecond) // poll the condition, not a lock-step re-read
+	}
+	if len(bad) == 0 {
+		r.rep.LongestTorn = max(r.rep.LongestTorn, time.Since(start))
 	}
 	at := time.Since(r.rep.Started)
 	for _, b := range bad {
