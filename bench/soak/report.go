@@ -166,7 +166,7 @@ func (r *Report) PeakHeapLive() uint64 {
 // any, with the spool, for Elasticsearch), duplicates, a live heap above
 // the caps + 20 MiB, goroutines that did not come back down, requests
 // the service answered wrongly. Timing figures (latency, recovery time)
-// are not among them: see ResumeFailures.
+// are not among them: see ResumedAfter.
 func (r *Report) Failures() []string {
 	var out []string
 	out = append(out, r.Violations...)

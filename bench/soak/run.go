@@ -319,7 +319,7 @@ func (r *runner) finish(ctx context.Context) error {
 	r.rep.ShutdownError = shutdownErr
 	r.rep.Final = final
 	r.w.collect()
-	r.rep.LoadErrors, _ = r.ld.errs.Load(), r.ld.lastErr.Load()
+	r.rep.LoadErrors = r.ld.errs.Load()
 	if e, ok := r.ld.lastErr.Load().(string); ok {
 		r.rep.LastLoadError = e
 	}

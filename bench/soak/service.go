@@ -96,6 +96,7 @@ type errCounter struct {
 	last string
 }
 
+// Handle counts err and keeps it as the last one.
 func (e *errCounter) Handle(err error) {
 	e.n.Add(1)
 	e.mu.Lock()
