@@ -43,6 +43,18 @@ func (b *batch) appendItems(p []byte) {
 	}
 }
 
+// fit moves the items of a batch sealed less than half full into a
+// buffer of their size. A batch is allocated with the flush size's
+// capacity, and the flusher seals it however little it holds: without
+// this, the batches of a quiet service waiting out an outage would hold
+// a flush size each while the queue cap counts only their bytes.
+func (b *batch) fit() {
+	if len(b.buf) >= cap(b.buf)/2 {
+		return
+	}
+	b.buf = append(make([]byte, 0, len(b.buf)), b.buf...)
+}
+
 // getBatch takes a batch from the free list (e.mu held). A free list
 // rather than a sync.Pool: the pool is emptied at every GC, and batches are
 // large, so a pool would re-allocate one per flush.
@@ -60,8 +72,8 @@ func (e *Exporter) getBatch() *batch {
 // workers, the open batch and a few ready ones (at most what the queue
 // bound allows).
 func (e *Exporter) putBatch(b *batch) {
-	if b.replay || cap(b.buf) > 4*e.cfg.flushBytes+64<<10 {
-		return
+	if b.replay || cap(b.buf) > 4*e.cfg.flushBytes+64<<10 || cap(b.buf) < e.cfg.flushBytes {
+		return // too large to keep, or fitted (see fit): reuse only full-size buffers
 	}
 	b.buf, b.offs, b.bytes, b.first, b.gen = b.buf[:0], b.offs[:0], 0, time.Time{}, 0
 	b.whole, b.j = false, nil

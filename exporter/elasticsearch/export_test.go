@@ -137,3 +137,19 @@ func (f *FakeClock) Advance(d time.Duration) {
 	clear(f.timers[len(keep):])
 	f.timers = keep
 }
+
+// Seal hands the open batch to the workers, as the flusher does every
+// flush interval.
+func Seal(e *Exporter) { e.seal() }
+
+// HeldBytes is the memory the batches waiting in the queue hold: the
+// capacity of their buffers.
+func HeldBytes(e *Exporter) int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var n int64
+	for _, b := range e.ready {
+		n += int64(cap(b.buf))
+	}
+	return n
+}

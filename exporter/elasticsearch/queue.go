@@ -154,10 +154,11 @@ func (e *Exporter) flusher() {
 	}
 }
 
-// seal moves the open batch to the ready list.
+// seal moves the open batch to the ready list, fitted to its contents.
 func (e *Exporter) seal() {
 	e.mu.Lock()
 	if e.cur != nil && e.cur.n() > 0 {
+		e.cur.fit()
 		e.ready = append(e.ready, e.cur)
 		e.cur = nil
 		e.work.Signal()

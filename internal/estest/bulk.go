@@ -95,7 +95,7 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request, defaultIndex strin
 			return
 		}
 	}
-	if len(body) > s.maxContent {
+	if len(body) > s.maxContent || s.tooLarge(len(body)) {
 		w.WriteHeader(413)
 		return
 	}
@@ -233,6 +233,9 @@ func (s *Server) apply(action, name, id string, source []byte) *itemResult {
 			res.Error.Index, res.Error.IndexUUID, res.Error.Shard = ix.backing, "uuid-"+ix.name, "0"
 		}
 		return res
+	}
+	if s.itemFails() {
+		return fail(503, "unavailable_shards_exception", "[0] primary shard is not active", nil)
 	}
 	if len(s.itemFaults) > 0 {
 		f := &s.itemFaults[0]

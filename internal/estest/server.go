@@ -57,7 +57,8 @@ type Server struct {
 	maxContent int
 	delay      time.Duration
 	noProduct  bool
-	pits       pitTable // open points in time (search.go)
+	pits       pitTable   // open points in time (search.go)
+	soak       soakFaults // phase-long faults (soak.go)
 
 	requests    atomic.Int64
 	bulkDocs    atomic.Int64

@@ -150,6 +150,8 @@ type Server struct {
 	refused  bool
 	serveWG  sync.WaitGroup
 	stopping bool
+
+	soak soakState // phase-long controls (soak.go)
 }
 
 func newServer() *Server {
@@ -521,6 +523,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request, sig Signal) {
 		return
 	}
 	f, release := s.admit(Request{Signal: sig, Time: time.Now(), Header: r.Header.Clone(), Path: r.URL.Path, Gzip: gz, Items: items, Body: raw})
+	if !s.hold(r.Context()) {
+		return
+	}
 	if f != nil {
 		if f.Hang {
 			if !s.hang(r.Context(), release) {
@@ -624,6 +629,9 @@ func (s *Server) grpcAdmit(ctx context.Context, sig Signal, method string, msg p
 		req.Deadline = time.Until(dl)
 	}
 	f, release := s.admit(req)
+	if !s.hold(ctx) {
+		return status.Error(codes.Unavailable, "server stopping or call canceled")
+	}
 	if f == nil {
 		return nil
 	}

@@ -119,6 +119,7 @@ type Server struct {
 	release   chan struct{} // closed by Close: slow handlers return
 	closeOnce sync.Once
 	requests  int
+	soak      soakListener // SetRefused (soak.go)
 }
 
 // NewServer starts a server and stops it when the test ends.
@@ -134,7 +135,7 @@ func NewServer(t testing.TB) *Server {
 		arrived: make(chan struct{}, 1),
 		release: make(chan struct{}),
 	}
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second}
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second, ConnState: s.trackConn}
 	go func() { _ = s.srv.Serve(ln) }()
 	t.Cleanup(s.Close)
 	return s
@@ -151,6 +152,7 @@ func (s *Server) URL() string { return s.url }
 // Close stops the server, releasing requests held by SetDelay.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
+		s.closeListener()
 		close(s.release)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
