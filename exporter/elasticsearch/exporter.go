@@ -105,7 +105,7 @@ func (e *Exporter) openFiles() error {
 	cfg := &e.cfg
 	dlPath := cfg.deadLetter
 	if cfg.spoolDir != "" {
-		sp, err := spool.Open(cfg.spoolDir, spool.Options{MaxBytes: cfg.spoolBytes, WrapFile: cfg.spoolWrap})
+		sp, err := spool.Open(cfg.spoolDir, spool.Options{MaxBytes: cfg.spoolBytes, Fsync: cfg.spoolFsync, WrapFile: cfg.spoolWrap})
 		if err != nil {
 			return fmt.Errorf("elasticsearch: %w", err)
 		}

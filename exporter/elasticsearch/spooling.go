@@ -1,6 +1,11 @@
 package elasticsearch
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/glassbox-obs/glassbox/internal/spool"
+)
 
 // toSpool puts a batch that cannot be delivered now into the spool (its
 // journal sealed, in SpoolAlways mode, else its records written), counts
@@ -23,16 +28,16 @@ func (s *sender) toSpool(b *batch) {
 	case e.sealJournal(b):
 		s.settle(b, &e.st.spooled, n)
 	default:
-		if err := e.spool.Append(n, b.buf); err != nil {
+		// With WithSpoolFsync the spool flushes each record it appends.
+		err := e.spool.Append(n, b.buf)
+		if err != nil && !errors.Is(err, spool.ErrSync) {
 			s.settle(b, &e.st.droppedSpoolFull, n)
 			e.report(fmt.Errorf("elasticsearch: %w (%d records dropped)", err, n))
 			break
 		}
 		s.settle(b, &e.st.spooled, n)
-		if e.cfg.spoolFsync {
-			if err := e.spool.Sync(); err != nil {
-				e.report(fmt.Errorf("elasticsearch: spool: fsync: %w", err))
-			}
+		if err != nil {
+			e.report(fmt.Errorf("elasticsearch: %w", err)) // written, not flushed
 		}
 	}
 	e.release(b)

@@ -22,6 +22,12 @@ type Options struct {
 	// SegmentBytes is the size after which Append starts a new segment
 	// file. Default 8 MiB.
 	SegmentBytes int64
+	// Fsync makes Append flush the segment to stable storage before it
+	// returns, so that a record is durable against a crash of the machine
+	// whichever segment it went to (a Sync after Append could miss a
+	// segment that Next sealed in between). Journals are synced by their
+	// owner with Journal.Sync.
+	Fsync bool
 	// WrapFile, when not nil, wraps each segment file the spool opens for
 	// writing; tests make writes fail with it as on a full disk where they
 	// cannot mount a small file system.
@@ -312,8 +318,9 @@ func (s *Spool) makeRoom(size int64) error {
 
 // Append writes one record holding items items to the open segment. It is
 // durable against a crash of the process once Append returns (it is in
-// the kernel's page cache); call Sync for durability against a crash of
-// the machine.
+// the kernel's page cache), and against a crash of the machine with
+// Options.Fsync. An error that wraps ErrSync means the record was written
+// but the fsync failed: it is in the spool all the same.
 func (s *Spool) Append(items int, payload []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -342,8 +349,17 @@ func (s *Spool) Append(items int, payload []byte) error {
 		_ = s.sealOpen()
 		return err
 	}
+	if s.opts.Fsync {
+		if err := s.cur.f.Sync(); err != nil {
+			return fmt.Errorf("%w: %w", ErrSync, err)
+		}
+	}
 	return nil
 }
+
+// ErrSync is wrapped by the error of an Append whose record was written
+// but could not be flushed to stable storage (Options.Fsync).
+var ErrSync = errors.New("spool: fsync")
 
 // Sync flushes the open segment to stable storage.
 func (s *Spool) Sync() error {
