@@ -84,6 +84,23 @@ func TestFlightRecorderGRPC(t *testing.T) {
 			}
 		})
 	}
+	t.Run("NotFound made ERROR by WithGRPCCodeLevel", func(t *testing.T) {
+		s := newInfoService(t)
+		level := middleware.WithGRPCCodeLevel(func(code uint32) slog.Level {
+			if codes.Code(code) == codes.NotFound {
+				return slog.LevelError
+			}
+			return middleware.DefaultGRPCCodeLevel(code)
+		})
+		conn := bufServer(t, s.opts(level), nil, echoFuncs{unary: func(ctx context.Context, in *wrapperspb.StringValue) (*wrapperspb.StringValue, error) {
+			s.logger.DebugContext(ctx, "a")
+			return in, status.Error(codes.NotFound, "no such order")
+		}})
+		_, _ = callUnary(context.Background(), conn, "x")
+		if got, want := summary(t, s.logs), "a*, request completed"; got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	})
 	t.Run("panic", func(t *testing.T) {
 		s := newInfoService(t)
 		conn := bufServer(t, s.opts(), nil, echoFuncs{unary: func(ctx context.Context, in *wrapperspb.StringValue) (*wrapperspb.StringValue, error) {
