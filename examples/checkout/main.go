@@ -129,6 +129,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := s.close(sctx); err != nil {
 		return fmt.Errorf("stopping the services: %w", err)
 	}
-	p.summary(o.dir, elapsed, s.exporters())
+	p.summary(o.dir, elapsed, s.delivery())
 	return nil
 }

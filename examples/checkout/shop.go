@@ -8,7 +8,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/glassbox-obs/glassbox"
 	"github.com/glassbox-obs/glassbox/middleware/grpcmw"
 )
 
@@ -122,10 +121,12 @@ func stopGRPC(ctx context.Context, gs *grpc.Server) {
 	}
 }
 
-// exporters says where the documents went besides the files.
-func (s *shop) exporters() glassbox.Exporters {
-	if len(s.services) == 0 {
-		return glassbox.Exporters{}
+// delivery says what the services' exporters did, summed over the
+// services; call it after close.
+func (s *shop) delivery() delivery {
+	var d delivery
+	for _, svc := range s.services {
+		d.add(svc.tel.Stats())
 	}
-	return s.services[0].tel.Stats().Enabled
+	return d
 }
