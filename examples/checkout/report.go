@@ -122,10 +122,11 @@ func (d delivery) lines() []string {
 		if d.es.spooled > 0 {
 			lost = append(lost, fmt.Sprintf("%d kept in the spool for the next run", d.es.spooled))
 		}
+		line := fmt.Sprintf("Elasticsearch took %d of %d documents%s", d.es.delivered, d.es.produced, tail(lost))
 		if len(lost) > 0 && d.esError != "" {
-			lost = append(lost, "last error: "+d.esError)
+			line += " Last error: " + d.esError
 		}
-		out = append(out, fmt.Sprintf("Elasticsearch took %d of %d documents%s", d.es.delivered, d.es.produced, tail(lost)))
+		out = append(out, line)
 	}
 	var took []string
 	var lost []string

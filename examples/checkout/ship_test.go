@@ -16,6 +16,7 @@ import (
 	"github.com/glassbox-obs/glassbox/internal/estest"
 	"github.com/glassbox-obs/glassbox/internal/otlptest"
 	"github.com/glassbox-obs/glassbox/internal/story"
+	"github.com/glassbox-obs/glassbox/internal/testutil"
 )
 
 var shopServices = []string{"frontend", "payments", "ledger"}
@@ -51,12 +52,14 @@ func TestCheckoutShips(t *testing.T) {
 			// test's own.
 			tmp := t.TempDir()
 			t.Setenv("TMPDIR", tmp)
-			c := runCheckout(t, map[string]string{
+			vars := map[string]string{
 				"ELASTICSEARCH_URL":                es.URL(),
 				"GLASSBOX_ELASTICSEARCH_TEMPLATES": "true",
 				"OTEL_EXPORTER_OTLP_ENDPOINT":      col.Endpoint(),
 				"OTEL_EXPORTER_OTLP_PROTOCOL":      proto,
-			})
+			}
+			checkREADMECommands(t, vars)
+			c := runCheckout(t, vars)
 			files := fileDocs(t, c.dir)
 			if len(c.rows) != len(schedule()) {
 				t.Fatalf("%d request lines, want %d:\n%s", len(c.rows), len(schedule()), c.out)
@@ -85,6 +88,10 @@ func TestCheckoutShips(t *testing.T) {
 						if !spans[s] {
 							t.Errorf("no failed span %q in Elasticsearch; spans: %v", s, spans)
 						}
+					}
+					if f.kind == "payments panics" && proto == "http/protobuf" {
+						t.Setenv("GLASSBOX_KIBANA_URL", "https://kibana.example.com:5601")
+						checkREADMEStory(t, cli(t, bin, "trace", r.id), es.URL(), r.id)
 					}
 					if fromDir := traceJSON(t, bin, c.dir, r.id); !sameSource(fromES, fromDir) {
 						t.Errorf("the story from Elasticsearch (%d spans, %d logs) differs from the files' (%d spans, %d logs)",
@@ -317,4 +324,124 @@ func sameSource(a, b *story.JSON) bool {
 	x, y := *a, *b
 	x.Source, x.Since, x.Until, y.Source, y.Since, y.Until = "", nil, nil, "", nil, nil
 	return sameStory(&x, &y)
+}
+
+// TestCheckoutBackendsDown: with ELASTICSEARCH_URL and
+// OTEL_EXPORTER_OTLP_ENDPOINT set but neither answering, the run still
+// ends with its summary — every request's documents in the local files,
+// the trace command of each failed request — and the summary says the
+// backends took nothing instead of claiming the documents went there.
+func TestCheckoutBackendsDown(t *testing.T) {
+	es := estest.New(t)
+	if err := es.SetRefused(true); err != nil {
+		t.Fatal(err)
+	}
+	col := otlptest.NewHTTP(t)
+	col.Close()
+	t.Setenv("TMPDIR", t.TempDir())
+	c, stderr, err := runCheckoutErr(t, map[string]string{"ELASTICSEARCH_URL": es.URL(), "OTEL_EXPORTER_OTLP_ENDPOINT": col.Endpoint()})
+	if err != nil && strings.Count(err.Error(), "\n") > 2 {
+		t.Errorf("a wall of errors:\n%v", err)
+	}
+	t.Logf("error: %v\nstderr:\n%s", err, stderr)
+	files := fileDocs(t, c.dir)
+	docs := documents(t, c.dir)
+	for _, r := range c.rows {
+		if len(docs[r.id]) == 0 {
+			t.Errorf("request %d (X-Correlation-ID %s): no document in the files", r.n, r.id)
+		}
+	}
+	if len(c.rows) != len(schedule()) || len(c.commands) != len(failures) {
+		t.Errorf("%d requests and %d trace commands, want %d and %d:\n%s", len(c.rows), len(c.commands), len(schedule()), len(failures), c.out)
+	}
+	var spans, logs int
+	for _, svc := range shopServices {
+		spans += count(files, "traces", svc)
+		logs += count(files, "logs", svc)
+	}
+	if m := esSummaryRE.FindStringSubmatch(c.out); m == nil || m[1] != "0" || m[2] != strconv.Itoa(spans+logs) || !strings.Contains(m[3], "dropped") {
+		t.Errorf("want the summary to say \"Elasticsearch took 0 of %d documents: ... dropped\":\n%s", spans+logs, c.out)
+	}
+	if m := otlpSummaryRE.FindStringSubmatch(c.out); m == nil || m[1] != "0" || m[2] != strconv.Itoa(spans) || m[3] != "0" || m[4] != strconv.Itoa(logs) || !strings.Contains(m[5], "dropped") {
+		t.Errorf("want the summary to say \"The OTLP endpoint took 0 of %d spans and 0 of %d log records: ... dropped\":\n%s", spans, logs, c.out)
+	}
+	if strings.Contains(c.out, "From Elasticsearch") {
+		t.Errorf("the summary sends the user to Elasticsearch, which has nothing:\n%s", c.out)
+	}
+}
+
+// readmeWithES returns the README's "With Elasticsearch" part of
+// "Debugging a failed request": its prose, its commands and the story it
+// shows.
+func readmeWithES(t *testing.T) (prose string, commands, story []string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(testutil.ModuleRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, part, ok := strings.Cut(string(b), "\n## Debugging a failed request\n")
+	part, _, _ = strings.Cut(part, "\n## ")
+	_, part, ok2 := strings.Cut(part, "\n### With Elasticsearch\n")
+	prose, rest, ok3 := strings.Cut(part, "```sh\n")
+	cmds, rest, _ := strings.Cut(rest, "```")
+	_, rest, _ = strings.Cut(rest, "```\n")
+	out, _, ok4 := strings.Cut(rest, "```")
+	if !ok || !ok2 || !ok3 || !ok4 {
+		t.Fatal("README.md: no \"With Elasticsearch\" part with a command block and an output block under \"## Debugging a failed request\"")
+	}
+	return prose, strings.Split(strings.TrimSpace(cmds), "\n"), strings.Split(out, "\n")
+}
+
+// checkREADMECommands: the README runs the example with the variables
+// this test sets for Elasticsearch, and names the data streams the test
+// finds the documents in.
+func checkREADMECommands(t *testing.T, vars map[string]string) {
+	t.Helper()
+	prose, cmds, _ := readmeWithES(t)
+	if len(cmds) != 3 || !strings.HasPrefix(cmds[0], "export ") || cmds[1] != "go run ./examples/checkout" ||
+		!regexp.MustCompile(`^GLASSBOX_KIBANA_URL=\S+ go run ./cmd/glassbox trace [0-9a-f]{32}$`).MatchString(cmds[2]) {
+		t.Fatalf("README \"With Elasticsearch\": commands %q, want an export, the example, glassbox trace <ID>", cmds)
+	}
+	for _, kv := range strings.Fields(strings.TrimPrefix(cmds[0], "export ")) {
+		k, v, _ := strings.Cut(kv, "=")
+		if _, ok := vars[k]; !ok || (k != "ELASTICSEARCH_URL" && vars[k] != v) {
+			t.Errorf("README \"With Elasticsearch\" exports %s, the test sets %v", kv, vars)
+		}
+	}
+	for _, name := range []string{"`logs-<service>-default`", "`traces-<service>-default`", "`logs-frontend-default`", "`traces-ledger-default`"} {
+		if !strings.Contains(prose, name) {
+			t.Errorf("README \"With Elasticsearch\" does not name the data stream %s", name)
+		}
+	}
+}
+
+// checkREADMEStory: the story the README shows from Elasticsearch has the
+// header of the real one (the panic's, with GLASSBOX_KIBANA_URL set), but
+// for the address, the ID and the times.
+func checkREADMEStory(t *testing.T, term, esURL, id string) {
+	t.Helper()
+	_, cmds, readme := readmeWithES(t)
+	readmeID := cmds[2][strings.LastIndex(cmds[2], " ")+1:]
+	readmeURL := strings.Fields(strings.TrimPrefix(cmds[0], "export ELASTICSEARCH_URL="))[0]
+	times := regexp.MustCompile(`\d{4}-\d\d-\d\d[T ][0-9:.]+(Z| UTC)|\+?[0-9.]+(ms|µs|s)\b`)
+	header := func(lines []string) map[string]string {
+		out := map[string]string{}
+		for _, l := range lines {
+			f := strings.Fields(l)
+			if len(f) > 1 && slices.Contains([]string{"source", "services", "found", "kibana"}, f[0]) {
+				out[f[0]] = times.ReplaceAllString(strings.TrimSpace(l), "T")
+			}
+		}
+		return out
+	}
+	got := header(strings.Split(strings.NewReplacer(esURL, readmeURL, id, readmeID).Replace(term), "\n"))
+	want := header(readme)
+	if len(want) != 4 {
+		t.Fatalf("README \"With Elasticsearch\": the story shows %v, want its source, services, found and kibana lines", want)
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("README \"With Elasticsearch\" shows\n  %s\nglassbox trace says\n  %s", w, got[k])
+		}
+	}
 }
