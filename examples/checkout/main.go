@@ -17,9 +17,10 @@
 //	go run ./cmd/glassbox trace --dir /tmp/glassbox-checkout-123 <correlation ID>
 //
 // With ELASTICSEARCH_URL, OTEL_EXPORTER_OTLP_ENDPOINT or SENTRY_DSN set,
-// the services ship there too (glassbox.Start reads them). It stops after
-// --requests requests (10 by default: each seeded failure once), or keeps
-// sending for --duration.
+// the services ship there too (glassbox.Start reads them), and the summary
+// says how many documents Elasticsearch and the OTLP endpoint took. It
+// stops after --requests requests (10 by default: each seeded failure
+// once), or keeps sending for --duration.
 package main
 
 import (
@@ -126,9 +127,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// shut down: only then can `glassbox trace` find all of it.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := s.close(sctx); err != nil {
-		return fmt.Errorf("stopping the services: %w", err)
+	// When a backend did not take everything by then, the summary still
+	// comes (the files hold every document, and it says what the backend
+	// missed), and then the error.
+	cerr := s.close(sctx)
+	p.summary(o.dir, elapsed, s.delivery())
+	if cerr != nil {
+		return fmt.Errorf("stopping the services: %w", cerr)
 	}
-	p.summary(o.dir, elapsed, s.exporters())
 	return nil
 }

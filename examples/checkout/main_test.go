@@ -46,19 +46,29 @@ var (
 // backend.
 func runCheckout(t *testing.T, vars map[string]string, args ...string) *checkout {
 	t.Helper()
+	c, stderr, err := runCheckoutErr(t, vars, args...)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr)
+	}
+	if stderr != "" {
+		t.Errorf("stderr: %s, want nothing", stderr)
+	}
+	return c
+}
+
+// runCheckoutErr is runCheckout for a run that may fail: it returns the
+// run's error and what it wrote on stderr.
+func runCheckoutErr(t *testing.T, vars map[string]string, args ...string) (_ *checkout, stderr string, _ error) {
+	t.Helper()
 	for _, k := range []string{"ELASTICSEARCH_URL", "ELASTICSEARCH_CLOUD_ID", "OTEL_EXPORTER_OTLP_ENDPOINT",
 		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "OTEL_TRACES_EXPORTER",
-		"OTEL_LOGS_EXPORTER", "SENTRY_DSN", "GLASSBOX_FILE_DIR", "GLASSBOX_KIBANA_URL"} {
+		"OTEL_LOGS_EXPORTER", "OTEL_EXPORTER_OTLP_PROTOCOL", "SENTRY_DSN", "GLASSBOX_FILE_DIR", "GLASSBOX_KIBANA_URL",
+		"GLASSBOX_ELASTICSEARCH_TEMPLATES", "GLASSBOX_SPOOL_DIR"} {
 		t.Setenv(k, vars[k])
 	}
 	c := &checkout{dir: t.TempDir()}
 	var out, errb bytes.Buffer
-	if err := run(context.Background(), append([]string{"--dir", c.dir, "--interval", "0"}, args...), &out, &errb); err != nil {
-		t.Fatalf("run: %v\n%s", err, errb.String())
-	}
-	if errb.Len() > 0 {
-		t.Errorf("stderr: %s, want nothing", errb.String())
-	}
+	err := run(context.Background(), append([]string{"--dir", c.dir, "--interval", "0"}, args...), &out, &errb)
 	c.out = out.String()
 	sc := bufio.NewScanner(strings.NewReader(c.out))
 	for sc.Scan() {
@@ -71,7 +81,7 @@ func runCheckout(t *testing.T, vars map[string]string, args ...string) *checkout
 			c.commands = append(c.commands, strings.Fields(m[1]))
 		}
 	}
-	return c
+	return c, errb.String(), err
 }
 
 // row returns the request of the kind whose name starts with prefix.

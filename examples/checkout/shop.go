@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
+	"strings"
+	"sync"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/glassbox-obs/glassbox"
 	"github.com/glassbox-obs/glassbox/middleware/grpcmw"
 )
 
@@ -100,10 +103,35 @@ func (s *shop) close(ctx context.Context) error {
 	if s.front != nil {
 		s.front.jobs.Wait() // each job takes milliseconds
 	}
-	for i := len(s.services) - 1; i >= 0; i-- {
-		errs = append(errs, s.services[i].tel.Shutdown(ctx))
+	// Each service's telemetry gets the whole deadline, all at once as
+	// three processes would: a backend that does not answer holds its
+	// exporter until the deadline, and must not leave the services shut
+	// down after it no time to write out their files.
+	terrs := make([]error, len(s.services))
+	var wg sync.WaitGroup
+	for i, svc := range s.services {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := svc.tel.Shutdown(ctx); err != nil {
+				terrs[i] = fmt.Errorf("%s's telemetry: %s", svc.name, oneLine(err))
+			}
+		}()
 	}
-	return errors.Join(errs...)
+	wg.Wait()
+	return errors.Join(append(errs, terrs...)...)
+}
+
+// oneLine is err's message on one line, each distinct line of a joined
+// error once ("context deadline exceeded" from each exporter is said once).
+func oneLine(err error) string {
+	var lines []string
+	for _, l := range strings.Split(err.Error(), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !slices.Contains(lines, l) {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "; ")
 }
 
 // stopGRPC lets the calls in flight finish, or cuts them when ctx ends
@@ -122,10 +150,12 @@ func stopGRPC(ctx context.Context, gs *grpc.Server) {
 	}
 }
 
-// exporters says where the documents went besides the files.
-func (s *shop) exporters() glassbox.Exporters {
-	if len(s.services) == 0 {
-		return glassbox.Exporters{}
+// delivery says what the services' exporters did, summed over the
+// services; call it after close.
+func (s *shop) delivery() delivery {
+	var d delivery
+	for _, svc := range s.services {
+		d.add(svc.tel.Stats())
 	}
-	return s.services[0].tel.Stats().Enabled
+	return d
 }
