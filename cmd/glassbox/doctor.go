@@ -29,6 +29,8 @@ that data can flow:
   elasticsearch.data         documents arrived in logs-*-* and traces-*-* in
                              the last hour of the cluster's clock
   elasticsearch.clock        the local clock is within 2s of the cluster's
+                             (a warning beyond; a failure beyond 1m, the
+                             margin of the Kibana links glassbox prints)
   elasticsearch.dead_letter  no document was rejected into the dead-letter file
   otlp.traces, otlp.logs     the OTLP endpoint accepts an empty export on the
                              configured protocol (grpc or http/protobuf)

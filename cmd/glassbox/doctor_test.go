@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -218,11 +220,28 @@ func TestDoctorFailures(t *testing.T) {
 			v["ELASTICSEARCH_URL"] = srv.URL()
 			ship(t, srv, v, 1, 1, time.Now())
 		}, "elasticsearch.templates", []string{"FAIL", "5 of 5 objects missing", "missing: _index_template/glassbox-logs", "fix: run: glassbox setup elasticsearch"}},
+		{"version too old", func(t *testing.T, v map[string]string) {
+			srv := estest.New(t, estest.WithAPIKey("a2V5"), estest.WithVersion("8.12.2"))
+			v["ELASTICSEARCH_URL"] = srv.URL()
+			ship(t, srv, v, 1, 1, time.Now())
+		}, "elasticsearch.version", []string{"FAIL", "Elasticsearch 8.12.2 is older than 8.13.0", "fix: upgrade Elasticsearch to 8.13 or newer"}},
+		{"templates of an older glassbox", func(t *testing.T, v map[string]string) {
+			putOlderTemplate(t, v, "_index_template/glassbox-logs")
+		}, "elasticsearch.templates", []string{"FAIL", "1 of 5 outdated or changed",
+			fmt.Sprintf("outdated: _index_template/glassbox-logs (version %d, this glassbox has %d)", elasticsearch.TemplateVersion-1, elasticsearch.TemplateVersion),
+			"fix: run: glassbox setup elasticsearch"}},
 		{"empty data streams", func(t *testing.T, v map[string]string) {
 			srv := estest.New(t, estest.WithAPIKey("a2V5"))
 			v["ELASTICSEARCH_URL"] = srv.URL()
 			installTemplates(t, v)
 		}, "elasticsearch.data", []string{"FAIL", "no document in logs-*-* or traces-*-* since", "fix: is a service running with ELASTICSEARCH_URL set"}},
+		{"no read privilege", func(t *testing.T, v map[string]string) {
+			srv := estest.New(t, estest.WithAPIKey("a2V5"))
+			v["ELASTICSEARCH_URL"] = srv.URL()
+			installTemplates(t, v)
+			ship(t, srv, v, 2, 2, time.Now())
+			srv.Forbid("doctor", "viewer", estest.ActionSearch)
+		}, "elasticsearch.data", []string{"FAIL", "no document in logs-*-* or traces-*-*", "may lack the read privilege on logs-*-* and traces-*-*"}},
 		{"only old documents", func(t *testing.T, v map[string]string) {
 			srv := estest.New(t, estest.WithAPIKey("a2V5"))
 			v["ELASTICSEARCH_URL"] = srv.URL()
@@ -282,6 +301,40 @@ func TestDoctorFailures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// putOlderTemplate replaces the installed object at path (one of
+// elasticsearch.Templates) by the same body as an older glassbox version
+// installed it: its _meta.glassbox_version one less.
+func putOlderTemplate(t *testing.T, vars map[string]string, path string) {
+	t.Helper()
+	for _, tpl := range elasticsearch.Templates(0) {
+		if tpl.Path != path {
+			continue
+		}
+		var body map[string]any
+		if err := json.Unmarshal(tpl.Body, &body); err != nil {
+			t.Fatal(err)
+		}
+		body["_meta"].(map[string]any)["glassbox_version"] = elasticsearch.TemplateVersion - 1
+		b, _ := json.Marshal(body)
+		req, err := http.NewRequest(http.MethodPut, vars["ELASTICSEARCH_URL"]+"/"+path, bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "ApiKey "+vars["ELASTICSEARCH_API_KEY"])
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("PUT %s: HTTP %d", path, res.StatusCode)
+		}
+		return
+	}
+	t.Fatalf("no template %s", path)
 }
 
 // A spool holding batches and a dead-letter file are reported, and do not

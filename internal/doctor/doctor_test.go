@@ -30,7 +30,9 @@ func run(t *testing.T, o doctor.Options, vars map[string]string) map[string]doct
 }
 
 // A local clock off by more than 2 s is a warning, in either direction;
-// the cluster's Date header is the reference.
+// off by more than a minute (the margin of the Kibana links) a failure
+// that makes the report unhealthy. The cluster's Date header is the
+// reference.
 func TestClockSkew(t *testing.T) {
 	srv := estest.New(t)
 	vars := map[string]string{"ELASTICSEARCH_URL": srv.URL()}
@@ -40,16 +42,27 @@ func TestClockSkew(t *testing.T) {
 		want   string
 	}{
 		{0, doctor.Pass, "within 2s"},
-		{90 * time.Second, doctor.Warn, "1m30s ahead of Elasticsearch's"},
-		{-10 * time.Second, doctor.Warn, "behind Elasticsearch's"},
+		{-10 * time.Second, doctor.Warn, "10s behind Elasticsearch's"},
+		{45 * time.Second, doctor.Warn, "45s ahead of Elasticsearch's"},
+		{90 * time.Second, doctor.Fail, "1m30s ahead of Elasticsearch's (more than 1m)"},
+		{-3 * time.Hour, doctor.Fail, "3h0m0s behind Elasticsearch's"},
 	} {
-		now := func() time.Time { return time.Now().Add(tc.offset) }
-		r := run(t, doctor.Options{Now: now}, vars)[doctor.CheckESClock]
+		o := doctor.Options{Now: func() time.Time { return time.Now().Add(tc.offset) }, Getenv: func(k string) string { return vars[k] }}
+		rep := doctor.Run(context.Background(), o)
+		var r doctor.Result
+		for _, c := range rep.Checks {
+			if c.Name == doctor.CheckESClock {
+				r = c
+			}
+		}
 		if r.Status != tc.status || !strings.Contains(r.Summary, tc.want) {
 			t.Errorf("offset %v: got %s %q, want %s %q", tc.offset, r.Status, r.Summary, tc.status, tc.want)
 		}
-		if tc.status == doctor.Warn && !strings.Contains(r.Fix, "NTP") {
+		if tc.status != doctor.Pass && !strings.Contains(r.Fix, "NTP") {
 			t.Errorf("offset %v: fix %q", tc.offset, r.Fix)
+		}
+		if tc.status == doctor.Fail && (rep.Healthy() || !strings.Contains(r.Fix, "Kibana links")) {
+			t.Errorf("offset %v: healthy %v, fix %q; want unhealthy and the links named", tc.offset, rep.Healthy(), r.Fix)
 		}
 	}
 }
