@@ -17,6 +17,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	oteltrace "go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/codes"
 
 	"github.com/glassbox-obs/glassbox/exporter/elasticsearch"
 	"github.com/glassbox-obs/glassbox/internal/doctor"
@@ -100,16 +101,18 @@ func healthy(t *testing.T) (map[string]string, *estest.Server) {
 	httpCol, grpcCol := otlptest.NewHTTP(t), otlptest.NewGRPC(t)
 	sentry := sentrytest.NewServer(t)
 	vars := map[string]string{
-		"OTEL_SERVICE_NAME":                  "checkout",
-		"OTEL_RESOURCE_ATTRIBUTES":           "service.version=1.4.2,deployment.environment.name=staging",
-		"GLASSBOX_LOG_LEVEL":                 "info",
-		"ELASTICSEARCH_URL":                  es.URL(),
-		"ELASTICSEARCH_API_KEY":              "a2V5",
-		"GLASSBOX_SPOOL_DIR":                 filepath.Join(t.TempDir(), "spool"),
-		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": httpCol.Endpoint() + "/v1/traces",
-		"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT":   grpcCol.Endpoint(),
-		"OTEL_EXPORTER_OTLP_LOGS_PROTOCOL":   "grpc",
-		"SENTRY_DSN":                         sentry.DSN(),
+		"OTEL_SERVICE_NAME":                   "checkout",
+		"OTEL_RESOURCE_ATTRIBUTES":            "service.version=1.4.2,deployment.environment.name=staging",
+		"GLASSBOX_LOG_LEVEL":                  "info",
+		"ELASTICSEARCH_URL":                   es.URL(),
+		"ELASTICSEARCH_API_KEY":               "a2V5",
+		"GLASSBOX_SPOOL_DIR":                  filepath.Join(t.TempDir(), "spool"),
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT":  httpCol.Endpoint() + "/v1/traces",
+		"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT":    grpcCol.Endpoint(),
+		"OTEL_EXPORTER_OTLP_LOGS_PROTOCOL":    "grpc",
+		"OTEL_METRICS_EXPORTER":               "otlp",
+		"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": httpCol.Endpoint() + "/v1/metrics",
+		"SENTRY_DSN":                          sentry.DSN(),
 	}
 	installTemplates(t, vars)
 	ship(t, es, vars, 3, 2, time.Now())
@@ -135,9 +138,10 @@ func TestDoctorAllHealthy(t *testing.T) {
 		"authenticated with ELASTICSEARCH_API_KEY",
 		"(http/protobuf) accepts traces",
 		"(grpc) accepts logs",
+		"/v1/metrics (http/protobuf) accepts metrics",
 		"(project " + sentrytest.ProjectID + ") accepts the key",
 		"spool: writable, empty",
-		"\n12 passed\n",
+		"\n13 passed\n",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
@@ -166,8 +170,8 @@ func TestDoctorJSON(t *testing.T) {
 	if err := dec.Decode(&doc); err != nil {
 		t.Fatalf("stdout is not the documented JSON: %v\n%s", err, stdout)
 	}
-	if doc.Healthy || doc.Counts["fail"] != 1 || doc.Counts["pass"] != 11 || doc.Counts["warn"] != 0 || doc.Counts["skip"] != 0 {
-		t.Errorf("got healthy %v, counts %v; want unhealthy, 1 fail, 11 pass", doc.Healthy, doc.Counts)
+	if doc.Healthy || doc.Counts["fail"] != 1 || doc.Counts["pass"] != 12 || doc.Counts["warn"] != 0 || doc.Counts["skip"] != 0 {
+		t.Errorf("got healthy %v, counts %v; want unhealthy, 1 fail, 12 pass", doc.Healthy, doc.Counts)
 	}
 	var names []string
 	for _, c := range doc.Checks {
@@ -191,7 +195,7 @@ func TestDoctorJSON(t *testing.T) {
 
 func TestDoctorNothingConfigured(t *testing.T) {
 	code, stdout, _ := cli(t, nil, "doctor")
-	if code != exitOK || !strings.HasPrefix(block(stdout, "config"), "PASS") || !strings.Contains(stdout, "1 passed, 11 skipped") {
+	if code != exitOK || !strings.HasPrefix(block(stdout, "config"), "PASS") || !strings.Contains(stdout, "1 passed, 12 skipped") {
 		t.Fatalf("got %d:\n%s", code, stdout)
 	}
 }
@@ -261,6 +265,15 @@ func TestDoctorFailures(t *testing.T) {
 			v["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = closedURL(t) + "/v1/traces"
 		},
 			"otlp.traces", []string{"FAIL", "connection refused", "fix: start the collector"}},
+		{"metrics collector down", func(t *testing.T, v map[string]string) {
+			v["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"] = closedURL(t) + "/v1/metrics"
+		}, "otlp.metrics", []string{"FAIL", "/v1/metrics (http/protobuf)", "connection refused", "fix: start the collector, or correct OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"}},
+		{"metrics collector refuses over gRPC", func(t *testing.T, v map[string]string) {
+			col := otlptest.NewGRPC(t)
+			col.FailAll(otlptest.Metrics, otlptest.Fault{Code: codes.Unauthenticated})
+			v["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"] = col.Endpoint()
+			v["OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"] = "grpc"
+		}, "otlp.metrics", []string{"FAIL", "(grpc)", "Unauthenticated", "fix: the collector refused the request's credentials: check OTEL_EXPORTER_OTLP_HEADERS"}},
 		{"collector refuses the headers", func(t *testing.T, v map[string]string) {
 			col := otlptest.NewHTTP(t)
 			col.FailAll(otlptest.Traces, otlptest.Fault{HTTPStatus: 401})

@@ -17,6 +17,7 @@ import (
 	"github.com/glassbox-obs/glassbox/exporter/elasticsearch"
 	"github.com/glassbox-obs/glassbox/internal/doctor"
 	"github.com/glassbox-obs/glassbox/internal/estest"
+	"github.com/glassbox-obs/glassbox/internal/otlptest"
 )
 
 func run(t *testing.T, o doctor.Options, vars map[string]string) map[string]doctor.Result {
@@ -177,5 +178,34 @@ func TestTemplatesOfAnotherRetention(t *testing.T) {
 		if r.Status != tc.status || (tc.detail != "" && (len(r.Details) != 1 || r.Details[0] != tc.detail)) {
 			t.Errorf("retention %q: got %s %q %q, want %s %q", tc.retention, r.Status, r.Summary, r.Details, tc.status, tc.detail)
 		}
+	}
+}
+
+// otlp.metrics is checked when OTEL_METRICS_EXPORTER names otlp (also
+// beside none or prometheus, as Start reads it), with the metrics
+// variables first; skipped otherwise, even with an endpoint set, since
+// metrics are opt-in in code.
+func TestOTLPMetrics(t *testing.T) {
+	col := otlptest.NewGRPC(t)
+	for _, tc := range []struct {
+		vars   map[string]string
+		status doctor.Status
+		want   string
+	}{
+		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": col.Endpoint()}, doctor.Skip, "OTEL_METRICS_EXPORTER does not name otlp"},
+		{map[string]string{"OTEL_METRICS_EXPORTER": "prometheus", "OTEL_EXPORTER_OTLP_ENDPOINT": col.Endpoint()}, doctor.Skip, "does not name otlp"},
+		{map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_SDK_DISABLED": "true"}, doctor.Skip, "OTEL_SDK_DISABLED"},
+		{map[string]string{"OTEL_METRICS_EXPORTER": "prometheus,otlp", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": col.Endpoint(), "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL": "grpc"},
+			doctor.Pass, "(grpc) accepts metrics"},
+		{map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": col.Endpoint(), "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL": "http/protobuf"},
+			doctor.Fail, "/v1/metrics (http/protobuf): the server speaks grpc"},
+	} {
+		r := run(t, doctor.Options{Timeout: 10 * time.Second}, tc.vars)[doctor.CheckOTLPMetrics]
+		if r.Status != tc.status || !strings.Contains(r.Summary, tc.want) {
+			t.Errorf("%v: got %s %q, want %s %q", tc.vars, r.Status, r.Summary, tc.status, tc.want)
+		}
+	}
+	if n := len(col.Requests(otlptest.Metrics)); n == 0 {
+		t.Error("no metrics export reached the collector")
 	}
 }
