@@ -29,9 +29,13 @@ that data can flow:
   elasticsearch.data         documents arrived in logs-*-* and traces-*-* in
                              the last hour of the cluster's clock
   elasticsearch.clock        the local clock is within 2s of the cluster's
+                             (a warning beyond; a failure beyond 1m, the
+                             margin of the Kibana links glassbox prints)
   elasticsearch.dead_letter  no document was rejected into the dead-letter file
   otlp.traces, otlp.logs     the OTLP endpoint accepts an empty export on the
                              configured protocol (grpc or http/protobuf)
+  otlp.metrics               the same for metrics, when OTEL_METRICS_EXPORTER
+                             names otlp (OTEL_EXPORTER_OTLP_METRICS_* first)
   sentry                     SENTRY_DSN parses and its ingest endpoint accepts
                              the key (an empty client report, no event)
   spool                      GLASSBOX_SPOOL_DIR is writable, and what it holds

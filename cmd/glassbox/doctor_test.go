@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	oteltrace "go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/codes"
 
 	"github.com/glassbox-obs/glassbox/exporter/elasticsearch"
 	"github.com/glassbox-obs/glassbox/internal/doctor"
@@ -98,16 +101,18 @@ func healthy(t *testing.T) (map[string]string, *estest.Server) {
 	httpCol, grpcCol := otlptest.NewHTTP(t), otlptest.NewGRPC(t)
 	sentry := sentrytest.NewServer(t)
 	vars := map[string]string{
-		"OTEL_SERVICE_NAME":                  "checkout",
-		"OTEL_RESOURCE_ATTRIBUTES":           "service.version=1.4.2,deployment.environment.name=staging",
-		"GLASSBOX_LOG_LEVEL":                 "info",
-		"ELASTICSEARCH_URL":                  es.URL(),
-		"ELASTICSEARCH_API_KEY":              "a2V5",
-		"GLASSBOX_SPOOL_DIR":                 filepath.Join(t.TempDir(), "spool"),
-		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": httpCol.Endpoint() + "/v1/traces",
-		"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT":   grpcCol.Endpoint(),
-		"OTEL_EXPORTER_OTLP_LOGS_PROTOCOL":   "grpc",
-		"SENTRY_DSN":                         sentry.DSN(),
+		"OTEL_SERVICE_NAME":                   "checkout",
+		"OTEL_RESOURCE_ATTRIBUTES":            "service.version=1.4.2,deployment.environment.name=staging",
+		"GLASSBOX_LOG_LEVEL":                  "info",
+		"ELASTICSEARCH_URL":                   es.URL(),
+		"ELASTICSEARCH_API_KEY":               "a2V5",
+		"GLASSBOX_SPOOL_DIR":                  filepath.Join(t.TempDir(), "spool"),
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT":  httpCol.Endpoint() + "/v1/traces",
+		"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT":    grpcCol.Endpoint(),
+		"OTEL_EXPORTER_OTLP_LOGS_PROTOCOL":    "grpc",
+		"OTEL_METRICS_EXPORTER":               "otlp",
+		"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": httpCol.Endpoint() + "/v1/metrics",
+		"SENTRY_DSN":                          sentry.DSN(),
 	}
 	installTemplates(t, vars)
 	ship(t, es, vars, 3, 2, time.Now())
@@ -133,9 +138,10 @@ func TestDoctorAllHealthy(t *testing.T) {
 		"authenticated with ELASTICSEARCH_API_KEY",
 		"(http/protobuf) accepts traces",
 		"(grpc) accepts logs",
+		"/v1/metrics (http/protobuf) accepts metrics",
 		"(project " + sentrytest.ProjectID + ") accepts the key",
 		"spool: writable, empty",
-		"\n12 passed\n",
+		"\n13 passed\n",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
@@ -164,8 +170,8 @@ func TestDoctorJSON(t *testing.T) {
 	if err := dec.Decode(&doc); err != nil {
 		t.Fatalf("stdout is not the documented JSON: %v\n%s", err, stdout)
 	}
-	if doc.Healthy || doc.Counts["fail"] != 1 || doc.Counts["pass"] != 11 || doc.Counts["warn"] != 0 || doc.Counts["skip"] != 0 {
-		t.Errorf("got healthy %v, counts %v; want unhealthy, 1 fail, 11 pass", doc.Healthy, doc.Counts)
+	if doc.Healthy || doc.Counts["fail"] != 1 || doc.Counts["pass"] != 12 || doc.Counts["warn"] != 0 || doc.Counts["skip"] != 0 {
+		t.Errorf("got healthy %v, counts %v; want unhealthy, 1 fail, 12 pass", doc.Healthy, doc.Counts)
 	}
 	var names []string
 	for _, c := range doc.Checks {
@@ -189,7 +195,7 @@ func TestDoctorJSON(t *testing.T) {
 
 func TestDoctorNothingConfigured(t *testing.T) {
 	code, stdout, _ := cli(t, nil, "doctor")
-	if code != exitOK || !strings.HasPrefix(block(stdout, "config"), "PASS") || !strings.Contains(stdout, "1 passed, 11 skipped") {
+	if code != exitOK || !strings.HasPrefix(block(stdout, "config"), "PASS") || !strings.Contains(stdout, "1 passed, 12 skipped") {
 		t.Fatalf("got %d:\n%s", code, stdout)
 	}
 }
@@ -218,11 +224,28 @@ func TestDoctorFailures(t *testing.T) {
 			v["ELASTICSEARCH_URL"] = srv.URL()
 			ship(t, srv, v, 1, 1, time.Now())
 		}, "elasticsearch.templates", []string{"FAIL", "5 of 5 objects missing", "missing: _index_template/glassbox-logs", "fix: run: glassbox setup elasticsearch"}},
+		{"version too old", func(t *testing.T, v map[string]string) {
+			srv := estest.New(t, estest.WithAPIKey("a2V5"), estest.WithVersion("8.12.2"))
+			v["ELASTICSEARCH_URL"] = srv.URL()
+			ship(t, srv, v, 1, 1, time.Now())
+		}, "elasticsearch.version", []string{"FAIL", "Elasticsearch 8.12.2 is older than 8.13.0", "fix: upgrade Elasticsearch to 8.13 or newer"}},
+		{"templates of an older glassbox", func(t *testing.T, v map[string]string) {
+			putOlderTemplate(t, v, "_index_template/glassbox-logs")
+		}, "elasticsearch.templates", []string{"FAIL", "1 of 5 outdated or changed",
+			fmt.Sprintf("outdated: _index_template/glassbox-logs (version %d, this glassbox has %d)", elasticsearch.TemplateVersion-1, elasticsearch.TemplateVersion),
+			"fix: run: glassbox setup elasticsearch"}},
 		{"empty data streams", func(t *testing.T, v map[string]string) {
 			srv := estest.New(t, estest.WithAPIKey("a2V5"))
 			v["ELASTICSEARCH_URL"] = srv.URL()
 			installTemplates(t, v)
 		}, "elasticsearch.data", []string{"FAIL", "no document in logs-*-* or traces-*-* since", "fix: is a service running with ELASTICSEARCH_URL set"}},
+		{"no read privilege", func(t *testing.T, v map[string]string) {
+			srv := estest.New(t, estest.WithAPIKey("a2V5"))
+			v["ELASTICSEARCH_URL"] = srv.URL()
+			installTemplates(t, v)
+			ship(t, srv, v, 2, 2, time.Now())
+			srv.Forbid("doctor", "viewer", estest.ActionSearch)
+		}, "elasticsearch.data", []string{"FAIL", "no document in logs-*-* or traces-*-*", "may lack the read privilege on logs-*-* and traces-*-*"}},
 		{"only old documents", func(t *testing.T, v map[string]string) {
 			srv := estest.New(t, estest.WithAPIKey("a2V5"))
 			v["ELASTICSEARCH_URL"] = srv.URL()
@@ -242,6 +265,15 @@ func TestDoctorFailures(t *testing.T) {
 			v["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = closedURL(t) + "/v1/traces"
 		},
 			"otlp.traces", []string{"FAIL", "connection refused", "fix: start the collector"}},
+		{"metrics collector down", func(t *testing.T, v map[string]string) {
+			v["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"] = closedURL(t) + "/v1/metrics"
+		}, "otlp.metrics", []string{"FAIL", "/v1/metrics (http/protobuf)", "connection refused", "fix: start the collector, or correct OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"}},
+		{"metrics collector refuses over gRPC", func(t *testing.T, v map[string]string) {
+			col := otlptest.NewGRPC(t)
+			col.FailAll(otlptest.Metrics, otlptest.Fault{Code: codes.Unauthenticated})
+			v["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"] = col.Endpoint()
+			v["OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"] = "grpc"
+		}, "otlp.metrics", []string{"FAIL", "(grpc)", "Unauthenticated", "fix: the collector refused the request's credentials: check OTEL_EXPORTER_OTLP_HEADERS"}},
 		{"collector refuses the headers", func(t *testing.T, v map[string]string) {
 			col := otlptest.NewHTTP(t)
 			col.FailAll(otlptest.Traces, otlptest.Fault{HTTPStatus: 401})
@@ -282,6 +314,40 @@ func TestDoctorFailures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// putOlderTemplate replaces the installed object at path (one of
+// elasticsearch.Templates) by the same body as an older glassbox version
+// installed it: its _meta.glassbox_version one less.
+func putOlderTemplate(t *testing.T, vars map[string]string, path string) {
+	t.Helper()
+	for _, tpl := range elasticsearch.Templates(0) {
+		if tpl.Path != path {
+			continue
+		}
+		var body map[string]any
+		if err := json.Unmarshal(tpl.Body, &body); err != nil {
+			t.Fatal(err)
+		}
+		body["_meta"].(map[string]any)["glassbox_version"] = elasticsearch.TemplateVersion - 1
+		b, _ := json.Marshal(body)
+		req, err := http.NewRequest(http.MethodPut, vars["ELASTICSEARCH_URL"]+"/"+path, bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "ApiKey "+vars["ELASTICSEARCH_API_KEY"])
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("PUT %s: HTTP %d", path, res.StatusCode)
+		}
+		return
+	}
+	t.Fatalf("no template %s", path)
 }
 
 // A spool holding batches and a dead-letter file are reported, and do not

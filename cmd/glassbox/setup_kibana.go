@@ -110,7 +110,18 @@ func importKibana(ctx context.Context, e *env, url, space, caCert string, timeou
 	res, err := kibana.Import(ctx, client, url, space, auth, data)
 	var apiErr *kibana.APIError
 	switch {
-	case errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusUnauthorized || apiErr.StatusCode == http.StatusForbidden):
+	case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusForbidden:
+		// Kibana knows the user but its roles do not let it create these
+		// saved objects: other credentials do not help, a role does.
+		if space == "" {
+			space = "default"
+		}
+		fmt.Fprintf(e.stderr, "glassbox setup kibana: Kibana refused the import (HTTP 403): %s\n"+
+			"The credentials are valid but lack a Kibana privilege: give the user (or API key) a role with the All privilege\n"+
+			"on Saved Objects Management (or on Discover, Visualize Library and Dashboard) in space %s, or import as a user that has it.\n",
+			safe(apiErr.Message), safe(space))
+		return exitUsage
+	case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusUnauthorized:
 		how := "no credentials were sent: set KIBANA_API_KEY, ELASTICSEARCH_API_KEY or ELASTICSEARCH_USERNAME/_PASSWORD"
 		if auth.Source != "" {
 			how = "check " + auth.Source

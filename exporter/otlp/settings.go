@@ -32,6 +32,15 @@ func LogSettings(opts ...Option) (s Settings, warnings []error, err error) {
 	return settingsOf(newConfig("LOGS", opts))
 }
 
+// MetricSettings resolves opts and the environment as package otlpmetric's
+// NewExporter does (OTEL_EXPORTER_OTLP_METRICS_* winning over
+// OTEL_EXPORTER_OTLP_*), without building anything: err is the error it
+// returns for them, warnings the ignored values it reports. MaxQueueSize
+// does not apply to metrics (a periodic reader queues nothing).
+func MetricSettings(opts ...Option) (s Settings, warnings []error, err error) {
+	return settingsOf(newConfig("METRICS", opts))
+}
+
 func settingsOf(c config) (Settings, []error, error) {
 	return Settings{Protocol: Protocol(c.Protocol), Timeout: c.Timeout, MaxQueueSize: c.QueueSize}, c.Warnings, c.Error("otlp")
 }

@@ -54,6 +54,7 @@ const (
 	CheckDeadLetter  = "elasticsearch.dead_letter" // no document was rejected for good
 	CheckOTLPTraces  = "otlp.traces"               // the collector accepts an (empty) trace export
 	CheckOTLPLogs    = "otlp.logs"                 // the collector accepts an (empty) log export
+	CheckOTLPMetrics = "otlp.metrics"              // the collector accepts an (empty) metrics export
 	CheckSentry      = "sentry"                    // the DSN's ingest endpoint accepts the key
 	CheckSpool       = "spool"                     // the spool directory is writable
 )
@@ -63,7 +64,7 @@ func Names() []string {
 	return []string{
 		CheckConfig,
 		CheckESReachable, CheckESAuth, CheckESVersion, CheckESTemplates, CheckESData, CheckESClock, CheckDeadLetter,
-		CheckOTLPTraces, CheckOTLPLogs,
+		CheckOTLPTraces, CheckOTLPLogs, CheckOTLPMetrics,
 		CheckSentry,
 		CheckSpool,
 	}

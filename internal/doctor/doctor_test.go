@@ -17,6 +17,7 @@ import (
 	"github.com/glassbox-obs/glassbox/exporter/elasticsearch"
 	"github.com/glassbox-obs/glassbox/internal/doctor"
 	"github.com/glassbox-obs/glassbox/internal/estest"
+	"github.com/glassbox-obs/glassbox/internal/otlptest"
 )
 
 func run(t *testing.T, o doctor.Options, vars map[string]string) map[string]doctor.Result {
@@ -30,7 +31,9 @@ func run(t *testing.T, o doctor.Options, vars map[string]string) map[string]doct
 }
 
 // A local clock off by more than 2 s is a warning, in either direction;
-// the cluster's Date header is the reference.
+// off by more than a minute (the margin of the Kibana links) a failure
+// that makes the report unhealthy. The cluster's Date header is the
+// reference.
 func TestClockSkew(t *testing.T) {
 	srv := estest.New(t)
 	vars := map[string]string{"ELASTICSEARCH_URL": srv.URL()}
@@ -40,16 +43,27 @@ func TestClockSkew(t *testing.T) {
 		want   string
 	}{
 		{0, doctor.Pass, "within 2s"},
-		{90 * time.Second, doctor.Warn, "1m30s ahead of Elasticsearch's"},
-		{-10 * time.Second, doctor.Warn, "behind Elasticsearch's"},
+		{-10 * time.Second, doctor.Warn, "10s behind Elasticsearch's"},
+		{45 * time.Second, doctor.Warn, "45s ahead of Elasticsearch's"},
+		{90 * time.Second, doctor.Fail, "1m30s ahead of Elasticsearch's (more than 1m)"},
+		{-3 * time.Hour, doctor.Fail, "3h0m0s behind Elasticsearch's"},
 	} {
-		now := func() time.Time { return time.Now().Add(tc.offset) }
-		r := run(t, doctor.Options{Now: now}, vars)[doctor.CheckESClock]
+		o := doctor.Options{Now: func() time.Time { return time.Now().Add(tc.offset) }, Getenv: func(k string) string { return vars[k] }}
+		rep := doctor.Run(context.Background(), o)
+		var r doctor.Result
+		for _, c := range rep.Checks {
+			if c.Name == doctor.CheckESClock {
+				r = c
+			}
+		}
 		if r.Status != tc.status || !strings.Contains(r.Summary, tc.want) {
 			t.Errorf("offset %v: got %s %q, want %s %q", tc.offset, r.Status, r.Summary, tc.status, tc.want)
 		}
-		if tc.status == doctor.Warn && !strings.Contains(r.Fix, "NTP") {
+		if tc.status != doctor.Pass && !strings.Contains(r.Fix, "NTP") {
 			t.Errorf("offset %v: fix %q", tc.offset, r.Fix)
+		}
+		if tc.status == doctor.Fail && (rep.Healthy() || !strings.Contains(r.Fix, "Kibana links")) {
+			t.Errorf("offset %v: healthy %v, fix %q; want unhealthy and the links named", tc.offset, rep.Healthy(), r.Fix)
 		}
 	}
 }
@@ -164,5 +178,34 @@ func TestTemplatesOfAnotherRetention(t *testing.T) {
 		if r.Status != tc.status || (tc.detail != "" && (len(r.Details) != 1 || r.Details[0] != tc.detail)) {
 			t.Errorf("retention %q: got %s %q %q, want %s %q", tc.retention, r.Status, r.Summary, r.Details, tc.status, tc.detail)
 		}
+	}
+}
+
+// otlp.metrics is checked when OTEL_METRICS_EXPORTER names otlp (also
+// beside none or prometheus, as Start reads it), with the metrics
+// variables first; skipped otherwise, even with an endpoint set, since
+// metrics are opt-in in code.
+func TestOTLPMetrics(t *testing.T) {
+	col := otlptest.NewGRPC(t)
+	for _, tc := range []struct {
+		vars   map[string]string
+		status doctor.Status
+		want   string
+	}{
+		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": col.Endpoint()}, doctor.Skip, "OTEL_METRICS_EXPORTER does not name otlp"},
+		{map[string]string{"OTEL_METRICS_EXPORTER": "prometheus", "OTEL_EXPORTER_OTLP_ENDPOINT": col.Endpoint()}, doctor.Skip, "does not name otlp"},
+		{map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_SDK_DISABLED": "true"}, doctor.Skip, "OTEL_SDK_DISABLED"},
+		{map[string]string{"OTEL_METRICS_EXPORTER": "prometheus,otlp", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": col.Endpoint(), "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL": "grpc"},
+			doctor.Pass, "(grpc) accepts metrics"},
+		{map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": col.Endpoint(), "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL": "http/protobuf"},
+			doctor.Fail, "/v1/metrics (http/protobuf): the server speaks grpc"},
+	} {
+		r := run(t, doctor.Options{Timeout: 10 * time.Second}, tc.vars)[doctor.CheckOTLPMetrics]
+		if r.Status != tc.status || !strings.Contains(r.Summary, tc.want) {
+			t.Errorf("%v: got %s %q, want %s %q", tc.vars, r.Status, r.Summary, tc.status, tc.want)
+		}
+	}
+	if n := len(col.Requests(otlptest.Metrics)); n == 0 {
+		t.Error("no metrics export reached the collector")
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/glassbox-obs/glassbox/exporter/elasticsearch"
+	"github.com/glassbox-obs/glassbox/internal/kibana"
 )
 
 // esTarget is the cluster the Elasticsearch checks contact.
@@ -249,7 +250,8 @@ func (t *esTarget) data(ctx context.Context, o Options, p esProbe) Result {
 	case counts[0] == 0 && counts[1] == 0:
 		r.Status = Fail
 		r.Summary = "no document in logs-*-* or traces-*-* " + window
-		r.Fix = "is a service running with ELASTICSEARCH_URL set, and did it log? Its Stats().Elasticsearch says what was dropped and why; see the elasticsearch.dead_letter check"
+		r.Fix = "is a service running with ELASTICSEARCH_URL set, and did it log? Its Stats().Elasticsearch says what was dropped and why; see the elasticsearch.dead_letter check. " +
+			"If documents do arrive, these credentials may lack " + privilegesCount + ": Elasticsearch counts only the data streams a user may read"
 	case counts[1] == 0:
 		r.Status = Warn
 		r.Fix = "no span arrived: spans reach Elasticsearch when they are sampled (OTEL_TRACES_SAMPLER) and the middleware or a tracer starts them"
@@ -287,8 +289,20 @@ func (t *esTarget) count(ctx context.Context, pattern string, since time.Time) (
 	return *v.Count, nil
 }
 
-// maxSkew is the clock difference the clock check accepts.
-const maxSkew = 2 * time.Second
+// The clock check's limits. Within maxSkew the clocks agree (the Date
+// header has a resolution of one second). Above it, a warning: documents
+// carry this machine's time, so "--since/--until" and searches by time
+// from here are off by as much, but a request's story still holds
+// together. Above maxSkewFail (kibana.DiscoverMargin, one minute) it
+// fails: the Kibana Discover links glassbox prints (from glassbox trace
+// and Sentry events) widen a request's window by that margin on each
+// side, so the request's records fall outside the links' windows; a
+// --since/--until window of a few minutes misses them; and the data
+// check's last hour, measured on the cluster's clock, is off by as much.
+const (
+	maxSkew     = 2 * time.Second
+	maxSkewFail = kibana.DiscoverMargin
+)
 
 // clockResult compares the local clock with the Date of the cluster's
 // answer. Date has a resolution of one second, so the cluster's time is
@@ -313,5 +327,14 @@ func clockResult(p esProbe) Result {
 	r.Status = Warn
 	r.Summary = fmt.Sprintf("the local clock is %v %s Elasticsearch's", skew.Round(time.Second), ahead)
 	r.Fix = "synchronise this machine's clock (NTP): documents carry its time, so searches by time and Kibana links from here are off by as much"
+	if skew > maxSkewFail {
+		r.Status = Fail
+		limit := maxSkewFail.String()
+		if strings.HasSuffix(limit, "m0s") {
+			limit = strings.TrimSuffix(limit, "0s") // "1m", not "1m0s"
+		}
+		r.Summary += " (more than " + limit + ")"
+		r.Fix = "synchronise this machine's clock (NTP): documents carry its time, and off by more than " + limit + " they fall outside the Kibana links glassbox prints and the --since/--until windows of glassbox trace"
+	}
 	return r
 }

@@ -28,8 +28,9 @@ func ExampleRun() {
 	// SKIP  elasticsearch.dead_letter  ELASTICSEARCH_URL and ELASTICSEARCH_CLOUD_ID are not set
 	// SKIP  otlp.traces                OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_TRACES_ENDPOINT are not set
 	// SKIP  otlp.logs                  OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_LOGS_ENDPOINT are not set
+	// SKIP  otlp.metrics               OTEL_METRICS_EXPORTER does not name otlp (metrics over OTLP are opt-in: glassbox.WithMetricsExporter(otlpmetric.New()))
 	// SKIP  sentry                     SENTRY_DSN is not set
 	// SKIP  spool                      GLASSBOX_SPOOL_DIR is not set (an outage longer than the queue loses the newest records)
 	//
-	// 1 passed, 11 skipped
+	// 1 passed, 12 skipped
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
+	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -28,8 +29,8 @@ import (
 
 // otlpTarget is what the OTLP check of one signal contacts.
 type otlpTarget struct {
-	name   string // CheckOTLPTraces or CheckOTLPLogs
-	signal string // "traces" or "logs"
+	name   string // CheckOTLPTraces, CheckOTLPLogs or CheckOTLPMetrics
+	signal string // "traces", "logs" or "metrics"
 	skip   string // why the check is skipped; "" to run it
 
 	protocol    otlp.Protocol
@@ -45,24 +46,31 @@ type otlpTarget struct {
 
 // readOTLP reads, per signal, what the OTLP exporters read: the exporter
 // switch, the protocol, timeout and batching variables (through the otlp
-// package's own code, otlp.TraceSettings and otlp.LogSettings), the
-// endpoint, headers and TLS (which the OTel SDK's exporters read; see
-// readEndpoint). A signal is checked when Start would export it.
+// package's own code, otlp.TraceSettings, otlp.LogSettings and
+// otlp.MetricSettings), the endpoint, headers and TLS (which the OTel
+// SDK's exporters read; see readEndpoint). Traces and logs are checked
+// when Start would export them. Metrics are opt-in in code
+// (glassbox.WithMetricsExporter), which doctor cannot see: they are
+// checked when OTEL_METRICS_EXPORTER names otlp, with which Start either
+// exports them over OTLP or refuses to start.
 func readOTLP(getenv func(string) string, f *findings) []*otlpTarget {
 	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
 	disabled := strings.EqualFold(get("OTEL_SDK_DISABLED"), "true")
 	var out []*otlpTarget
-	for _, sig := range []string{"TRACES", "LOGS"} {
-		t := &otlpTarget{signal: strings.ToLower(sig), name: CheckOTLPTraces}
-		if sig == "LOGS" {
-			t.name = CheckOTLPLogs
-		}
+	for _, sig := range []string{"TRACES", "LOGS", "METRICS"} {
+		t := &otlpTarget{signal: strings.ToLower(sig), name: map[string]string{"TRACES": CheckOTLPTraces, "LOGS": CheckOTLPLogs, "METRICS": CheckOTLPMetrics}[sig]}
 		out = append(out, t)
-		exporter := readExporterSwitch(get, "OTEL_"+sig+"_EXPORTER")
+		switchVar := "OTEL_" + sig + "_EXPORTER"
+		if sig == "METRICS" {
+			switchVar = "OTEL_METRICS_EXPORTER"
+		}
+		exporter := readExporterSwitch(get, switchVar)
 		endpointSet := get("OTEL_EXPORTER_OTLP_"+sig+"_ENDPOINT") != "" || get("OTEL_EXPORTER_OTLP_ENDPOINT") != ""
 		switch {
 		case disabled:
 			t.skip = "OTEL_SDK_DISABLED is true"
+		case sig == "METRICS" && exporter != "otlp":
+			t.skip = "OTEL_METRICS_EXPORTER does not name otlp (metrics over OTLP are opt-in: glassbox.WithMetricsExporter(otlpmetric.New()))"
 		case exporter == "none":
 			t.skip = "OTEL_" + sig + "_EXPORTER is none"
 		case exporter != "otlp" && !endpointSet:
@@ -85,10 +93,9 @@ func (t *otlpTarget) read(getenv func(string) string, sig string, f *findings) {
 			t.skip = name + " does not parse (see config)"
 		}
 	}
-	settings := otlp.TraceSettings
-	if sig == "LOGS" {
-		settings = otlp.LogSettings
-	}
+	settings := map[string]func(...otlp.Option) (otlp.Settings, []error, error){
+		"TRACES": otlp.TraceSettings, "LOGS": otlp.LogSettings, "METRICS": otlp.MetricSettings,
+	}[sig]
 	s, warnings, err := settings(otlp.WithGetenv(getenv))
 	if err != nil {
 		fail(variableOf(err.Error(), "OTEL_EXPORTER_OTLP_PROTOCOL"), trimPrefix(err, "otlp: "))
@@ -283,9 +290,12 @@ func (t *otlpTarget) exportGRPC(ctx context.Context, tc *tls.Config, endpoint st
 	}
 	defer conn.Close()
 	ctx = metadata.NewOutgoingContext(ctx, metadata.New(t.headers))
-	if t.signal == "logs" {
+	switch t.signal {
+	case "logs":
 		_, err = collogspb.NewLogsServiceClient(conn).Export(ctx, &collogspb.ExportLogsServiceRequest{})
-	} else {
+	case "metrics":
+		_, err = colmetricspb.NewMetricsServiceClient(conn).Export(ctx, &colmetricspb.ExportMetricsServiceRequest{})
+	default:
 		_, err = coltracepb.NewTraceServiceClient(conn).Export(ctx, &coltracepb.ExportTraceServiceRequest{})
 	}
 	return err

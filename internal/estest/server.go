@@ -58,6 +58,8 @@ type Server struct {
 	delay      time.Duration
 	noProduct  bool
 	pits       pitTable   // open points in time (search.go)
+	deny       forbidden  // the privileges the user lacks (security.go)
+	version    string     // the version the server reports
 	soak       soakFaults // phase-long faults (soak.go)
 
 	requests    atomic.Int64
@@ -182,6 +184,11 @@ func selfSigned() (tls.Certificate, []byte, error) {
 // are answered with 413. Default 100 MiB, as Elasticsearch.
 func WithMaxContentLength(n int) Option { return func(s *Server) { s.maxContent = n } }
 
+// WithVersion makes the server report version v instead of Version (to
+// test clients against an older or newer cluster); it serves the same
+// API.
+func WithVersion(v string) Option { return func(s *Server) { s.version = v } }
+
 // New starts a server on 127.0.0.1 and stops it when the test ends.
 func New(t testing.TB, opts ...Option) *Server {
 	t.Helper()
@@ -203,6 +210,7 @@ func Start(opts ...Option) (*Server, error) {
 		conns:      map[net.Conn]struct{}{},
 		maxContent: 100 << 20,
 		done:       make(chan struct{}),
+		version:    Version,
 	}
 	for _, o := range opts {
 		o(s)
@@ -393,7 +401,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.bytesOnWire.Add(r.ContentLength)
 	p := strings.Trim(r.URL.Path, "/")
-	parts := strings.Split(p, "/")
+	parts, ok := s.permit(w, r.Method, strings.Split(p, "/"))
+	if !ok {
+		return
+	}
+	p = strings.Join(parts, "/")
 	switch {
 	case p == "":
 		s.info(w)
@@ -488,7 +500,7 @@ func (s *Server) info(w http.ResponseWriter) {
 		"cluster_name": "estest",
 		"cluster_uuid": "estest-uuid",
 		"version": map[string]any{
-			"number": Version, "build_flavor": "default", "lucene_version": "9.12.0",
+			"number": s.version, "build_flavor": "default", "lucene_version": "9.12.0",
 			"minimum_wire_compatibility_version": "7.17.0", "minimum_index_compatibility_version": "7.0.0",
 		},
 		"tagline": "You Know, for Search",

@@ -7,6 +7,13 @@ import (
 	"time"
 )
 
+// DiscoverMargin is how much glassbox trace widens a story's window on
+// both sides in its Discover link, so that records written just before the
+// first span or after the last one (clocks of different hosts, a late log
+// line) are in view. "glassbox doctor" fails a local clock skewed by more:
+// its documents would fall outside the links.
+const DiscoverMargin = time.Minute
+
 // DiscoverURL returns the Kibana Discover link that shows every log record
 // of one request: the data view dataViewID (LogsDataViewID for glassbox's
 // data view), the KQL query correlation.id:"<id>", the time window

@@ -11,6 +11,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"path/filepath"
+	"sort"
 	"strings"
 )
 
@@ -207,6 +208,10 @@ func (s *Server) importObjects(w http.ResponseWriter, r *http.Request, space str
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	if refused := s.refusedTypes(objs); len(refused) > 0 {
+		writeError(w, http.StatusForbidden, "Unable to bulk_create "+strings.Join(refused, ","))
+		return
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -333,4 +338,19 @@ func semverLess(a, b string) bool {
 		}
 	}
 	return false
+}
+
+// refusedTypes returns, sorted, the types of objs that WithoutPrivilege
+// keeps the user from creating.
+func (s *Server) refusedTypes(objs []*importObject) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, o := range objs {
+		if s.readOnly[o.Type] && !seen[o.Type] {
+			seen[o.Type] = true
+			out = append(out, o.Type)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

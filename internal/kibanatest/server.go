@@ -45,6 +45,7 @@ type Server struct {
 	pass   string
 
 	disabled map[string]bool // types this Kibana lacks
+	readOnly map[string]bool // types the user may not create (WithoutPrivilege)
 
 	mu      sync.Mutex
 	spaces  map[string]map[string]*Object // space -> "type/id" -> object
@@ -99,10 +100,23 @@ func WithoutTypes(types ...string) Option {
 	}
 }
 
+// WithoutPrivilege makes the authenticated user lack the Kibana privilege
+// to create saved objects of these types in any space (a role with read
+// or no access to the features that own them): an import whose file holds
+// one is refused as a whole, as Kibana's security refuses it, with HTTP
+// 403 and "Unable to bulk_create" followed by the types refused.
+func WithoutPrivilege(types ...string) Option {
+	return func(s *Server) {
+		for _, t := range types {
+			s.readOnly[t] = true
+		}
+	}
+}
+
 // New starts a server on 127.0.0.1 that stops when the test ends.
 func New(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	s := &Server{spaces: map[string]map[string]*Object{"default": {}}, disabled: map[string]bool{}}
+	s := &Server{spaces: map[string]map[string]*Object{"default": {}}, disabled: map[string]bool{}, readOnly: map[string]bool{}}
 	for _, o := range opts {
 		o(s)
 	}

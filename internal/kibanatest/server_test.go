@@ -200,3 +200,20 @@ func TestWithoutTypes(t *testing.T) {
 		t.Errorf("got %v, want the lens unsupported and the dashboard missing it", r.body)
 	}
 }
+
+// A user without the privilege for a type in the file: the whole import
+// is refused with 403, as Kibana's security does, and nothing is stored;
+// a file without such a type is imported.
+func TestWithoutPrivilege(t *testing.T) {
+	srv := kibanatest.New(t, kibanatest.WithoutPrivilege("lens", "dashboard"))
+	r := post(t, srv, request{file: lines(dataView, lens, dash)})
+	if r.status != 403 || r.body["message"] != "Unable to bulk_create dashboard,lens" || r.body["error"] != "Forbidden" || r.body["statusCode"] != 403.0 {
+		t.Errorf("got %d %v, want 403 Unable to bulk_create dashboard,lens", r.status, r.body)
+	}
+	if n := srv.Count("default"); n != 0 {
+		t.Errorf("a refused import stored %d objects", n)
+	}
+	if r := post(t, srv, request{file: lines(dataView)}); r.status != 200 || r.body["successCount"] != 1.0 {
+		t.Errorf("a data view alone: got %d %v", r.status, r.body)
+	}
+}

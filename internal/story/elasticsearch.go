@@ -303,7 +303,8 @@ func (es *Elasticsearch) unreachable(err error) error {
 
 func (es *Elasticsearch) noData() error {
 	return &Error{Kind: ErrNoData, Msg: "Elasticsearch at " + es.addr + " holds no " + es.cfg.Index + " data stream yet",
-		Hint: "Nothing has shipped there yet: run the services with ELASTICSEARCH_URL set (glassbox creates the data streams on the first document), or check --index."}
+		Hint: "Nothing has shipped there yet: run the services with ELASTICSEARCH_URL set (glassbox creates the data streams on the first document), or check --index. " +
+			"If services do ship there, this user (or API key) may lack the read privilege on " + es.cfg.Index + ": Elasticsearch shows a user only the indices it may read."}
 }
 
 // httpError turns an error answer into advice.

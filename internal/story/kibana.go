@@ -8,11 +8,6 @@ import (
 	"github.com/glassbox-obs/glassbox/trace"
 )
 
-// discoverMargin widens a story's window on both sides in its Kibana link,
-// so records written just before the first span or after the last one
-// (clocks of different hosts, a late log line) are in view.
-const discoverMargin = time.Minute
-
 // discoverURL returns the Kibana Discover link to the log records of one
 // correlation ID over the story's window [from, to] widened by a minute on
 // each side, or "" when base is empty or the ID is not a valid correlation
@@ -23,5 +18,5 @@ func discoverURL(base, correlationID string, from, to time.Time) string {
 	if strings.TrimRight(strings.TrimSpace(base), "/") == "" || !trace.ValidCorrelationID(correlationID) {
 		return ""
 	}
-	return kibana.DiscoverURL(strings.TrimSpace(base), kibana.LogsDataViewID, correlationID, from.Add(-discoverMargin), to.Add(discoverMargin))
+	return kibana.DiscoverURL(strings.TrimSpace(base), kibana.LogsDataViewID, correlationID, from.Add(-kibana.DiscoverMargin), to.Add(kibana.DiscoverMargin))
 }
