@@ -63,16 +63,18 @@ func (b *builder) meter() metric.MeterProvider {
 	return b.meterProvider
 }
 
-// onShutdown registers f to run at Telemetry.Shutdown (in reverse order).
+// onShutdown registers f to run at Telemetry.Shutdown, beside the others.
 func (b *builder) onShutdown(f func(context.Context) error) { b.shutdown = append(b.shutdown, f) }
 
 // onStats registers f to fill its part of Telemetry.Stats.
 func (b *builder) onStats(f func(*Stats)) { b.stats = append(b.stats, f) }
 
+// runShutdown shuts the components down side by side, then the
+// MeterProvider, so that its last export has their final figures.
 func (b *builder) runShutdown(ctx context.Context) error {
-	var errs []error
-	for i := len(b.shutdown) - 1; i >= 0; i-- {
-		errs = append(errs, b.shutdown[i](ctx))
+	err := parallel(len(b.shutdown), func(i int) error { return b.shutdown[i](ctx) })
+	if b.meterProvider != nil {
+		err = errors.Join(err, b.meterProvider.Shutdown(ctx))
 	}
-	return errors.Join(errs...)
+	return err
 }

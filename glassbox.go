@@ -33,9 +33,9 @@ type Telemetry struct {
 	mp             metric.MeterProvider
 	metricsHandler http.Handler
 
-	// shutdown holds the components' own shutdowns, run in reverse order
-	// of registration after the TracerProvider and the handler.
-	shutdown []func(context.Context) error
+	// shutdown shuts the components down (builder.runShutdown), after
+	// the TracerProvider and the handler.
+	shutdown func(context.Context) error
 	stats    []func(*Stats)
 	once     sync.Once
 	err      error
@@ -94,7 +94,7 @@ func (b *builder) finish() *Telemetry {
 		mwOptions:  b.mwOptions,
 		service:    b.service,
 		restore:    func() {},
-		shutdown:   b.shutdown,
+		shutdown:   b.runShutdown,
 		stats:      b.stats,
 	}
 	if b.meterProvider != nil {
@@ -156,21 +156,22 @@ func (t *Telemetry) Service() log.Service { return t.service }
 // Start replaced. Calls after the first return the first call's result.
 //
 // The TracerProvider (every span processor at once) and the log handler
-// (every sink) shut down concurrently, each with the whole deadline, so
-// one hung backend cannot starve the others; then the components release
-// what they own.
+// (every sink at once) shut down concurrently, each with the whole
+// deadline, so one hung backend cannot starve the others; then the
+// exporters release what they own, side by side, and the MeterProvider
+// exports last.
 func (t *Telemetry) Shutdown(ctx context.Context) error {
 	t.once.Do(func() {
 		if ctx == nil {
 			ctx = context.Background()
 		}
 		t.restore()
+		// The producers first (spans and records they hold go to the
+		// exporters), then the exporters, then the MeterProvider; each
+		// step side by side, every call with the whole deadline, so that
+		// a hung backend cannot use up another exporter's time.
 		first := []func(context.Context) error{t.tp.Shutdown, t.handler.Shutdown}
-		errs := []error{parallel(len(first), func(i int) error { return first[i](ctx) })}
-		for i := len(t.shutdown) - 1; i >= 0; i-- {
-			errs = append(errs, t.shutdown[i](ctx))
-		}
-		t.err = errors.Join(errs...)
+		t.err = errors.Join(parallel(len(first), func(i int) error { return first[i](ctx) }), t.shutdown(ctx))
 	})
 	return t.err
 }

@@ -2,6 +2,7 @@ package glassbox
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,3 +81,44 @@ type hangingSink struct{}
 
 func (hangingSink) Write(context.Context, *log.Entry) error { return nil }
 func (hangingSink) Shutdown(ctx context.Context) error      { <-ctx.Done(); return ctx.Err() }
+
+// TestShutdownHungElasticsearchDoesNotStarveTheFiles: with Elasticsearch
+// holding every request and a sink that never finishes, Shutdown still
+// gives the local files the whole deadline: every log record and span is
+// written, none dropped. Exporters shut down side by side, each with the
+// caller's deadline, not one after another.
+func TestShutdownHungElasticsearchDoesNotStarveTheFiles(t *testing.T) {
+	es := estest.New(t)
+	es.Inject(estest.Fault{Delay: time.Hour, Count: 1 << 30})
+	dir := t.TempDir()
+	tel, err := Start(context.Background(), env(), WithLogWriter(nil), WithoutSetDefault(), WithErrorHandler(discardErrors{}),
+		WithSink(hangingSink{}), WithFileDir(dir),
+		WithElasticsearch(elasticsearch.WithAddresses(es.URL())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	tr := tel.TracerProvider().Tracer("t")
+	for i := 0; i < n; i++ {
+		ctx, span := tr.Start(context.Background(), "op")
+		tel.Logger().InfoContext(ctx, "record", "i", i)
+		span.End()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err = tel.Shutdown(ctx) // Elasticsearch never answers: a deadline error is expected
+	if err == nil {
+		t.Fatal("Shutdown returned no error, want Elasticsearch's deadline")
+	}
+	if strings.Contains(err.Error(), "file") {
+		t.Errorf("Shutdown: got %v, want no error from the files, which had nothing to wait for", err)
+	}
+
+	f := tel.Stats().File
+	if f.Produced != 2*n || f.Written != 2*n || f.Dropped.Total() != 0 {
+		t.Errorf("files: got %+v, want %d documents written (%d logs + %d spans), none dropped", f, 2*n, n, n)
+	}
+	if es := tel.Stats().Elasticsearch; es.InFlight != 0 || es.Delivered != 0 || es.Dropped.Total() != 2*n {
+		t.Errorf("Elasticsearch: got %+v, want every document counted as dropped at shutdown, none in flight", es)
+	}
+}

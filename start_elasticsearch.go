@@ -2,6 +2,7 @@ package glassbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -62,10 +63,10 @@ func setupElasticsearch(_ context.Context, b *builder) error {
 	if err != nil {
 		return fmt.Errorf("glassbox: %w", err)
 	}
-	b.onShutdown(exp.Shutdown)
 	bsp := sdktrace.NewBatchSpanProcessor(exp.SpanExporter())
-	// The TracerProvider shuts bsp down first; this covers a failed Start.
-	b.onShutdown(bsp.Shutdown)
+	// The TracerProvider shuts bsp down first; this covers a failed Start:
+	// bsp hands its spans to exp before exp shuts down.
+	b.onShutdown(func(ctx context.Context) error { return errors.Join(bsp.Shutdown(ctx), exp.Shutdown(ctx)) })
 	b.sinks = append(b.sinks, exp.LogSink())
 	b.spanProcessors = append(b.spanProcessors, bsp)
 	b.onStats(func(st *Stats) { st.Elasticsearch, st.Enabled.Elasticsearch = exp.Stats(), true })

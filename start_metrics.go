@@ -153,7 +153,6 @@ func setupMetrics(ctx context.Context, b *builder) error {
 		}
 	}
 	b.meterProvider = chosen[0].NewMeterProvider(s, readers)
-	b.onShutdown(b.meterProvider.Shutdown)
 	return nil
 }
 

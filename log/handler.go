@@ -320,27 +320,43 @@ func (c *core) handleError(err error) {
 }
 
 // Flush asks every sink that buffers (implements Flusher) to deliver what
-// it holds, by ctx's deadline.
+// it holds, by ctx's deadline. The sinks flush side by side, so a sink
+// whose backend hangs cannot use up the others' time.
 func (h *Handler) Flush(ctx context.Context) error {
-	var errs []error
-	for _, s := range h.core.sinks {
+	return h.core.eachSink(func(s Sink) error {
 		if f, ok := s.(Flusher); ok {
-			errs = append(errs, f.Flush(ctx))
+			return f.Flush(ctx)
 		}
-	}
-	return errors.Join(errs...)
+		return nil
+	})
 }
 
-// Shutdown shuts every sink down, by ctx's deadline. Later calls return the
-// first call's result. Records handled after Shutdown go nowhere.
+// Shutdown shuts every sink down, by ctx's deadline, side by side (as
+// Flush). Later calls return the first call's result. Records handled
+// after Shutdown go nowhere.
 func (h *Handler) Shutdown(ctx context.Context) error {
 	c := h.core
 	c.shutdownOnce.Do(func() {
-		var errs []error
-		for _, s := range c.sinks {
-			errs = append(errs, s.Shutdown(ctx))
-		}
-		c.shutdownErr = errors.Join(errs...)
+		c.shutdownErr = c.eachSink(func(s Sink) error { return s.Shutdown(ctx) })
 	})
 	return c.shutdownErr
+}
+
+// eachSink calls f for every sink, concurrently when there are several,
+// and joins the errors in the sinks' order.
+func (c *core) eachSink(f func(Sink) error) error {
+	if len(c.sinks) == 1 {
+		return f(c.sinks[0])
+	}
+	errs := make([]error, len(c.sinks))
+	var wg sync.WaitGroup
+	for i, s := range c.sinks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f(s)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

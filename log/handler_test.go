@@ -669,3 +669,42 @@ func TestConcurrentLinesToFileNeverInterleave(t *testing.T) {
 		}
 	}
 }
+
+// deadlineSink's Shutdown and Flush report whether the deadline had
+// already passed when they were called; hang makes them wait for it.
+type deadlineSink struct {
+	hang    bool
+	expired chan bool
+}
+
+func (s *deadlineSink) Write(context.Context, *gblog.Entry) error { return nil }
+func (s *deadlineSink) Flush(ctx context.Context) error          { return s.call(ctx) }
+func (s *deadlineSink) Shutdown(ctx context.Context) error       { return s.call(ctx) }
+func (s *deadlineSink) call(ctx context.Context) error {
+	s.expired <- ctx.Err() != nil
+	if s.hang {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return nil
+}
+
+// TestSinksShutDownSideBySide: a sink whose backend hangs until the
+// deadline does not use up the time of the sinks after it; each gets the
+// caller's deadline whole, in Flush and in Shutdown.
+func TestSinksShutDownSideBySide(t *testing.T) {
+	hung := &deadlineSink{hang: true, expired: make(chan bool, 2)}
+	next := &deadlineSink{expired: make(chan bool, 2)}
+	h := gblog.NewHandler(gblog.WithWriter(nil), gblog.WithSink(hung), gblog.WithSink(next))
+	for name, call := range map[string]func(context.Context) error{"Flush": h.Flush, "Shutdown": h.Shutdown} {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		err := call(ctx)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("%s: got %v, want the hung sink's deadline error", name, err)
+		}
+		if <-hung.expired || <-next.expired {
+			t.Errorf("%s: a sink was called after the deadline had passed, want each called with the deadline ahead", name)
+		}
+	}
+}

@@ -284,7 +284,12 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 			e.queued -= int64(len(e.pend[0])+len(e.pend[1])) + e.writingB
 			e.pend, e.pendN = [2][]byte{}, [2]int{}
 			e.mu.Unlock()
-			e.shutdownErr = fmt.Errorf("file: shutdown: %w (%d documents not written)", ctx.Err(), lost)
+			// A deadline that passed with nothing left to write (another
+			// exporter used the time, say) loses nothing: no error. The
+			// writer closes its files on its own.
+			if lost > 0 {
+				e.shutdownErr = fmt.Errorf("file: shutdown: %w (%d documents not written)", ctx.Err(), lost)
+			}
 		}
 	})
 	return e.shutdownErr
