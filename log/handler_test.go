@@ -678,8 +678,8 @@ type deadlineSink struct {
 }
 
 func (s *deadlineSink) Write(context.Context, *gblog.Entry) error { return nil }
-func (s *deadlineSink) Flush(ctx context.Context) error          { return s.call(ctx) }
-func (s *deadlineSink) Shutdown(ctx context.Context) error       { return s.call(ctx) }
+func (s *deadlineSink) Flush(ctx context.Context) error           { return s.call(ctx) }
+func (s *deadlineSink) Shutdown(ctx context.Context) error        { return s.call(ctx) }
 func (s *deadlineSink) call(ctx context.Context) error {
 	s.expired <- ctx.Err() != nil
 	if s.hang {
