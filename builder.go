@@ -13,6 +13,7 @@ import (
 
 	"github.com/glassbox-obs/glassbox/internal/errorhandler"
 	"github.com/glassbox-obs/glassbox/internal/metricsdk"
+	"github.com/glassbox-obs/glassbox/internal/parallel"
 	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/middleware"
 )
@@ -72,7 +73,7 @@ func (b *builder) onStats(f func(*Stats)) { b.stats = append(b.stats, f) }
 // runShutdown shuts the components down side by side, then the
 // MeterProvider, so that its last export has their final figures.
 func (b *builder) runShutdown(ctx context.Context) error {
-	err := parallel(len(b.shutdown), func(i int) error { return b.shutdown[i](ctx) })
+	err := parallel.Do(len(b.shutdown), func(i int) error { return b.shutdown[i](ctx) })
 	if b.meterProvider != nil {
 		err = errors.Join(err, b.meterProvider.Shutdown(ctx))
 	}

@@ -13,6 +13,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
+	"github.com/glassbox-obs/glassbox/internal/parallel"
 	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/middleware"
 )
@@ -171,7 +172,7 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 		// step side by side, every call with the whole deadline, so that
 		// a hung backend cannot use up another exporter's time.
 		first := []func(context.Context) error{t.tp.Shutdown, t.handler.Shutdown}
-		t.err = errors.Join(parallel(len(first), func(i int) error { return first[i](ctx) }), t.shutdown(ctx))
+		t.err = errors.Join(parallel.Do(len(first), func(i int) error { return first[i](ctx) }), t.shutdown(ctx))
 	})
 	return t.err
 }

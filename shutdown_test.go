@@ -32,12 +32,7 @@ func TestShutdownHungBackendDoesNotStarveElasticsearch(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 20
-	tr := tel.TracerProvider().Tracer("t")
-	for i := 0; i < n; i++ {
-		ctx, span := tr.Start(context.Background(), "op")
-		tel.Logger().InfoContext(ctx, "record", "i", i)
-		span.End()
-	}
+	logSpans(tel, n)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	_ = tel.Shutdown(ctx) // the collector never answers: a deadline error is expected
@@ -98,12 +93,7 @@ func TestShutdownHungElasticsearchDoesNotStarveTheFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 20
-	tr := tel.TracerProvider().Tracer("t")
-	for i := 0; i < n; i++ {
-		ctx, span := tr.Start(context.Background(), "op")
-		tel.Logger().InfoContext(ctx, "record", "i", i)
-		span.End()
-	}
+	logSpans(tel, n)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	err = tel.Shutdown(ctx) // Elasticsearch never answers: a deadline error is expected
@@ -120,5 +110,15 @@ func TestShutdownHungElasticsearchDoesNotStarveTheFiles(t *testing.T) {
 	}
 	if es := tel.Stats().Elasticsearch; es.InFlight != 0 || es.Delivered != 0 || es.Dropped.Total() != 2*n {
 		t.Errorf("Elasticsearch: got %+v, want every document counted as dropped at shutdown, none in flight", es)
+	}
+}
+
+// logSpans ends n spans, each with one record logged inside it.
+func logSpans(tel *Telemetry, n int) {
+	tr := tel.TracerProvider().Tracer("t")
+	for i := 0; i < n; i++ {
+		ctx, span := tr.Start(context.Background(), "op")
+		tel.Logger().InfoContext(ctx, "record", "i", i)
+		span.End()
 	}
 }

@@ -2,12 +2,11 @@ package glassbox
 
 import (
 	"context"
-	"errors"
-	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/glassbox-obs/glassbox/internal/parallel"
 	"github.com/glassbox-obs/glassbox/trace"
 )
 
@@ -72,20 +71,5 @@ func (f fanoutProcessor) ForceFlush(ctx context.Context) error {
 }
 
 func (f fanoutProcessor) parallel(call func(sdktrace.SpanProcessor) error) error {
-	return parallel(len(f), func(i int) error { return call(f[i]) })
-}
-
-// parallel runs call(0..n-1) concurrently and joins their errors.
-func parallel(n int, call func(i int) error) error {
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = call(i)
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return parallel.Do(len(f), func(i int) error { return call(f[i]) })
 }

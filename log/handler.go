@@ -2,7 +2,6 @@ package log
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"os"
 	"runtime"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/glassbox-obs/glassbox/internal/ecs"
 	"github.com/glassbox-obs/glassbox/internal/jsonenc"
+	"github.com/glassbox-obs/glassbox/internal/parallel"
 	"github.com/glassbox-obs/glassbox/trace"
 )
 
@@ -342,21 +342,8 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 	return c.shutdownErr
 }
 
-// eachSink calls f for every sink, concurrently when there are several,
-// and joins the errors in the sinks' order.
+// eachSink calls f for every sink, side by side, and joins the errors in
+// the sinks' order.
 func (c *core) eachSink(f func(Sink) error) error {
-	if len(c.sinks) == 1 {
-		return f(c.sinks[0])
-	}
-	errs := make([]error, len(c.sinks))
-	var wg sync.WaitGroup
-	for i, s := range c.sinks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = f(s)
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return parallel.Do(len(c.sinks), func(i int) error { return f(c.sinks[i]) })
 }
