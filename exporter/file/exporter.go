@@ -53,7 +53,7 @@ type Exporter struct {
 	flushReq chan chan struct{}
 	stop     chan struct{}
 	done     chan struct{}
-	closeErr error // set by the writer before done is closed
+	closeErr error // set by the writer, under mu, before done is closed
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -171,7 +171,15 @@ func (e *Exporter) run() {
 				}
 				errs = append(errs, s.close())
 			}
+			e.mu.Lock()
 			e.closeErr = errors.Join(errs...)
+			abandoned := e.abandoned
+			e.mu.Unlock()
+			if abandoned && e.closeErr != nil {
+				// Shutdown has returned: this is the only place left to
+				// say that the files did not reach the disk.
+				e.report(fmt.Errorf("file: closing after Shutdown: %w", e.closeErr))
+			}
 			return
 		}
 	}
@@ -271,11 +279,20 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 		e.closed = true
 		e.mu.Unlock()
 		close(e.stop)
-		select {
-		case <-e.done:
+		finished := func() {
 			if e.closeErr != nil {
 				e.shutdownErr = fmt.Errorf("file: %w", e.closeErr)
 			}
+		}
+		select {
+		case <-e.done: // first, also when ctx has expired already
+			finished()
+			return
+		default:
+		}
+		select {
+		case <-e.done:
+			finished()
 		case <-ctx.Done():
 			e.mu.Lock()
 			lost := e.pendN[0] + e.pendN[1] + e.writing
@@ -283,12 +300,17 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 			e.st.droppedShutdown += int64(lost)
 			e.queued -= int64(len(e.pend[0])+len(e.pend[1])) + e.writingB
 			e.pend, e.pendN = [2][]byte{}, [2]int{}
+			closeErr := e.closeErr // set if the writer finished meanwhile
 			e.mu.Unlock()
+			if closeErr != nil {
+				e.shutdownErr = fmt.Errorf("file: %w", closeErr)
+			}
 			// A deadline that passed with nothing left to write (another
 			// exporter used the time, say) loses nothing: no error. The
-			// writer closes its files on its own.
+			// writer syncs and closes its files on its own, and reports
+			// a failure to do so through the error handler.
 			if lost > 0 {
-				e.shutdownErr = fmt.Errorf("file: shutdown: %w (%d documents not written)", ctx.Err(), lost)
+				e.shutdownErr = errors.Join(e.shutdownErr, fmt.Errorf("file: shutdown: %w (%d documents not written)", ctx.Err(), lost))
 			}
 		}
 	})
