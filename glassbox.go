@@ -60,8 +60,8 @@ func Start(ctx context.Context, opts ...Option) (*Telemetry, error) {
 	if b.resource, err = b.newResource(ctx); err != nil {
 		return nil, err
 	}
-	// Components, one file each, in the order their shutdowns must run
-	// backwards.
+	// Components, one file each (their shutdowns run side by side, see
+	// Telemetry.Shutdown).
 	for _, setup := range []func(context.Context, *builder) error{
 		setupMetrics,
 		setupTracing,
@@ -157,10 +157,13 @@ func (t *Telemetry) Service() log.Service { return t.service }
 // Start replaced. Calls after the first return the first call's result.
 //
 // The TracerProvider (every span processor at once) and the log handler
-// (every sink at once) shut down concurrently, each with the whole
-// deadline, so one hung backend cannot starve the others; then the
-// exporters release what they own, side by side, and the MeterProvider
-// exports last.
+// (every sink at once) shut down concurrently, so one hung backend cannot
+// starve the others; then the exporters release what they own, side by
+// side, and the MeterProvider exports last. Each step has what the steps
+// before it left of the deadline: when a backend hangs until the
+// deadline, the later steps are cut short (the Elasticsearch exporter
+// keeps a 500 ms grace to close its spool; the last metrics export may
+// be lost).
 func (t *Telemetry) Shutdown(ctx context.Context) error {
 	t.once.Do(func() {
 		if ctx == nil {
@@ -168,9 +171,10 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 		}
 		t.restore()
 		// The producers first (spans and records they hold go to the
-		// exporters), then the exporters, then the MeterProvider; each
-		// step side by side, every call with the whole deadline, so that
-		// a hung backend cannot use up another exporter's time.
+		// exporters), then the exporters, then the MeterProvider. Inside
+		// a step the calls run side by side, each with what is left of
+		// the deadline, so that a hung backend cannot use up the time of
+		// the others in its step.
 		first := []func(context.Context) error{t.tp.Shutdown, t.handler.Shutdown}
 		t.err = errors.Join(parallel.Do(len(first), func(i int) error { return first[i](ctx) }), t.shutdown(ctx))
 	})

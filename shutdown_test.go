@@ -78,10 +78,12 @@ func (hangingSink) Write(context.Context, *log.Entry) error { return nil }
 func (hangingSink) Shutdown(ctx context.Context) error      { <-ctx.Done(); return ctx.Err() }
 
 // TestShutdownHungElasticsearchDoesNotStarveTheFiles: with Elasticsearch
-// holding every request and a sink that never finishes, Shutdown still
-// gives the local files the whole deadline: every log record and span is
-// written, none dropped. Exporters shut down side by side, each with the
-// caller's deadline, not one after another.
+// holding every request and a sink that never finishes, the local files
+// still get every log record and span, none dropped, and report no error:
+// the file exporter had nothing left to wait for when the others used up
+// the deadline. (TestComponentsShutDownSideBySideThenMetrics and
+// log.TestSinksShutDownSideBySide check that each component gets the
+// deadline ahead of it.)
 func TestShutdownHungElasticsearchDoesNotStarveTheFiles(t *testing.T) {
 	es := estest.New(t)
 	es.Inject(estest.Fault{Delay: time.Hour, Count: 1 << 30})
