@@ -316,7 +316,9 @@ func WithSpoolMode(m SpoolMode) Option { return optionFunc(func(c *config) { c.s
 // in SpoolAlways mode when a batch is sealed for sending (a machine crash
 // then loses at most the open batch, one flush interval), in
 // SpoolOnFailure mode after each failed batch is written. It costs one
-// fsync per batch on a worker, never on the caller. It replaces
+// fsync per batch on a worker, never on the caller, plus one of the spool
+// directory for each new file (a batch's journal, a new segment), so that
+// the file is found after a crash. It replaces
 // GLASSBOX_SPOOL_FSYNC (a boolean). Default: that variable, else off.
 func WithSpoolFsync(on bool) Option { return optionFunc(func(c *config) { c.spoolFsync = on }) }
 

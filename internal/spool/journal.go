@@ -62,17 +62,27 @@ func (j *Journal) Append(items int, payload []byte) error {
 	return nil
 }
 
-// Sync flushes the journal to stable storage.
+// Sync flushes the journal to stable storage, and the first time also the
+// spool directory, so that the journal's file is found after a crash of
+// the machine.
 func (j *Journal) Sync() error {
 	s := j.s
 	s.mu.Lock()
-	f := j.seg.f
+	f, dirSynced := j.seg.f, j.seg.dirSynced
 	s.mu.Unlock()
 	if f == nil {
 		return nil
 	}
 	if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
 		return fmt.Errorf("spool: %w", err)
+	}
+	if !dirSynced {
+		if err := syncDir(s.dir); err != nil {
+			return fmt.Errorf("spool: %w", err)
+		}
+		s.mu.Lock()
+		j.seg.dirSynced = true
+		s.mu.Unlock()
 	}
 	return nil
 }

@@ -22,11 +22,12 @@ type Options struct {
 	// SegmentBytes is the size after which Append starts a new segment
 	// file. Default 8 MiB.
 	SegmentBytes int64
-	// Fsync makes Append flush the segment to stable storage before it
-	// returns, so that a record is durable against a crash of the machine
-	// whichever segment it went to (a Sync after Append could miss a
-	// segment that Next sealed in between). Journals are synced by their
-	// owner with Journal.Sync.
+	// Fsync makes Append flush the segment (and, once, the directory
+	// entry of a new segment) to stable storage before it returns, so
+	// that a record is durable against a crash of the machine whichever
+	// segment it went to (a Sync after Append could miss a segment that
+	// Next sealed in between). Journals are synced by their owner with
+	// Journal.Sync.
 	Fsync bool
 	// WrapFile, when not nil, wraps each segment file the spool opens for
 	// writing; tests make writes fail with it as on a full disk where they
@@ -86,6 +87,9 @@ type segment struct {
 	records int64
 	items   int64
 	f       File // while open or a journal
+	// dirSynced: the directory entry of the file is on stable storage
+	// (synced with the first fsync of the file; see syncDir).
+	dirSynced bool
 }
 
 // replayable reports whether the segment's records count in Stats.Records.
@@ -319,8 +323,9 @@ func (s *Spool) makeRoom(size int64) error {
 // Append writes one record holding items items to the open segment. It is
 // durable against a crash of the process once Append returns (it is in
 // the kernel's page cache), and against a crash of the machine with
-// Options.Fsync. An error that wraps ErrSync means the record was written
-// but the fsync failed: it is in the spool all the same.
+// Options.Fsync (the file, and the directory for a new file, are synced).
+// An error that wraps ErrSync means the record was written but the fsync
+// failed: a restarted process replays it, a crashed machine may not.
 func (s *Spool) Append(items int, payload []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -353,12 +358,30 @@ func (s *Spool) Append(items int, payload []byte) error {
 		if err := s.cur.f.Sync(); err != nil {
 			return fmt.Errorf("%w: %w", ErrSync, err)
 		}
+		if !s.cur.dirSynced {
+			if err := syncDir(s.dir); err != nil {
+				return fmt.Errorf("%w: %w", ErrSync, err)
+			}
+			s.cur.dirSynced = true
+		}
 	}
 	return nil
 }
 
+// syncDir flushes a directory to stable storage, so that the entries of
+// the files created in it survive a crash of the machine.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
 // ErrSync is wrapped by the error of an Append whose record was written
-// but could not be flushed to stable storage (Options.Fsync).
+// but could not be flushed to stable storage (Options.Fsync): the process
+// can still replay it, a crash of the machine may lose it.
 var ErrSync = errors.New("spool: fsync")
 
 // Sync flushes the open segment to stable storage.
