@@ -703,7 +703,7 @@ func TestSinksShutDownSideBySide(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("%s: got %v, want the hung sink's deadline error", name, err)
 		}
-		if <-hung.expired || <-next.expired {
+		if hungLate, nextLate := <-hung.expired, <-next.expired; hungLate || nextLate {
 			t.Errorf("%s: a sink was called after the deadline had passed, want each called with the deadline ahead", name)
 		}
 	}

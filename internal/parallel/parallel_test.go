@@ -3,6 +3,7 @@ package parallel_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -18,10 +19,15 @@ func TestDoRunsSideBySide(t *testing.T) {
 	started := make(chan struct{}, n)
 	release := make(chan struct{})
 	go func() {
+		defer close(release)
 		for range n {
-			<-started
+			select {
+			case <-started:
+			case <-time.After(10 * time.Second):
+				t.Error("the calls did not all start within 10 s: they run one after another")
+				return
+			}
 		}
-		close(release)
 	}()
 	errA, errC := errors.New("a"), errors.New("c")
 	err := parallel.Do(n, func(i int) error {
