@@ -24,14 +24,7 @@ func TestNextSkipsSegmentsDamagedAfterOpen(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s, err = Open(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = reopen(t, s, dir)
 	files := segFiles(t, dir)
 	if len(files) != 3 {
 		t.Fatalf("got %d segment files, want 3", len(files))

@@ -59,14 +59,7 @@ func TestFailedWriteLeavesNoTornRecord(t *testing.T) {
 	if err := j.Seal(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s, err = Open(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = reopen(t, s, dir)
 	if st := s.Stats(); st.CorruptRecords != 0 || st.Records != 2 {
 		t.Errorf("got %+v after reopening, want the 2 good records and nothing damaged", st)
 	}

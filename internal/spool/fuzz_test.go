@@ -116,14 +116,7 @@ func FuzzSegment(f *testing.F) {
 		if err := s.Append(7, []byte("after")); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Close(); err != nil {
-			t.Fatal(err)
-		}
-		s, err = Open(dir, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		s = reopen(t, s, dir)
 		seg, err = s.Next()
 		if err != nil || seg == nil || len(seg.Records) != 1 || seg.Records[0].Items != 7 || string(seg.Records[0].Payload) != "after" {
 			t.Fatalf("after repair: got %+v, %v, want the one record appended", seg, err)

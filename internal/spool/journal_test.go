@@ -17,6 +17,21 @@ func segFiles(t *testing.T, dir string) []string {
 	return files
 }
 
+// reopen closes s and opens its directory again, as a restarted process
+// would; the new spool is closed when the test ends.
+func reopen(t *testing.T, s *Spool, dir string) *Spool {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 func journalWith(t *testing.T, s *Spool, recs ...string) *Journal {
 	t.Helper()
 	j, err := s.NewJournal()
