@@ -3,5 +3,6 @@
 // current rules of the specification, with the check the suite's harness
 // makes on the call a service makes after receiving the headers. The
 // propagator's tests, the HTTP middleware's and the gRPC interceptors'
-// drive the same table. Only tests import it.
+// drive the same table; the fuzz targets of both share its oracle of
+// what inbound baggage a service should see. Only tests import it.
 package w3ctest
