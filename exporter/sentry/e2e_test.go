@@ -216,19 +216,7 @@ func TestGRPCInterceptorsEndToEnd(t *testing.T) {
 		}
 		return in, nil
 	})
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gs := grpc.NewServer(grpcmw.ServerOptions(s.mwOpts...)...)
-	gs.RegisterService(&echoDesc, impl)
-	go gs.Serve(lis)
-	defer gs.Stop()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := echoServer(t, impl, s.mwOpts)
 
 	tests := []struct {
 		value     string
@@ -322,4 +310,25 @@ func TestReportDuringRoutedRequest(t *testing.T) {
 	if got := str(ev, "request", "url"); got != ts.URL+"/orders/7" {
 		t.Errorf("got request.url %q", got)
 	}
+}
+
+// echoServer serves impl as the test Echo service on loopback behind the
+// glassbox interceptors built from opts, and returns a connection to it;
+// both are closed when the test ends.
+func echoServer(t *testing.T, impl any, opts []middleware.Option) *grpc.ClientConn {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer(grpcmw.ServerOptions(opts...)...)
+	gs.RegisterService(&echoDesc, impl)
+	go gs.Serve(lis)
+	t.Cleanup(gs.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }

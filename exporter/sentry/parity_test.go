@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,9 +17,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -30,7 +27,6 @@ import (
 	"github.com/glassbox-obs/glassbox/internal/sentrytest"
 	"github.com/glassbox-obs/glassbox/log"
 	"github.com/glassbox-obs/glassbox/middleware"
-	"github.com/glassbox-obs/glassbox/middleware/grpcmw"
 )
 
 // outputs is one service whose every output is kept: log records in a
@@ -417,19 +413,7 @@ func TestPanicMessageScrubParity(t *testing.T) {
 				}
 				return nil, status.Error(codes.Internal, msg)
 			})
-			lis, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			gs := grpc.NewServer(grpcmw.ServerOptions(o.mwOpts...)...)
-			gs.RegisterService(&echoDesc, impl)
-			go gs.Serve(lis)
-			defer gs.Stop()
-			conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
+			conn := echoServer(t, impl, o.mwOpts)
 			ctx := metadata.AppendToOutgoingContext(context.Background(),
 				"authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("ann:"+basic)), "x-api-key", mdKey)
 			if err := conn.Invoke(ctx, "/test.Echo/Unary", wrapperspb.String(tt.value), new(wrapperspb.StringValue)); status.Code(err) != codes.Internal {
