@@ -40,6 +40,16 @@ func setRefused(t *testing.T, srv *estest.Server, on bool) {
 	}
 }
 
+// waitReplayed waits until exp has replayed every record it recovered
+// from the spool at start and the spool is empty.
+func waitReplayed(t *testing.T, exp *elasticsearch.Exporter, d time.Duration) {
+	t.Helper()
+	waitFor(t, d, "the spool to be replayed", func() bool {
+		s := exp.Stats()
+		return s.Replayed == s.Recovered && s.InSpool == 0
+	})
+}
+
 // shutdownBounded calls Shutdown with a deadline of d and fails the test
 // if it has not returned long after (a stall, not a slow machine).
 func shutdownBounded(t *testing.T, exp *elasticsearch.Exporter, d time.Duration) error {
@@ -90,10 +100,7 @@ func TestShutdownDuringOutageThenRestart(t *testing.T) {
 
 				restart := time.Now()
 				exp2 := faultExporter(t, srv, opts...)
-				waitFor(t, 20*time.Second, "the spool to be replayed", func() bool {
-					s := exp2.Stats()
-					return s.Replayed == s.Recovered && s.InSpool == 0
-				})
+				waitReplayed(t, exp2, 20*time.Second)
 				took := time.Since(restart)
 				s2 := exp2.Stats()
 				if s2.Recovered != during || s2.Replayed != during || s2.Delivered != during || s2.Duplicates != 0 || s2.Produced != 0 || s2.Dropped.Total() != 0 {
@@ -212,10 +219,7 @@ func TestCorruptSpoolAtStart(t *testing.T) {
 			opts := []elasticsearch.Option{elasticsearch.WithSpoolDir(dir), elasticsearch.WithErrorHandler(eh)}
 			start := time.Now()
 			exp := faultExporter(t, srv, opts...)
-			waitFor(t, 20*time.Second, "the spool to be replayed", func() bool {
-				s := exp.Stats()
-				return s.Replayed == s.Recovered && s.InSpool == 0
-			})
+			waitReplayed(t, exp, 20*time.Second)
 			took := time.Since(start)
 			s := exp.Stats()
 			assertExactlyOnce(t, storedSeqs(t, srv, "logs-*"), want)

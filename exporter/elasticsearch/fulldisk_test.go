@@ -180,10 +180,7 @@ func TestShutdownOnAFullDisk(t *testing.T) {
 		d.free(t)
 		setRefused(t, srv, false)
 		exp2 := faultExporter(t, srv, opts...)
-		waitFor(t, 20*time.Second, "the spool to be replayed", func() bool {
-			s := exp2.Stats()
-			return s.Replayed == s.Recovered && s.InSpool == 0
-		})
+		waitReplayed(t, exp2, 20*time.Second)
 		s2 := exp2.Stats()
 		stored := storedSeqs(t, srv, "logs-*")
 		for seq, c := range stored {

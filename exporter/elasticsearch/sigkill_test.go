@@ -207,10 +207,7 @@ func testSIGKILL(t *testing.T, mode elasticsearch.SpoolMode, outage bool) {
 	before := len(storedSeqs(t, srv, "logs-*"))
 	restart := time.Now()
 	exp := faultExporter(t, srv, elasticsearch.WithSpoolDir(dir), elasticsearch.WithSpoolMode(mode))
-	waitFor(t, 60*time.Second, "the spool to be replayed", func() bool {
-		s := exp.Stats()
-		return s.InSpool == 0 && s.Replayed == s.Recovered
-	})
+	waitReplayed(t, exp, 60*time.Second)
 	recovered := time.Since(restart)
 	stored := storedSeqs(t, srv, "logs-*")
 	for seq, n := range stored {
