@@ -8,11 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
+	"github.com/glassbox-obs/glassbox/internal/testutil"
 	"github.com/glassbox-obs/glassbox/internal/w3ctest"
 	"github.com/glassbox-obs/glassbox/middleware"
 	"github.com/glassbox-obs/glassbox/trace"
@@ -240,18 +240,7 @@ func collectStrings(t *testing.T, f *fixture, fn func(where, s string)) {
 	for _, r := range f.records(t) {
 		walk(r, func(k, v string) { fn("log field "+k, v) })
 	}
-	for _, s := range f.exp.GetSpans() {
-		fn("span name", s.Name)
-		for _, a := range s.Attributes {
-			if a.Value.Type() == attribute.STRINGSLICE {
-				for _, v := range a.Value.AsStringSlice() {
-					fn("span attribute "+string(a.Key), v)
-				}
-				continue
-			}
-			fn("span attribute "+string(a.Key), a.Value.Emit())
-		}
-	}
+	testutil.EachSpanString(f.exp.GetSpans(), fn)
 }
 
 // checkTracestate fails unless the tracestate header lines hold at most 32

@@ -7,6 +7,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 // Buffer is a bytes.Buffer safe for concurrent use. The zero value is
@@ -98,4 +101,21 @@ func JSONLines(t testing.TB, s string) []map[string]any {
 		out = append(out, m)
 	}
 	return out
+}
+
+// EachSpanString calls fn with every span's name and every string (or
+// string-slice element) of its attributes, saying where it was found.
+func EachSpanString(spans tracetest.SpanStubs, fn func(where, s string)) {
+	for _, s := range spans {
+		fn("span name", s.Name)
+		for _, a := range s.Attributes {
+			if a.Value.Type() == attribute.STRINGSLICE {
+				for _, v := range a.Value.AsStringSlice() {
+					fn("span attribute "+string(a.Key), v)
+				}
+				continue
+			}
+			fn("span attribute "+string(a.Key), a.Value.Emit())
+		}
+	}
 }

@@ -8,13 +8,13 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 
+	"github.com/glassbox-obs/glassbox/internal/testutil"
 	"github.com/glassbox-obs/glassbox/internal/w3ctest"
 	"github.com/glassbox-obs/glassbox/middleware/grpcmw"
 	"github.com/glassbox-obs/glassbox/trace"
@@ -217,16 +217,5 @@ func eachString(t *testing.T, c *call, fn func(where, s string)) {
 	for _, r := range records(t, c.tel.logs) {
 		walk("", map[string]any(r))
 	}
-	for _, s := range c.exp.GetSpans() {
-		fn("span name", s.Name)
-		for _, a := range s.Attributes {
-			if a.Value.Type() == attribute.STRINGSLICE {
-				for _, v := range a.Value.AsStringSlice() {
-					fn("span attribute "+string(a.Key), v)
-				}
-				continue
-			}
-			fn("span attribute "+string(a.Key), a.Value.Emit())
-		}
-	}
+	testutil.EachSpanString(c.exp.GetSpans(), fn)
 }
